@@ -1,0 +1,121 @@
+import { AuditKind, ChangeType, CrmChangeEvent } from '@mandate/contracts';
+import { DLQ_HEADERS, Topics } from '@mandate/messaging';
+import { rootFromLeafHashes } from '@mandate/ledger-domain';
+import { createLogger } from '@mandate/platform';
+import { DEMO_TENANT, EmbeddedMandate, runDemo, startEmbedded } from './embedded';
+
+const waitFor = async <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+describe('embedded Mandate (all five services in one process)', () => {
+  let m: EmbeddedMandate;
+
+  beforeAll(async () => {
+    m = await startEmbedded({ logger: createLogger('mandate-test', 'silent'), httpPort: 0, grpcPort: 0 });
+  });
+  afterAll(async () => {
+    await m.close();
+  });
+
+  it('runs the demo: a qualified lead is executed in the CRM with every step in the ledger under one correlation id', async () => {
+    const chains = await runDemo(m);
+    const lead = await m.crm.get(DEMO_TENANT, 'lead-0001');
+    expect(lead?.fields['status']).toBe('Qualified');
+    expect(lead?.appliedActions).toHaveLength(1);
+
+    const chain = chains.get('lead-0001')!;
+    const kinds = chain.map((e) => AuditKind[e.record!.kind]);
+    expect(kinds).toEqual(
+      expect.arrayContaining([
+        'AUDIT_KIND_CRM_CHANGE',
+        'AUDIT_KIND_CONTEXT_PREPARED',
+        'AUDIT_KIND_PROPOSAL',
+        'AUDIT_KIND_DECISION',
+        'AUDIT_KIND_EXECUTION',
+      ]),
+    );
+    expect(new Set(chain.map((e) => e.record!.correlationId))).toEqual(new Set(['demo-lead-0001']));
+    const actors = new Set(chain.map((e) => e.record!.actor.split('/')[0]));
+    expect(actors).toEqual(new Set(['crm-connectors', 'orchestrator', 'policy']));
+  });
+
+  it('sends the low-fit lead to human review instead of executing it', async () => {
+    const chains = await runDemo(m);
+    const lead = await m.crm.get(DEMO_TENANT, 'lead-0002');
+    expect(lead?.fields['status']).toBe('New');
+    expect(lead?.appliedActions).toHaveLength(0);
+    const kinds = chains.get('lead-0002')!.map((e) => e.record!.kind);
+    expect(kinds).toContain(AuditKind.AUDIT_KIND_REVIEW_TASK);
+    expect(kinds).not.toContain(AuditKind.AUDIT_KIND_EXECUTION);
+  });
+
+  it('keeps the ledger gap-free, one leaf per record, and its root recomputable', async () => {
+    const head = await m.ledger.head(DEMO_TENANT);
+    const all = [...(await m.ledger.byCorrelation(DEMO_TENANT, 'demo-lead-0001')), ...(await m.ledger.byCorrelation(DEMO_TENANT, 'demo-lead-0002'))];
+    const ids = all.map((e) => e.record!.recordId);
+    expect(new Set(ids).size).toBe(ids.length);
+    // Only the two demo chains exist so far: together they are the whole log.
+    expect(head.size).toBe(all.length);
+    const sorted = all.sort((a, b) => Number(a.leafIndex) - Number(b.leafIndex));
+    expect(sorted.map((e) => Number(e.leafIndex))).toEqual([...Array(all.length).keys()]);
+    expect(rootFromLeafHashes(sorted.map((e) => e.leafHash)).equals(head.root)).toBe(true);
+  });
+
+  it('executes a redelivered change event exactly once', async () => {
+    const fields = { employees: 500, title: 'CTO', source: 'referral', notes: 'budget approved', email: 'x@corp.example' };
+    await m.crm.create(DEMO_TENANT, 'lead', 'lead-redelivery', fields, 'corr-redelivery');
+    const event = CrmChangeEvent.fromPartial({
+      eventId: 'replayed-1',
+      tenantId: DEMO_TENANT,
+      correlationId: 'corr-redelivery',
+      objectType: 'lead',
+      recordId: 'lead-redelivery',
+      changeType: ChangeType.CHANGE_TYPE_CREATED,
+      snapshot: fields,
+    });
+    // The same event delivered three times (same CloudEvents id, as a redelivery would be).
+    for (let i = 0; i < 3; i++) {
+      await m.runtime.bus.publish(Topics.crmChanges, event, { tenantId: DEMO_TENANT, correlationId: 'corr-redelivery', source: 'test', id: 'replayed-1' });
+    }
+    await waitFor('two executions', async () => {
+      const r = await m.crm.get(DEMO_TENANT, 'lead-redelivery');
+      return r && r.appliedActions.length >= 2 ? r : undefined;
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    const record = await m.crm.get(DEMO_TENANT, 'lead-redelivery');
+    // One execution for the record's own creation event, one for the replayed event id: never more.
+    expect(record?.appliedActions).toHaveLength(2);
+    expect(new Set(record?.appliedActions).size).toBe(2);
+  });
+
+  it('dead-letters a malformed message with its reason and keeps consuming', async () => {
+    m.runtime.broker.append(Topics.actionsProposed.name, { key: 'acme/lead/x', value: Buffer.from('not protobuf'), headers: { ce_type: 'garbage' } });
+    const dlq = await waitFor('a dead letter', async () => {
+      const records = m.runtime.broker.records(Topics.actionsProposed.deadLetter);
+      return records.length ? records : undefined;
+    });
+    expect(dlq[0].headers[DLQ_HEADERS.reason]).toMatch(/ce_/);
+    // The consumer keeps going: a good lead after the bad message is still decided and executed.
+    await m.crm.create(DEMO_TENANT, 'lead', 'lead-after-dlq', { employees: 900, title: 'VP Sales', source: 'referral', notes: 'pricing' }, 'corr-after-dlq');
+    await waitFor('the next lead to be qualified', async () => {
+      const r = await m.crm.get(DEMO_TENANT, 'lead-after-dlq');
+      return r?.fields['status'] === 'Qualified' ? r : undefined;
+    });
+  });
+
+  it('serves health, readiness and Prometheus metrics', async () => {
+    const base = `http://127.0.0.1:${m.httpPort}`;
+    expect((await fetch(`${base}/health`)).status).toBe(200);
+    const ready = await fetch(`${base}/ready`);
+    expect(ready.status).toBe(200);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/mandate_messages_handled_total\{[^}]*service="policy"/);
+  });
+});

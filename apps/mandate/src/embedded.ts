@@ -1,0 +1,128 @@
+import { INestApplication } from '@nestjs/common';
+import { ConnectorsServiceModule, registerConnectorGrpc } from '@mandate/connectors-service';
+import { DEMO_LEADS, EmbeddedCrm } from '@mandate/connectors-domain';
+import { AuditEntry, AuditKind } from '@mandate/contracts';
+import {
+  DecisionTokenIssuer,
+  DecisionTokenVerifier,
+  generateSigningKeyPair,
+  parsePrivateKey,
+  parsePublicKey,
+} from '@mandate/decision-token';
+import { LedgerReader } from '@mandate/ledger-domain';
+import { LedgerServiceModule, registerLedgerGrpc } from '@mandate/ledger-service';
+import { OrchestratorServiceModule } from '@mandate/orchestrator-service';
+import { DecisionService } from '@mandate/policy-domain';
+import { PolicyServiceModule, registerPolicyGrpc } from '@mandate/policy-service';
+import { REVIEW_TASK_STORE, ReviewServiceModule, registerReviewGrpc } from '@mandate/review-service';
+import { tenantId, type TenantId } from '@mandate/storage';
+import { createNestApp, EmbeddedRuntime, GrpcServerHost, installTracing, type Logger } from '@mandate/platform';
+
+export interface EmbeddedOptions {
+  logger: Logger;
+  host?: string;
+  httpPort?: number;
+  grpcPort?: number;
+}
+
+export interface EmbeddedMandate {
+  app: INestApplication;
+  runtime: EmbeddedRuntime;
+  httpPort: number;
+  grpcPort: number;
+  crm: EmbeddedCrm;
+  ledger: LedgerReader;
+  close(): Promise<void>;
+}
+
+/**
+ * All five services in one process: the same service modules the apps run, on an in-process bus
+ * with Kafka's semantics and in-memory storage. Tokens are signed with a key made at start-up.
+ */
+export async function startEmbedded(o: EmbeddedOptions): Promise<EmbeddedMandate> {
+  installTracing();
+  const runtime = new EmbeddedRuntime(o.logger);
+  const keys = generateSigningKeyPair();
+  const keyId = 'embedded-1';
+  const issuer = new DecisionTokenIssuer({ keyId, privateKey: parsePrivateKey(keys.privateKey) }, 5 * 60_000);
+  const verifier = new DecisionTokenVerifier(new Map([[keyId, parsePublicKey(keys.publicKey)]]));
+  const relayIntervalMs = 200;
+  const modules = [
+    await ConnectorsServiceModule.create({ context: runtime.context('crm-connectors'), stores: runtime.stores, verifier, relayIntervalMs }),
+    await OrchestratorServiceModule.create({ context: runtime.context('orchestrator'), stores: runtime.stores, relayIntervalMs }),
+    await PolicyServiceModule.create({ context: runtime.context('policy'), stores: runtime.stores, issuer, relayIntervalMs }),
+    await ReviewServiceModule.create({ context: runtime.context('human-review'), stores: runtime.stores, relayIntervalMs }),
+    await LedgerServiceModule.create({ context: runtime.context('audit-ledger'), stores: runtime.stores, relayIntervalMs }),
+  ];
+  await runtime.bus.start();
+  const app = await createNestApp(
+    modules,
+    { metrics: runtime.contexts.map((c) => c.metrics), readiness: runtime.contexts.map((c) => c.readiness) },
+    o.logger,
+  );
+  const host = o.host ?? '127.0.0.1';
+  await app.listen(o.httpPort ?? 8080, host);
+  const address = app.getHttpServer().address();
+  const httpPort = typeof address === 'object' && address ? address.port : (o.httpPort ?? 8080);
+
+  const grpc = new GrpcServerHost(o.logger, runtime.contexts[0].metrics);
+  registerPolicyGrpc(grpc, app.get(DecisionService));
+  registerLedgerGrpc(grpc, app.get(LedgerReader), 'mandate-embedded/ledger');
+  registerReviewGrpc(grpc, app.get(REVIEW_TASK_STORE));
+  registerConnectorGrpc(grpc);
+  const grpcPort = await grpc.start(host, o.grpcPort ?? 50050);
+
+  return {
+    app,
+    runtime,
+    httpPort,
+    grpcPort,
+    crm: app.get(EmbeddedCrm),
+    ledger: app.get(LedgerReader),
+    close: async () => {
+      await app.close();
+      await grpc.stop();
+      await runtime.bus.stop();
+    },
+  };
+}
+
+export const DEMO_TENANT: TenantId = tenantId('acme');
+
+/** Kinds that end a correlation's chain: the demo waits for one of them. */
+const TERMINAL_KINDS = new Set([AuditKind.AUDIT_KIND_OUTCOME, AuditKind.AUDIT_KIND_REVIEW_TASK, AuditKind.AUDIT_KIND_TOKEN_REFUSED]);
+
+/**
+ * Seeds the demo leads and waits until each one's chain in the ledger has reached a terminal
+ * step (an outcome, or a review task for a human). Returns each lead's chain in log order.
+ */
+export async function runDemo(m: EmbeddedMandate, timeoutMs = 15_000): Promise<Map<string, AuditEntry[]>> {
+  const chains = new Map<string, AuditEntry[]>();
+  const correlations: Array<{ lead: string; correlationId: string }> = [];
+  for (const lead of DEMO_LEADS) {
+    const { event } = await m.crm.create(DEMO_TENANT, 'lead', lead.id, lead.fields, `demo-${lead.id}`);
+    correlations.push({ lead: lead.id, correlationId: event.correlationId });
+  }
+  const deadline = Date.now() + timeoutMs;
+  for (const { lead, correlationId } of correlations) {
+    for (;;) {
+      const chain = await m.ledger.byCorrelation(DEMO_TENANT, correlationId);
+      if (chain.some((e) => e.record && TERMINAL_KINDS.has(e.record.kind))) {
+        chains.set(lead, chain);
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`demo lead ${lead} did not complete within ${timeoutMs} ms (chain so far: ${chain.length} steps)`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return chains;
+}
+
+/** One line per ledger entry: index, service, step, summary. */
+export function formatChain(chain: AuditEntry[]): string[] {
+  return chain.map((e) => {
+    const r = e.record!;
+    const kind = AuditKind[r.kind].replace('AUDIT_KIND_', '').toLowerCase().replace(/_/g, '-');
+    return `  #${e.leafIndex.padStart(3, ' ')}  ${r.actor.padEnd(32)} ${kind.padEnd(16)} ${r.summary}`;
+  });
+}

@@ -1,0 +1,112 @@
+import 'reflect-metadata';
+import { z } from 'zod';
+import { allTopics } from '@mandate/messaging';
+import { KafkaTopicAdmin } from '@mandate/messaging-kafka';
+import { ConfigError, createLogger, env, loadConfig, runService } from '@mandate/platform';
+import { DEMO_TENANT, formatChain, runDemo, startEmbedded } from './embedded';
+
+const USAGE = `mandate — governed autonomy for LLM agents in CRM
+
+usage:
+  mandate start [--no-demo]        run every service in this process (embedded mode), run the demo, keep serving
+  mandate topics apply [--brokers host:port,...] [--dry-run]
+                                   create or update every catalog topic (and its dead-letter topic) on a cluster
+  mandate topics list              print the topic catalog
+  mandate help
+
+environment (start): MANDATE_HTTP_PORT (8080), MANDATE_GRPC_PORT (50050), MANDATE_HOST (127.0.0.1), LOG_LEVEL (warn)
+environment (topics): KAFKA_BROKERS (127.0.0.1:9092)`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command = 'start', sub, ...rest] = argv;
+  switch (command) {
+    case 'start':
+      return start([sub, ...rest].filter(Boolean) as string[]);
+    case 'topics':
+      return topics(sub, rest);
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    default:
+      console.error(`unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+async function start(args: string[]): Promise<number> {
+  const unknown = args.filter((a) => a !== '--no-demo');
+  if (unknown.length) {
+    console.error(`unknown option(s) ${unknown.join(' ')}\n\n${USAGE}`);
+    return 2;
+  }
+  const config = loadConfig(
+    'mandate',
+    z.object({
+      MANDATE_HOST: z.string().default('127.0.0.1'),
+      MANDATE_HTTP_PORT: env.port(8080),
+      MANDATE_GRPC_PORT: env.port(50050),
+      LOG_LEVEL: env.logLevel().default('warn'),
+    }),
+  );
+  await runService('mandate', async () => {
+    const logger = createLogger('mandate', config.LOG_LEVEL);
+    const m = await startEmbedded({ logger, host: config.MANDATE_HOST, httpPort: config.MANDATE_HTTP_PORT, grpcPort: config.MANDATE_GRPC_PORT });
+    const out = (s: string) => process.stdout.write(`${s}\n`);
+    out(`Mandate (embedded) on http://${config.MANDATE_HOST}:${m.httpPort}  gRPC ${config.MANDATE_HOST}:${m.grpcPort}`);
+    out('  services: crm-connectors, orchestrator, policy, human-review, audit-ledger — in-process bus, in-memory storage');
+    out('  model:    built-in offline rules (not an LLM), deterministic');
+    if (!args.includes('--no-demo')) {
+      out('\nDemo: two inbound leads arrive in the embedded CRM (tenant "acme")…');
+      const chains = await runDemo(m);
+      for (const [lead, chain] of chains) {
+        const record = await m.crm.get(DEMO_TENANT, lead);
+        out(`\n${lead} → status "${String(record?.fields['status'])}"; ledger chain (${chain.length} steps):`);
+        formatChain(chain).forEach(out);
+      }
+      out(`\nTry: curl -s localhost:${m.httpPort}/v1/tenants/acme/crm/lead/lead-0001 | ready: /ready | metrics: /metrics`);
+    }
+    out('Serving; Ctrl-C to stop.');
+    return m;
+  });
+  return -1; // keep running; runService owns the exit
+}
+
+async function topics(sub: string | undefined, args: string[]): Promise<number> {
+  if (sub === 'list') {
+    for (const t of allTopics()) {
+      process.stdout.write(`${t.name.padEnd(40)} partitions=${t.partitions} retention.ms=${t.retentionMs ?? 'default'} cleanup=${t.cleanupPolicy} dlq=${t.deadLetter || '-'}\n`);
+    }
+    return 0;
+  }
+  if (sub !== 'apply') {
+    console.error(`usage: mandate topics apply|list\n\n${USAGE}`);
+    return 2;
+  }
+  const flag = (name: string) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const cfg = loadConfig('mandate topics', z.object({ KAFKA_BROKERS: env.brokers() }), {
+    ...process.env,
+    ...(flag('--brokers') ? { KAFKA_BROKERS: flag('--brokers') } : {}),
+  });
+  const admin = new KafkaTopicAdmin({ brokers: cfg.KAFKA_BROKERS, clientId: 'mandate-cli', connectionTimeoutMs: 5000 });
+  const report = await admin.apply(allTopics(), { dryRun: args.includes('--dry-run') });
+  for (const t of report.created) process.stdout.write(`created    ${t}\n`);
+  for (const u of report.updated) process.stdout.write(`updated    ${u.topic}: ${u.changes.join('; ')}\n`);
+  for (const t of report.unchanged) process.stdout.write(`unchanged  ${t}\n`);
+  for (const w of report.warnings) process.stdout.write(`warning    ${w}\n`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err) => {
+    console.error(err instanceof ConfigError ? err.message : `mandate: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(err instanceof ConfigError ? 78 : 1);
+  },
+);

@@ -1,0 +1,3 @@
+export * from './merkle';
+export * from './ledger.appender';
+export * from './collections';

@@ -1,0 +1,3 @@
+export * from './ledger-service.module';
+export * from './audit-record.consumer';
+export * from './ledger.grpc-controller';

@@ -1,0 +1,6 @@
+export {
+  describeEventBusContract,
+  type ContractOptions,
+  type EventBusHarness,
+  type EventBusHarnessFactory,
+} from './event-bus.contract';

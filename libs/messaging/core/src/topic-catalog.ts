@@ -1,0 +1,104 @@
+import {
+  codecs,
+  type ActionProposal,
+  type AuditEntry,
+  type AuditRecord,
+  type CrmChangeEvent,
+  type ExecutionOutcome,
+  type PolicyDecision,
+  type RecordRef,
+  type ReviewDecision,
+  type ReviewTask,
+} from '@mandate/contracts';
+import { defineTopic, tenantKey, type TopicSpec } from './topic-spec';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const PARTITIONS = 6;
+const RETENTION_MS = 7 * DAY_MS;
+
+/** Key of everything about one CRM record: `tenant/object_type/record_id`, keeping the record's events in order. */
+function recordKey(tenantId: string, target: RecordRef | undefined, fallbackKind: string, fallbackId: string): string {
+  return target?.recordId
+    ? tenantKey(tenantId, target.objectType, target.recordId)
+    : tenantKey(tenantId, fallbackKind, fallbackId);
+}
+
+/**
+ * The Mandate topic catalog: the only place topic names, keys, value types, partitions,
+ * retention and dead-letter topics are defined. `mandate topics apply` creates what it lists.
+ */
+export const Topics = {
+  crmChanges: defineTopic<CrmChangeEvent>({
+    name: 'mandate.crm.changes.v1',
+    description: 'Changes to CRM records ingested by connectors; input of the orchestrator.',
+    key: (e) => tenantKey(e.tenantId, e.objectType, e.recordId),
+    codec: codecs.CrmChangeEvent,
+    partitions: PARTITIONS,
+    retentionMs: RETENTION_MS,
+  }),
+  actionsProposed: defineTopic<ActionProposal>({
+    name: 'mandate.actions.proposed.v1',
+    description: 'Typed actions proposed by agents; input of policy.',
+    key: (p) => recordKey(p.tenantId, p.target, 'proposal', p.proposalId),
+    codec: codecs.ActionProposal,
+    partitions: PARTITIONS,
+    retentionMs: RETENTION_MS,
+  }),
+  policyDecisions: defineTopic<PolicyDecision>({
+    name: 'mandate.policy.decisions.v1',
+    description: 'Policy verdicts (AUTO, APPROVE(n), DENY) with explanation and, when permitted, a decision token.',
+    key: (d) => recordKey(d.tenantId, d.proposal?.target, 'proposal', d.proposal?.proposalId || d.decisionId),
+    codec: codecs.PolicyDecision,
+    partitions: PARTITIONS,
+    retentionMs: RETENTION_MS,
+  }),
+  reviewTasks: defineTopic<ReviewTask>({
+    name: 'mandate.review.tasks.v1',
+    description: 'Review tasks opened for decisions that need human approval.',
+    key: (t) => recordKey(t.tenantId, t.decision?.proposal?.target, 'review-task', t.taskId),
+    codec: codecs.ReviewTask,
+    partitions: PARTITIONS,
+    retentionMs: RETENTION_MS,
+  }),
+  reviewDecisions: defineTopic<ReviewDecision>({
+    name: 'mandate.review.decisions.v1',
+    description: 'Reviewer decisions (approve, edit, reject); keyed by task so approvals of one task stay ordered.',
+    key: (d) => tenantKey(d.tenantId, 'review-task', d.taskId),
+    codec: codecs.ReviewDecision,
+    partitions: PARTITIONS,
+    retentionMs: RETENTION_MS,
+  }),
+  executionOutcomes: defineTopic<ExecutionOutcome>({
+    name: 'mandate.executions.outcomes.v1',
+    description: 'Results of executing approved actions against a CRM.',
+    key: (o) => recordKey(o.tenantId, o.target, 'proposal', o.proposalId),
+    codec: codecs.ExecutionOutcome,
+    partitions: PARTITIONS,
+    retentionMs: RETENTION_MS,
+  }),
+  auditRecords: defineTopic<AuditRecord>({
+    name: 'mandate.audit.records.v1',
+    description:
+      'Audit records emitted by every service; keyed by tenant so one ledger writer owns a tenant. ' +
+      'Kept 30 days: it is the only copy until the ledger has appended it.',
+    key: (r) => r.tenantId,
+    codec: codecs.AuditRecord,
+    partitions: PARTITIONS,
+    retentionMs: 30 * DAY_MS,
+  }),
+  audit: defineTopic<AuditEntry>({
+    name: 'mandate.audit.v1',
+    description:
+      'Ledger entries as appended, for analytics; keyed by tenant so each tenant reads in leaf order. ' +
+      'Kept 365 days; the ledger remains the system of record for older entries.',
+    key: (e) => e.record?.tenantId ?? '',
+    codec: codecs.AuditEntry,
+    partitions: PARTITIONS,
+    retentionMs: 365 * DAY_MS,
+  }),
+} as const;
+
+/** Every catalog topic (dead-letter topics are derived from them). */
+export function allTopics(): TopicSpec<unknown>[] {
+  return Object.values(Topics);
+}

@@ -1,0 +1,346 @@
+import {
+  deadLetterHeaders,
+  DEFAULT_RETRY,
+  deliverRecord,
+  encodeMessage,
+  errorMessage,
+  EventBusError,
+  resolveRetry,
+  silentLogger,
+  type BatchItem,
+  type BusHealth,
+  type BusLogger,
+  type DeadLetterFailure,
+  type EventBus,
+  type PublishMeta,
+  type RawRecord,
+  type RetryPolicy,
+  type SubscribeOptions,
+  type Subscription,
+  type SubscriptionHealth,
+  type SubscriptionState,
+  type TopicSpec,
+} from '@mandate/messaging';
+import { Partitioners, type Consumer, type EachMessagePayload, type Kafka, type Producer } from 'kafkajs';
+import { createKafkaClient, type KafkaConnectionConfig } from './kafka-client';
+import { headersToStrings, toBuffer } from './kafka-headers';
+
+export interface KafkaEventBusOptions extends KafkaConnectionConfig {
+  /** Defaults for subscriptions that do not set their own retry policy. */
+  defaultRetry?: Partial<RetryPolicy>;
+  /** How long stop/unsubscribe waits for in-flight handlers before abandoning them uncommitted. Default 30 s. */
+  shutdownTimeoutMs?: number;
+  /** How long subscribe waits for the consumer to join its group. Default 60 s. */
+  joinTimeoutMs?: number;
+  /** Consumer session timeout. Default 30 s. */
+  sessionTimeoutMs?: number;
+  /** Consumer heartbeat interval; also bounds how fast members notice a rebalance. Default 3 s. */
+  heartbeatIntervalMs?: number;
+  /** Fetch long-poll; bounds how long stop waits for an idle fetch. Default 1 s. */
+  maxWaitTimeMs?: number;
+  random?: () => number;
+}
+
+/**
+ * Kafka consumer group id of a subscription. One consumer (and one Kafka group) per subscribed
+ * topic: kafkajs's assigners only assign the leader's own topics, so members of one group
+ * subscribed to different topics would starve; separate groups also keep a rebalance on one
+ * topic from pausing the others.
+ */
+export function kafkaGroupId(group: string, topic: string): string {
+  return `${group}.${topic}`;
+}
+
+type BusState = BusHealth['detail']['state'];
+
+/**
+ * EventBus on Apache Kafka (kafkajs). Producer: idempotent, acks=all, one request in flight, so
+ * retries neither duplicate nor reorder. Consumers: manual commits only after the handler
+ * succeeded or the message was dead-lettered; partitions are processed concurrently, each one
+ * sequentially.
+ */
+export class KafkaEventBus implements EventBus {
+  private readonly kafka: Kafka;
+  private readonly producer: Producer;
+  private readonly logger: BusLogger;
+  private readonly defaultRetry: RetryPolicy;
+  private readonly subscriptions = new Set<KafkaSubscription<unknown>>();
+  private state: BusState = 'created';
+  private producerConnected = false;
+  private lastError: string | undefined;
+
+  constructor(private readonly options: KafkaEventBusOptions) {
+    this.kafka = createKafkaClient(options);
+    this.logger = options.logger ?? silentLogger;
+    this.defaultRetry = resolveRetry(options.defaultRetry, DEFAULT_RETRY);
+    this.producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      // Explicit, so kafkajs does not warn about its v2 default change; same murmur2 as Java.
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    this.producer.on(this.producer.events.CONNECT, () => (this.producerConnected = true));
+    this.producer.on(this.producer.events.DISCONNECT, () => (this.producerConnected = false));
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'created') throw new EventBusError(`cannot start a bus that is ${this.state}`);
+    this.state = 'starting';
+    try {
+      await this.producer.connect();
+      await Promise.all([...this.subscriptions].map((s) => s.activate()));
+      this.state = 'started';
+    } catch (err) {
+      this.lastError = errorMessage(err);
+      await this.stop();
+      throw err;
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.state === 'stopping' || this.state === 'stopped') return;
+    const wasConnected = this.state !== 'created';
+    this.state = 'stopping';
+    // Consumers first: in-flight handlers may still publish follow-ups and dead letters.
+    await Promise.all([...this.subscriptions].map((s) => s.unsubscribe()));
+    if (wasConnected) await this.producer.disconnect();
+    this.state = 'stopped';
+  }
+
+  async publish<T>(topic: TopicSpec<T>, value: T, meta: PublishMeta): Promise<void> {
+    await this.publishBatch(topic, [{ value, meta }]);
+  }
+
+  async publishBatch<T>(topic: TopicSpec<T>, items: ReadonlyArray<BatchItem<T>>): Promise<void> {
+    if (this.state !== 'started' && this.state !== 'stopping') {
+      throw new EventBusError(`cannot publish on a bus that is ${this.state}`);
+    }
+    const messages = items.map((item) => encodeMessage(topic, item.value, item.meta));
+    if (messages.length === 0) return;
+    await this.producer.send({
+      topic: topic.name,
+      acks: -1,
+      messages: messages.map((m) => ({ key: m.key, value: toBuffer(m.value), headers: m.headers })),
+    });
+  }
+
+  async subscribe<T>(topic: TopicSpec<T>, options: SubscribeOptions<T>): Promise<Subscription> {
+    if (this.state === 'stopping' || this.state === 'stopped') {
+      throw new EventBusError(`cannot subscribe on a bus that is ${this.state}`);
+    }
+    if (!options.group) throw new EventBusError('subscribe: group is required');
+    const sub = new KafkaSubscription<T>(topic, options, {
+      kafka: this.kafka,
+      options: this.options,
+      logger: this.logger,
+      retry: resolveRetry(options.retry, this.defaultRetry),
+      deadLetter: (raw, failure) => this.sendDeadLetter(topic, raw, failure),
+      onStopped: (s) => this.subscriptions.delete(s as KafkaSubscription<unknown>),
+    });
+    this.subscriptions.add(sub as KafkaSubscription<unknown>);
+    if (this.state === 'started' || this.state === 'starting') {
+      try {
+        await sub.activate();
+      } catch (err) {
+        await sub.unsubscribe();
+        throw err;
+      }
+    }
+    return sub;
+  }
+
+  health(): BusHealth {
+    const subscriptions = [...this.subscriptions].map((s) => s.health());
+    return {
+      ready:
+        this.state === 'started' && this.producerConnected && subscriptions.every((s) => s.state === 'running'),
+      detail: {
+        transport: 'kafka',
+        state: this.state,
+        subscriptions,
+        ...(this.lastError ? { error: this.lastError } : {}),
+      },
+    };
+  }
+
+  private async sendDeadLetter(topic: TopicSpec<unknown>, raw: RawRecord, failure: DeadLetterFailure): Promise<void> {
+    await this.producer.send({
+      topic: topic.deadLetter,
+      acks: -1,
+      messages: [{ key: raw.key, value: toBuffer(raw.value), headers: deadLetterHeaders(raw, failure) }],
+    });
+  }
+}
+
+interface SubscriptionDeps {
+  kafka: Kafka;
+  options: KafkaEventBusOptions;
+  logger: BusLogger;
+  retry: RetryPolicy;
+  deadLetter(raw: RawRecord, failure: DeadLetterFailure): Promise<void>;
+  onStopped(sub: KafkaSubscription<unknown>): void;
+}
+
+class KafkaSubscription<T> implements Subscription {
+  readonly topic: string;
+  readonly group: string;
+  private state: SubscriptionState = 'pending';
+  private lastError: string | undefined;
+  private consumer: Consumer | undefined;
+  private readonly stopSignal = new AbortController();
+  /** Set when shutdown gave up waiting: late results of abandoned handlers must not be committed. */
+  private fenced = false;
+  private activating: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+  /** Settling messages (tracked only to wait for them: their errors are kafkajs's to handle). */
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly spec: TopicSpec<T>,
+    private readonly options: SubscribeOptions<T>,
+    private readonly deps: SubscriptionDeps,
+  ) {
+    this.topic = spec.name;
+    this.group = options.group;
+  }
+
+  activate(): Promise<void> {
+    this.activating ??= this.run();
+    return this.activating;
+  }
+
+  unsubscribe(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  health(): SubscriptionHealth {
+    return { topic: this.topic, group: this.group, state: this.state, ...(this.lastError ? { error: this.lastError } : {}) };
+  }
+
+  private async run(): Promise<void> {
+    const o = this.deps.options;
+    const consumer = this.deps.kafka.consumer({
+      groupId: kafkaGroupId(this.group, this.topic),
+      sessionTimeout: o.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: o.heartbeatIntervalMs ?? 3_000,
+      maxWaitTimeInMs: o.maxWaitTimeMs ?? 1_000,
+      allowAutoTopicCreation: false,
+    });
+    this.consumer = consumer;
+    const { GROUP_JOIN, CRASH } = consumer.events;
+    let joined!: () => void;
+    const firstJoin = new Promise<void>((resolve) => (joined = resolve));
+    consumer.on(GROUP_JOIN, () => {
+      if (this.state === 'pending') this.state = 'running';
+      joined();
+    });
+    consumer.on(CRASH, ({ payload }) => {
+      this.lastError = payload.error.message;
+      if (this.state === 'running' || this.state === 'pending') this.state = payload.restart ? 'pending' : 'failed';
+      this.deps.logger.error('consumer crashed', {
+        topic: this.topic,
+        group: this.group,
+        restart: payload.restart,
+        error: payload.error.message,
+      });
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [this.topic], fromBeginning: this.options.fromBeginning ?? true });
+    await consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: this.spec.partitions,
+      eachMessage: (payload) => this.handle(payload),
+    });
+    const timeoutMs = o.joinTimeoutMs ?? 60_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new EventBusError(`subscription to ${this.topic} did not join group ${this.group} within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    try {
+      await Promise.race([firstJoin, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private handle(payload: EachMessagePayload): Promise<void> {
+    // Once stopping, settle nothing new: kafkajs may still offer the rest of a fetched batch.
+    if (this.stopSignal.signal.aborted) return Promise.resolve();
+    const work = this.settle(payload);
+    const tracked = work.catch(() => undefined);
+    this.inFlight.add(tracked);
+    void tracked.finally(() => this.inFlight.delete(tracked));
+    return work;
+  }
+
+  private async settle({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {
+    const record: RawRecord = {
+      topic,
+      partition,
+      offset: message.offset,
+      timestamp: Number(message.timestamp),
+      key: message.key === null ? null : message.key.toString('utf8'),
+      value: message.value === null ? null : new Uint8Array(message.value.buffer, message.value.byteOffset, message.value.byteLength),
+      headers: headersToStrings(message.headers),
+    };
+    try {
+      const outcome = await deliverRecord(record, {
+        topic: this.spec,
+        group: this.group,
+        handler: this.options.handler,
+        retry: this.deps.retry,
+        signal: this.stopSignal.signal,
+        deadLetter: this.deps.deadLetter,
+        // Long retry sequences must not cost the group membership (kafkajs throttles this call).
+        beforeAttempt: heartbeat,
+        logger: this.deps.logger,
+        random: this.deps.options.random,
+      });
+      if (outcome === 'abandoned' || this.fenced) return;
+      await this.consumer!.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
+    } catch (err) {
+      // Uncommitted: kafkajs rejoins or restarts the consumer and the message comes again.
+      this.lastError = errorMessage(err);
+      throw err;
+    }
+  }
+
+  private async shutdown(): Promise<void> {
+    this.state = 'stopping';
+    this.stopSignal.abort();
+    // An activation failure was already reported to subscribe()/start(); here we only clean up.
+    if (this.activating) await this.activating.catch(() => undefined);
+    try {
+      if (this.consumer) await this.disconnect(this.consumer);
+    } finally {
+      this.state = 'stopped';
+      this.deps.onStopped(this as KafkaSubscription<unknown>);
+    }
+  }
+
+  private async disconnect(consumer: Consumer): Promise<void> {
+    const timeoutMs = this.deps.options.shutdownTimeoutMs ?? 30_000;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    try {
+      // Settle in-flight messages before telling kafkajs to stop: once its runner stops, kafkajs
+      // silently drops commits, and a handler that finished during shutdown would be redelivered.
+      const settled = await Promise.race([Promise.all(this.inFlight).then(() => true), deadline]);
+      const disconnected = await Promise.race([consumer.disconnect().then(() => true), deadline]);
+      if (!settled || !disconnected) {
+        this.fenced = true;
+        this.deps.logger.warn('in-flight handler did not finish in time; abandoning it uncommitted', {
+          topic: this.topic,
+          group: this.group,
+        });
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

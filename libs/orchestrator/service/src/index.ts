@@ -1,0 +1,2 @@
+export * from './orchestrator-service.module';
+export * from './orchestrator.consumers';

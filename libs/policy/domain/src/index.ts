@@ -1,0 +1,3 @@
+export * from './baseline-policy';
+export * from './decision.service';
+export * from './collections';

@@ -1,0 +1,3 @@
+export * from './policy-service.module';
+export * from './policy.grpc-controller';
+export * from './proposal.consumer';

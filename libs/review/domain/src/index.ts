@@ -1,0 +1,2 @@
+export * from './review-task.opener';
+export * from './collections';

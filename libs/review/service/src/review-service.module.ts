@@ -1,0 +1,29 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { REVIEW_TASKS, ReviewTaskOpener } from '@mandate/review-domain';
+import { OutboxRelayHost, RelayLifecycle, serviceModule, type ServiceContext, type StoreProvider } from '@mandate/platform';
+import { REVIEW_TASK_STORE, ReviewDecisionConsumer } from './decision.consumer';
+
+export interface ReviewServiceOptions {
+  context: ServiceContext;
+  stores: StoreProvider;
+  relayIntervalMs?: number;
+}
+
+@Module({})
+export class ReviewServiceModule {
+  static async create(o: ReviewServiceOptions): Promise<DynamicModule> {
+    const store = await o.stores.store(REVIEW_TASKS);
+    return serviceModule({
+      module: ReviewServiceModule,
+      context: o.context,
+      consumers: [ReviewDecisionConsumer],
+      providers: [
+        { provide: ReviewTaskOpener, useValue: new ReviewTaskOpener() },
+        { provide: REVIEW_TASK_STORE, useValue: store },
+        { provide: OutboxRelayHost, useValue: new OutboxRelayHost(o.context, [store], o.relayIntervalMs) },
+        RelayLifecycle,
+      ],
+      exports: [REVIEW_TASK_STORE],
+    });
+  }
+}

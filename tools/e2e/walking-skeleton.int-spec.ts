@@ -109,14 +109,16 @@ describe('walking skeleton on Apache Kafka and FerretDB', () => {
   });
 
   it('opens a human review task for a low-fit lead instead of executing it', async () => {
-    await createLead('lead-e2e-2', `corr-${RUN}-2`, { employees: 2, title: 'Student', source: 'web', email: 'x@gmail.com' });
+    await createLead('lead-e2e-2', `corr-${RUN}-2`, { employees: 2, title: 'Student', source: 'web', email: 'x@gmail.com', status: 'New' });
     const entries = await waitUntil('the review task', async () => {
       const c = await chain(`corr-${RUN}-2`);
       return kinds(c).includes('REVIEW_TASK') ? c : undefined;
     });
     expect(entries.map((e) => e.record!.actor)).toContain('human-review');
     expect(kinds(entries)).not.toContain('EXECUTION');
-    expect((await getLead('lead-e2e-2'))?.fields['status']).toBe('New');
+    const lead = await getLead('lead-e2e-2');
+    expect(lead?.fields['status']).toBe('New');
+    expect(lead?.appliedActions).toHaveLength(0);
   });
 
   it('completes an action exactly once when the connector is killed mid-flow and restarted', async () => {

@@ -46,6 +46,22 @@ describe('embedded Mandate (all five services in one process)', () => {
     expect(actors).toEqual(new Set(['crm-connectors', 'orchestrator', 'policy']));
   });
 
+  it('keeps one W3C trace across every hop of a flow (trace context rides the Kafka headers)', async () => {
+    const topics = [Topics.crmChanges, Topics.actionsProposed, Topics.policyDecisions, Topics.executionOutcomes];
+    const traceIds = new Set<string>();
+    let hops = 0;
+    for (const t of topics) {
+      for (const r of m.runtime.broker.records(t.name)) {
+        if (r.headers['ce_correlationid'] !== 'demo-lead-0001') continue;
+        hops++;
+        expect(r.headers['traceparent']).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
+        traceIds.add(r.headers['traceparent'].split('-')[1]);
+      }
+    }
+    expect(hops).toBe(topics.length);
+    expect(traceIds.size).toBe(1);
+  });
+
   it('sends the low-fit lead to human review instead of executing it', async () => {
     const chains = await runDemo(m);
     const lead = await m.crm.get(DEMO_TENANT, 'lead-0002');

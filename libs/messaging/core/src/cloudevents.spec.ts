@@ -1,4 +1,12 @@
-import { context, ROOT_CONTEXT, trace, TraceFlags, createTraceState, type Context, type ContextManager } from '@opentelemetry/api';
+import {
+  context,
+  ROOT_CONTEXT,
+  trace,
+  TraceFlags,
+  createTraceState,
+  type Context,
+  type ContextManager,
+} from '@opentelemetry/api';
 import {
   contentTypeMatches,
   currentTraceContext,
@@ -51,26 +59,37 @@ describe('CloudEvents Kafka binding (binary mode)', () => {
     expect(decodeCloudEventHeaders(encodeCloudEventHeaders(attrs))).toEqual(attrs);
   });
 
-  it.each(['ce_specversion', 'ce_id', 'ce_type', 'ce_source', 'ce_time', 'ce_tenantid', 'ce_correlationid', 'content-type'])(
-    'treats a message without %s as malformed',
-    (header) => {
-      const headers: Record<string, string> = encodeCloudEventHeaders(attrs);
-      delete headers[header];
-      expect(() => decodeCloudEventHeaders(headers)).toThrow(new MalformedMessageError(`missing CloudEvents header ${header}`));
-    },
-  );
-
-  it('rejects another spec version and an unparseable time', () => {
-    expect(() => decodeCloudEventHeaders({ ...encodeCloudEventHeaders(attrs), ce_specversion: '0.3' })).toThrow(
-      MalformedMessageError,
-    );
-    expect(() => decodeCloudEventHeaders({ ...encodeCloudEventHeaders(attrs), ce_time: 'yesterday' })).toThrow(
-      /invalid ce_time/,
+  it.each([
+    'ce_specversion',
+    'ce_id',
+    'ce_type',
+    'ce_source',
+    'ce_time',
+    'ce_tenantid',
+    'ce_correlationid',
+    'content-type',
+  ])('treats a message without %s as malformed', (header) => {
+    const headers: Record<string, string> = encodeCloudEventHeaders(attrs);
+    delete headers[header];
+    expect(() => decodeCloudEventHeaders(headers)).toThrow(
+      new MalformedMessageError(`missing CloudEvents header ${header}`),
     );
   });
 
+  it('rejects another spec version and an unparseable time', () => {
+    expect(() =>
+      decodeCloudEventHeaders({ ...encodeCloudEventHeaders(attrs), ce_specversion: '0.3' }),
+    ).toThrow(MalformedMessageError);
+    expect(() =>
+      decodeCloudEventHeaders({ ...encodeCloudEventHeaders(attrs), ce_time: 'yesterday' }),
+    ).toThrow(/invalid ce_time/);
+  });
+
   it('drops an invalid traceparent (and its tracestate) instead of rejecting the message', () => {
-    const decoded = decodeCloudEventHeaders({ ...encodeCloudEventHeaders(attrs), traceparent: 'garbage' });
+    const decoded = decodeCloudEventHeaders({
+      ...encodeCloudEventHeaders(attrs),
+      traceparent: 'garbage',
+    });
     expect(decoded.traceparent).toBeUndefined();
     expect(decoded.tracestate).toBeUndefined();
     expect(decoded.id).toBe('evt-1');
@@ -96,7 +115,9 @@ describe('isValidTraceparent', () => {
 describe('contentTypeMatches', () => {
   it('accepts both protobuf spellings and ignores parameters', () => {
     expect(contentTypeMatches('application/protobuf', 'application/x-protobuf')).toBe(true);
-    expect(contentTypeMatches('application/protobuf', 'application/protobuf; proto=mandate.v1.X')).toBe(true);
+    expect(
+      contentTypeMatches('application/protobuf', 'application/protobuf; proto=mandate.v1.X'),
+    ).toBe(true);
     expect(contentTypeMatches('application/protobuf', 'application/json')).toBe(false);
     expect(contentTypeMatches('application/json', 'Application/JSON; charset=utf-8')).toBe(true);
   });
@@ -108,7 +129,12 @@ class StackContextManager implements ContextManager {
   active(): Context {
     return this.stack[this.stack.length - 1] ?? ROOT_CONTEXT;
   }
-  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(ctx: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
+  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(
+    ctx: Context,
+    fn: F,
+    thisArg?: ThisParameterType<F>,
+    ...args: A
+  ): ReturnType<F> {
     this.stack.push(ctx);
     try {
       return fn.call(thisArg, ...args);

@@ -102,7 +102,7 @@ export function decodeCloudEventHeaders(headers: HeaderMap): CloudEventAttribute
 
 /** True when `actual` is an acceptable content type for a codec declaring `expected`. */
 export function contentTypeMatches(expected: string, actual: string): boolean {
-  const bare = actual.split(';')[0]!.trim().toLowerCase();
+  const bare = (actual.split(';')[0] ?? '').trim().toLowerCase();
   if (PROTOBUF_CONTENT_TYPES.has(expected)) return PROTOBUF_CONTENT_TYPES.has(bare);
   return bare === expected;
 }
@@ -113,10 +113,10 @@ const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(
 export function isValidTraceparent(value: string): boolean {
   const m = TRACEPARENT.exec(value);
   if (!m) return false;
-  const [, version, traceId, spanId] = m;
+  const [, version, traceId = '', spanId = '', , rest] = m;
   if (version === 'ff') return false;
-  if (version === '00' && m[5] !== undefined) return false;
-  return !/^0+$/.test(traceId!) && !/^0+$/.test(spanId!);
+  if (version === '00' && rest !== undefined) return false;
+  return !/^0+$/.test(traceId) && !/^0+$/.test(spanId);
 }
 
 export interface TraceContextHeaders {

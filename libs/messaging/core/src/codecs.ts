@@ -22,6 +22,7 @@ export function jsonCodec<T>(typeName: string): Codec<T> {
     typeName,
     contentType: 'application/json',
     encode: (value: T) => new TextEncoder().encode(JSON.stringify(value)),
-    decode: (bytes: Uint8Array) => JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as T,
+    decode: (bytes: Uint8Array) =>
+      JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as T,
   });
 }

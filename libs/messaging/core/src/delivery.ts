@@ -33,15 +33,28 @@ export interface DeliveryContext<T> {
  * are retried without limit, since there is nowhere further to put a message.
  * Throws only when dead-lettering itself fails, in which case nothing must be committed.
  */
-export async function deliverRecord<T>(record: RawRecord, ctx: DeliveryContext<T>): Promise<DeliveryOutcome> {
-  const where = { topic: record.topic, partition: record.partition, offset: record.offset, group: ctx.group };
+export async function deliverRecord<T>(
+  record: RawRecord,
+  ctx: DeliveryContext<T>,
+): Promise<DeliveryOutcome> {
+  const where = {
+    topic: record.topic,
+    partition: record.partition,
+    offset: record.offset,
+    group: ctx.group,
+  };
   let decoded: DecodedEnvelope<T>;
   try {
     decoded = decodeRecord(ctx.topic, record);
   } catch (err) {
     if (!(err instanceof MalformedMessageError)) throw err;
     ctx.logger.warn('malformed message dead-lettered', { ...where, reason: err.message });
-    await ctx.deadLetter(record, { kind: 'malformed', reason: err.message, attempts: 0, group: ctx.group });
+    await ctx.deadLetter(record, {
+      kind: 'malformed',
+      reason: err.message,
+      attempts: 0,
+      group: ctx.group,
+    });
     return 'dead-lettered';
   }
   const unbounded = ctx.topic.kind === 'dead-letter';
@@ -58,7 +71,11 @@ export async function deliverRecord<T>(record: RawRecord, ctx: DeliveryContext<T
       // reason goes into the dead-letter headers next to the (equally sensitive) payload.
       const errorName = err instanceof Error ? err.name : typeof err;
       if (!unbounded && attempt >= ctx.retry.maxAttempts) {
-        ctx.logger.error('handler failed, retries exhausted; dead-lettering', { ...where, attempt, errorName });
+        ctx.logger.error('handler failed, retries exhausted; dead-lettering', {
+          ...where,
+          attempt,
+          errorName,
+        });
         await ctx.deadLetter(record, {
           kind: 'handler-failed',
           reason: `handler failed after ${attempt} attempt(s): ${errorMessage(err)}`,

@@ -17,7 +17,10 @@ const topic = defineTopic<Lead>({
 const meta: PublishMeta = { tenantId: 'acme', correlationId: 'corr', source: 'test' };
 const lead: Lead = { tenantId: 'acme', id: '7' };
 
-function asRecord(m: ReturnType<typeof encodeMessage>, overrides: Partial<RawRecord> = {}): RawRecord {
+function asRecord(
+  m: ReturnType<typeof encodeMessage>,
+  overrides: Partial<RawRecord> = {},
+): RawRecord {
   return { topic: topic.name, partition: 1, offset: '41', timestamp: 0, ...m, ...overrides };
 }
 
@@ -58,13 +61,17 @@ describe('decodeRecord', () => {
     });
   });
 
-  it.each([
+  it.each<[string, Partial<RawRecord>, RegExp]>([
     ['a null value', { value: null }, /no value/],
     ['a null key', { key: null }, /key is not scoped/],
-    ['another content type', { headers: { 'content-type': 'application/protobuf' } }, /content-type/],
+    [
+      'another content type',
+      { headers: { 'content-type': 'application/protobuf' } },
+      /content-type/,
+    ],
   ])('treats %s as malformed', (_, override, reason) => {
     const m = encodeMessage(topic, lead, meta);
-    const record = asRecord(m, { ...override, headers: { ...m.headers, ...(override.headers ?? {}) } } as Partial<RawRecord>);
+    const record = asRecord(m, { ...override, headers: { ...m.headers, ...override.headers } });
     expect(() => decodeRecord(topic, record)).toThrow(MalformedMessageError);
     expect(() => decodeRecord(topic, record)).toThrow(reason);
   });
@@ -79,7 +86,9 @@ describe('decodeRecord', () => {
     });
     const m = encodeMessage(proto, lead, meta);
     expect(m.headers['content-type']).toBe('application/protobuf');
-    const record = asRecord(m, { headers: { ...m.headers, 'content-type': 'application/x-protobuf' } });
+    const record = asRecord(m, {
+      headers: { ...m.headers, 'content-type': 'application/x-protobuf' },
+    });
     expect(decodeRecord(proto, record).value).toEqual(lead);
   });
 });

@@ -74,8 +74,14 @@ export interface RawRecord extends RawMessage {
   timestamp: number;
 }
 
+/** A message the bus encoded: always keyed, always with a value. */
+export interface EncodedMessage extends RawMessage {
+  key: string;
+  value: Uint8Array;
+}
+
 /** Validates metadata, computes the key, encodes the value and the CloudEvents headers. */
-export function encodeMessage<T>(topic: TopicSpec<T>, value: T, meta: PublishMeta): RawMessage {
+export function encodeMessage<T>(topic: TopicSpec<T>, value: T, meta: PublishMeta): EncodedMessage {
   if (topic.kind !== 'event') {
     throw new EventBusError(`cannot publish to dead-letter topic "${topic.name}"`);
   }
@@ -164,7 +170,9 @@ export function decodeRecord<T>(topic: TopicSpec<T>, record: RawRecord): Decoded
   try {
     value = topic.codec.decode(record.value);
   } catch (err) {
-    throw new MalformedMessageError(`payload is not a valid ${topic.codec.typeName}: ${errorMessage(err)}`);
+    throw new MalformedMessageError(
+      `payload is not a valid ${topic.codec.typeName}: ${errorMessage(err)}`,
+    );
   }
   return {
     ...position,

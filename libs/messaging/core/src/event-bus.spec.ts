@@ -17,8 +17,13 @@ describe('backoffMs', () => {
 
 describe('resolveRetry', () => {
   it('fills missing fields from the defaults', () => {
-    expect(resolveRetry({ maxAttempts: 2, initialBackoffMs: undefined })).toEqual({ ...DEFAULT_RETRY, maxAttempts: 2 });
-    expect(resolveRetry(undefined, { maxAttempts: 3, initialBackoffMs: 1, maxBackoffMs: 2 })).toEqual({
+    expect(resolveRetry({ maxAttempts: 2, initialBackoffMs: undefined })).toEqual({
+      ...DEFAULT_RETRY,
+      maxAttempts: 2,
+    });
+    expect(
+      resolveRetry(undefined, { maxAttempts: 3, initialBackoffMs: 1, maxBackoffMs: 2 }),
+    ).toEqual({
       maxAttempts: 3,
       initialBackoffMs: 1,
       maxBackoffMs: 2,

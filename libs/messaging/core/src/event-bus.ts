@@ -77,10 +77,15 @@ export interface EventBus {
   health(): BusHealth;
 }
 
-export function resolveRetry(retry: Partial<RetryPolicy> | undefined, defaults: RetryPolicy = DEFAULT_RETRY): RetryPolicy {
+export function resolveRetry(
+  retry: Partial<RetryPolicy> | undefined,
+  defaults: RetryPolicy = DEFAULT_RETRY,
+): RetryPolicy {
   const r = { ...defaults, ...stripUndefined(retry ?? {}) };
-  if (!Number.isInteger(r.maxAttempts) || r.maxAttempts < 1) throw new RangeError('retry.maxAttempts must be >= 1');
-  if (r.initialBackoffMs < 0 || r.maxBackoffMs < r.initialBackoffMs) throw new RangeError('retry backoff must satisfy 0 <= initial <= max');
+  if (!Number.isInteger(r.maxAttempts) || r.maxAttempts < 1)
+    throw new RangeError('retry.maxAttempts must be >= 1');
+  if (r.initialBackoffMs < 0 || r.maxBackoffMs < r.initialBackoffMs)
+    throw new RangeError('retry backoff must satisfy 0 <= initial <= max');
   return r;
 }
 
@@ -92,7 +97,14 @@ function stripUndefined<T extends object>(obj: T): Partial<T> {
  * Backoff before attempt `failedAttempt + 1`: exponential, capped, with "equal jitter" (half
  * fixed, half random) so retries of many consumers spread out but never fire immediately.
  */
-export function backoffMs(retry: RetryPolicy, failedAttempt: number, random: () => number = Math.random): number {
-  const exp = Math.min(retry.maxBackoffMs, retry.initialBackoffMs * 2 ** Math.max(0, failedAttempt - 1));
+export function backoffMs(
+  retry: RetryPolicy,
+  failedAttempt: number,
+  random: () => number = Math.random,
+): number {
+  const exp = Math.min(
+    retry.maxBackoffMs,
+    retry.initialBackoffMs * 2 ** Math.max(0, failedAttempt - 1),
+  );
   return Math.round(exp / 2 + (random() * exp) / 2);
 }

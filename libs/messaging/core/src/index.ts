@@ -9,6 +9,9 @@ export * from './logger';
 export * from './partitioner';
 export * from './topic-spec';
 export { InMemoryBroker, type GroupMember } from './in-process/in-memory-broker';
-export { InProcessEventBus, type InProcessEventBusOptions } from './in-process/in-process-event-bus';
+export {
+  InProcessEventBus,
+  type InProcessEventBusOptions,
+} from './in-process/in-process-event-bus';
 export * from './outbox';
 export { allTopics, Topics } from './topic-catalog';

@@ -56,7 +56,9 @@ describe('outbox', () => {
   });
 
   it('validates when the entry is written, not when it is relayed', () => {
-    expect(() => outboxMessage(topic, { tenantId: 'globex', id: '1' }, meta)).toThrow(EventBusError);
+    expect(() => outboxMessage(topic, { tenantId: 'globex', id: '1' }, meta)).toThrow(
+      EventBusError,
+    );
   });
 
   it('refuses entries for unknown topics or whose key does not match the payload', async () => {

@@ -17,9 +17,13 @@ export interface EncodedOutboxMessage {
  * fails the state change that wanted to emit it, not the relay. The CloudEvents id and time are
  * fixed here: a relay that republishes after a crash sends the identical event.
  */
-export function outboxMessage<T>(topic: TopicSpec<T>, value: T, meta: PublishMeta): EncodedOutboxMessage {
+export function outboxMessage<T>(
+  topic: TopicSpec<T>,
+  value: T,
+  meta: PublishMeta,
+): EncodedOutboxMessage {
   const message = encodeMessage(topic, value, meta);
-  return { topic: topic.name, key: message.key!, payload: message.value!, headers: message.headers };
+  return { topic: topic.name, key: message.key, payload: message.value, headers: message.headers };
 }
 
 /**
@@ -36,11 +40,15 @@ export function outboxPublisher(
     if (!topic) throw new EventBusError(`outbox entry for unknown topic "${entry.topic}"`);
     const attrs = decodeCloudEventHeaders(entry.headers);
     if (attrs.type !== topic.codec.typeName) {
-      throw new EventBusError(`outbox entry for "${entry.topic}" has type ${attrs.type}, expected ${topic.codec.typeName}`);
+      throw new EventBusError(
+        `outbox entry for "${entry.topic}" has type ${attrs.type}, expected ${topic.codec.typeName}`,
+      );
     }
     const value = topic.codec.decode(entry.payload);
     if (topic.key(value) !== entry.key) {
-      throw new EventBusError(`outbox entry for "${entry.topic}": stored key does not match the payload`);
+      throw new EventBusError(
+        `outbox entry for "${entry.topic}": stored key does not match the payload`,
+      );
     }
     await bus.publish(topic, value, {
       id: attrs.id,

@@ -12,7 +12,11 @@ export function murmur2(key: string | Uint8Array): number {
   const length4 = Math.floor(length / 4);
   for (let i = 0; i < length4; i++) {
     const i4 = i * 4;
-    let k = (data[i4]! & 0xff) + ((data[i4 + 1]! & 0xff) << 8) + ((data[i4 + 2]! & 0xff) << 16) + ((data[i4 + 3]! & 0xff) << 24);
+    let k =
+      (data[i4] & 0xff) +
+      ((data[i4 + 1] & 0xff) << 8) +
+      ((data[i4 + 2] & 0xff) << 16) +
+      ((data[i4 + 3] & 0xff) << 24);
     k = Math.imul(k, m);
     k ^= k >>> r;
     k = Math.imul(k, m);
@@ -21,10 +25,10 @@ export function murmur2(key: string | Uint8Array): number {
   }
   const tail = length % 4;
   const base = length & ~3;
-  if (tail === 3) h ^= (data[base + 2]! & 0xff) << 16;
-  if (tail >= 2) h ^= (data[base + 1]! & 0xff) << 8;
+  if (tail === 3) h ^= (data[base + 2] & 0xff) << 16;
+  if (tail >= 2) h ^= (data[base + 1] & 0xff) << 8;
   if (tail >= 1) {
-    h ^= data[base]! & 0xff;
+    h ^= data[base] & 0xff;
     h = Math.imul(h, m);
   }
   h ^= h >>> 13;

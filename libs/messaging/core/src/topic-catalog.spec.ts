@@ -1,4 +1,10 @@
-import { ChangeType, type ActionProposal, type AuditEntry, type CrmChangeEvent, type ReviewDecision } from '@mandate/contracts';
+import {
+  ChangeType,
+  type ActionProposal,
+  type AuditEntry,
+  type CrmChangeEvent,
+  type ReviewDecision,
+} from '@mandate/contracts';
 import { deadLetterTopic } from './topic-spec';
 import { allTopics, Topics } from './topic-catalog';
 
@@ -7,7 +13,13 @@ const DAY = 86_400_000;
 describe('topic catalog', () => {
   it('lists every Mandate topic with its type, 6 partitions and retention', () => {
     expect(
-      allTopics().map((t) => [t.name, t.codec.typeName, t.partitions, t.retentionMs! / DAY, t.cleanupPolicy]),
+      allTopics().map((t) => [
+        t.name,
+        t.codec.typeName,
+        t.partitions,
+        t.retentionMs! / DAY,
+        t.cleanupPolicy,
+      ]),
     ).toEqual([
       ['mandate.crm.changes.v1', 'mandate.v1.CrmChangeEvent', 6, 7, 'delete'],
       ['mandate.actions.proposed.v1', 'mandate.v1.ActionProposal', 6, 7, 'delete'],
@@ -25,14 +37,26 @@ describe('topic catalog', () => {
   it('keys CRM changes and proposals by tenant and record, so one record stays ordered', () => {
     const change = { tenantId: 'acme', objectType: 'lead', recordId: 'L1' } as CrmChangeEvent;
     expect(Topics.crmChanges.key(change)).toBe('acme/lead/L1');
-    const proposal = { tenantId: 'acme', proposalId: 'p1', target: { objectType: 'lead', recordId: 'L1' } } as ActionProposal;
+    const proposal = {
+      tenantId: 'acme',
+      proposalId: 'p1',
+      target: { objectType: 'lead', recordId: 'L1' },
+    } as ActionProposal;
     expect(Topics.actionsProposed.key(proposal)).toBe('acme/lead/L1');
-    expect(Topics.policyDecisions.key({ tenantId: 'acme', decisionId: 'd1', proposal } as never)).toBe('acme/lead/L1');
-    expect(Topics.executionOutcomes.key({ tenantId: 'acme', proposalId: 'p1', target: proposal.target } as never)).toBe(
-      'acme/lead/L1',
-    );
+    expect(
+      Topics.policyDecisions.key({ tenantId: 'acme', decisionId: 'd1', proposal } as never),
+    ).toBe('acme/lead/L1');
+    expect(
+      Topics.executionOutcomes.key({
+        tenantId: 'acme',
+        proposalId: 'p1',
+        target: proposal.target,
+      } as never),
+    ).toBe('acme/lead/L1');
     expect(Topics.actionsProposed.key({ ...proposal, target: undefined })).toBe('acme/proposal/p1');
-    expect(Topics.reviewDecisions.key({ tenantId: 'acme', taskId: 't1' } as ReviewDecision)).toBe('acme/review-task/t1');
+    expect(Topics.reviewDecisions.key({ tenantId: 'acme', taskId: 't1' } as ReviewDecision)).toBe(
+      'acme/review-task/t1',
+    );
   });
 
   it('keys audit topics by tenant alone, so one ledger writer owns a tenant', () => {

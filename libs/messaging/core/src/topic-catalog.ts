@@ -17,7 +17,12 @@ const PARTITIONS = 6;
 const RETENTION_MS = 7 * DAY_MS;
 
 /** Key of everything about one CRM record: `tenant/object_type/record_id`, keeping the record's events in order. */
-function recordKey(tenantId: string, target: RecordRef | undefined, fallbackKind: string, fallbackId: string): string {
+function recordKey(
+  tenantId: string,
+  target: RecordRef | undefined,
+  fallbackKind: string,
+  fallbackId: string,
+): string {
   return target?.recordId
     ? tenantKey(tenantId, target.objectType, target.recordId)
     : tenantKey(tenantId, fallbackKind, fallbackId);
@@ -46,8 +51,10 @@ export const Topics = {
   }),
   policyDecisions: defineTopic<PolicyDecision>({
     name: 'mandate.policy.decisions.v1',
-    description: 'Policy verdicts (AUTO, APPROVE(n), DENY) with explanation and, when permitted, a decision token.',
-    key: (d) => recordKey(d.tenantId, d.proposal?.target, 'proposal', d.proposal?.proposalId || d.decisionId),
+    description:
+      'Policy verdicts (AUTO, APPROVE(n), DENY) with explanation and, when permitted, a decision token.',
+    key: (d) =>
+      recordKey(d.tenantId, d.proposal?.target, 'proposal', d.proposal?.proposalId || d.decisionId),
     codec: codecs.PolicyDecision,
     partitions: PARTITIONS,
     retentionMs: RETENTION_MS,
@@ -62,7 +69,8 @@ export const Topics = {
   }),
   reviewDecisions: defineTopic<ReviewDecision>({
     name: 'mandate.review.decisions.v1',
-    description: 'Reviewer decisions (approve, edit, reject); keyed by task so approvals of one task stay ordered.',
+    description:
+      'Reviewer decisions (approve, edit, reject); keyed by task so approvals of one task stay ordered.',
     key: (d) => tenantKey(d.tenantId, 'review-task', d.taskId),
     codec: codecs.ReviewDecision,
     partitions: PARTITIONS,

@@ -21,7 +21,11 @@ const base: TopicDefinition<{ t: string }> = {
 describe('defineTopic', () => {
   it('derives the dead-letter topic name and defaults to the delete cleanup policy', () => {
     const spec = defineTopic(base);
-    expect(spec).toMatchObject({ deadLetter: 'mandate.test.things.v1.dlq', cleanupPolicy: 'delete', kind: 'event' });
+    expect(spec).toMatchObject({
+      deadLetter: 'mandate.test.things.v1.dlq',
+      cleanupPolicy: 'delete',
+      kind: 'event',
+    });
     expect(spec.key({ t: 'acme' })).toBe('acme');
     expect(Object.isFrozen(spec)).toBe(true);
   });
@@ -56,7 +60,12 @@ describe('deadLetterTopic', () => {
 
   it('describes a raw-bytes topic with the source partitions that cannot be published to or nested', () => {
     const dlq = deadLetterTopic(defineTopic(base));
-    expect(dlq).toMatchObject({ name: 'mandate.test.things.v1.dlq', kind: 'dead-letter', partitions: 3, deadLetter: '' });
+    expect(dlq).toMatchObject({
+      name: 'mandate.test.things.v1.dlq',
+      kind: 'dead-letter',
+      partitions: 3,
+      deadLetter: '',
+    });
     expect(() => dlq.key(new Uint8Array())).toThrow(EventBusError);
     expect(() => deadLetterTopic(dlq as never)).toThrow(EventBusError);
   });

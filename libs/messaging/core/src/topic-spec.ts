@@ -105,8 +105,7 @@ export function deadLetterTopic(topic: TopicSpec<unknown>): TopicSpec<Uint8Array
     throw new EventBusError(`"${topic.name}" is already a dead-letter topic`);
   }
   const source = topic.retentionMs;
-  const retentionMs =
-    source === -1 ? -1 : Math.max(source ?? 0, DEAD_LETTER_MIN_RETENTION_MS);
+  const retentionMs = source === -1 ? -1 : Math.max(source ?? 0, DEAD_LETTER_MIN_RETENTION_MS);
   return Object.freeze({
     name: topic.deadLetter,
     description: `Dead letters of ${topic.name}: raw bytes plus mandate-dlq-* failure headers.`,

@@ -5,8 +5,14 @@ import { kafkaLogCreator } from './kafka-client';
 describe('kafkaLogCreator', () => {
   it('forwards kafkajs entries at their level, without kafkajs own timestamp and logger name', () => {
     const lines: Array<[string, string, Record<string, unknown> | undefined]> = [];
-    const record = (level: string) => (message: string, ctx?: Record<string, unknown>) => void lines.push([level, message, ctx]);
-    const logger: BusLogger = { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') };
+    const record = (level: string) => (message: string, ctx?: Record<string, unknown>) =>
+      void lines.push([level, message, ctx]);
+    const logger: BusLogger = {
+      debug: record('debug'),
+      info: record('info'),
+      warn: record('warn'),
+      error: record('error'),
+    };
     const log = kafkaLogCreator(logger)(logLevel.INFO);
     const entry = (level: logLevel, message: string) => ({
       namespace: 'Consumer',

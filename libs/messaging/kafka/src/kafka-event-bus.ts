@@ -21,7 +21,13 @@ import {
   type SubscriptionState,
   type TopicSpec,
 } from '@mandate/messaging';
-import { Partitioners, type Consumer, type EachMessagePayload, type Kafka, type Producer } from 'kafkajs';
+import {
+  Partitioners,
+  type Consumer,
+  type EachMessagePayload,
+  type Kafka,
+  type Producer,
+} from 'kafkajs';
 import { createKafkaClient, type KafkaConnectionConfig } from './kafka-client';
 import { headersToStrings, toBuffer } from './kafka-headers';
 
@@ -85,7 +91,8 @@ export class KafkaEventBus implements EventBus {
   }
 
   async start(): Promise<void> {
-    if (this.state !== 'created') throw new EventBusError(`cannot start a bus that is ${this.state}`);
+    if (this.state !== 'created')
+      throw new EventBusError(`cannot start a bus that is ${this.state}`);
     this.state = 'starting';
     try {
       await this.producer.connect();
@@ -154,7 +161,9 @@ export class KafkaEventBus implements EventBus {
     const subscriptions = [...this.subscriptions].map((s) => s.health());
     return {
       ready:
-        this.state === 'started' && this.producerConnected && subscriptions.every((s) => s.state === 'running'),
+        this.state === 'started' &&
+        this.producerConnected &&
+        subscriptions.every((s) => s.state === 'running'),
       detail: {
         transport: 'kafka',
         state: this.state,
@@ -164,11 +173,17 @@ export class KafkaEventBus implements EventBus {
     };
   }
 
-  private async sendDeadLetter(topic: TopicSpec<unknown>, raw: RawRecord, failure: DeadLetterFailure): Promise<void> {
+  private async sendDeadLetter(
+    topic: TopicSpec<unknown>,
+    raw: RawRecord,
+    failure: DeadLetterFailure,
+  ): Promise<void> {
     await this.producer.send({
       topic: topic.deadLetter,
       acks: -1,
-      messages: [{ key: raw.key, value: toBuffer(raw.value), headers: deadLetterHeaders(raw, failure) }],
+      messages: [
+        { key: raw.key, value: toBuffer(raw.value), headers: deadLetterHeaders(raw, failure) },
+      ],
     });
   }
 }
@@ -216,7 +231,12 @@ class KafkaSubscription<T> implements Subscription {
   }
 
   health(): SubscriptionHealth {
-    return { topic: this.topic, group: this.group, state: this.state, ...(this.lastError ? { error: this.lastError } : {}) };
+    return {
+      topic: this.topic,
+      group: this.group,
+      state: this.state,
+      ...(this.lastError ? { error: this.lastError } : {}),
+    };
   }
 
   private async run(): Promise<void> {
@@ -238,7 +258,8 @@ class KafkaSubscription<T> implements Subscription {
     });
     consumer.on(CRASH, ({ payload }) => {
       this.lastError = payload.error.message;
-      if (this.state === 'running' || this.state === 'pending') this.state = payload.restart ? 'pending' : 'failed';
+      if (this.state === 'running' || this.state === 'pending')
+        this.state = payload.restart ? 'pending' : 'failed';
       this.deps.logger.error('consumer crashed', {
         topic: this.topic,
         group: this.group,
@@ -247,7 +268,10 @@ class KafkaSubscription<T> implements Subscription {
       });
     });
     await consumer.connect();
-    await consumer.subscribe({ topics: [this.topic], fromBeginning: this.options.fromBeginning ?? true });
+    await consumer.subscribe({
+      topics: [this.topic],
+      fromBeginning: this.options.fromBeginning ?? true,
+    });
     await consumer.run({
       autoCommit: false,
       partitionsConsumedConcurrently: this.spec.partitions,
@@ -257,7 +281,12 @@ class KafkaSubscription<T> implements Subscription {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new EventBusError(`subscription to ${this.topic} did not join group ${this.group} within ${timeoutMs} ms`)),
+        () =>
+          reject(
+            new EventBusError(
+              `subscription to ${this.topic} did not join group ${this.group} within ${timeoutMs} ms`,
+            ),
+          ),
         timeoutMs,
       );
     });
@@ -278,14 +307,28 @@ class KafkaSubscription<T> implements Subscription {
     return work;
   }
 
-  private async settle({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {
+  private async settle({
+    topic,
+    partition,
+    message,
+    heartbeat,
+  }: EachMessagePayload): Promise<void> {
+    const consumer = this.consumer;
+    if (!consumer) throw new Error('unreachable: a message arrived before the consumer existed');
     const record: RawRecord = {
       topic,
       partition,
       offset: message.offset,
       timestamp: Number(message.timestamp),
       key: message.key === null ? null : message.key.toString('utf8'),
-      value: message.value === null ? null : new Uint8Array(message.value.buffer, message.value.byteOffset, message.value.byteLength),
+      value:
+        message.value === null
+          ? null
+          : new Uint8Array(
+              message.value.buffer,
+              message.value.byteOffset,
+              message.value.byteLength,
+            ),
       headers: headersToStrings(message.headers),
     };
     try {
@@ -302,7 +345,9 @@ class KafkaSubscription<T> implements Subscription {
         random: this.deps.options.random,
       });
       if (outcome === 'abandoned' || this.fenced) return;
-      await this.consumer!.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
+      await consumer.commitOffsets([
+        { topic, partition, offset: (BigInt(message.offset) + 1n).toString() },
+      ]);
     } catch (err) {
       // Uncommitted: kafkajs rejoins or restarts the consumer and the message comes again.
       this.lastError = errorMessage(err);
@@ -326,7 +371,9 @@ class KafkaSubscription<T> implements Subscription {
   private async disconnect(consumer: Consumer): Promise<void> {
     const timeoutMs = this.deps.options.shutdownTimeoutMs ?? 30_000;
     let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    const deadline = new Promise<false>(
+      (resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)),
+    );
     try {
       // Settle in-flight messages before telling kafkajs to stop: once its runner stops, kafkajs
       // silently drops commits, and a handler that finished during shutdown would be redelivered.
@@ -334,10 +381,13 @@ class KafkaSubscription<T> implements Subscription {
       const disconnected = await Promise.race([consumer.disconnect().then(() => true), deadline]);
       if (!settled || !disconnected) {
         this.fenced = true;
-        this.deps.logger.warn('in-flight handler did not finish in time; abandoning it uncommitted', {
-          topic: this.topic,
-          group: this.group,
-        });
+        this.deps.logger.warn(
+          'in-flight handler did not finish in time; abandoning it uncommitted',
+          {
+            topic: this.topic,
+            group: this.group,
+          },
+        );
       }
     } finally {
       clearTimeout(timer);

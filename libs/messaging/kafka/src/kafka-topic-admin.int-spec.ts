@@ -5,10 +5,18 @@ import { KafkaTopicAdmin } from './kafka-topic-admin';
 
 const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
 const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-const kafka = new Kafka({ clientId: `mandate-int-admin-check-${runId}`, brokers, logLevel: logLevel.NOTHING });
+const kafka = new Kafka({
+  clientId: `mandate-int-admin-check-${runId}`,
+  brokers,
+  logLevel: logLevel.NOTHING,
+});
 const admin = new KafkaTopicAdmin({ brokers, clientId: `mandate-int-admin-${runId}` });
 
-const spec = (partitions: number, retentionMs: number, cleanupPolicy: 'delete' | 'compact' = 'delete') =>
+const spec = (
+  partitions: number,
+  retentionMs: number,
+  cleanupPolicy: 'delete' | 'compact' = 'delete',
+) =>
   defineTopic<{ tenantId: string }>({
     name: `mandate.int.${runId}.admin`,
     description: 'admin integration test',
@@ -30,13 +38,17 @@ describe('KafkaTopicAdmin on a real broker', () => {
     await kadmin.disconnect();
   });
 
-  async function describeTopic(topic: string): Promise<{ partitions: number; config: Record<string, string> }> {
+  async function describeTopic(
+    topic: string,
+  ): Promise<{ partitions: number; config: Record<string, string> }> {
     const { topics } = await kadmin.fetchTopicMetadata({ topics: [topic] });
     const { resources } = await kadmin.describeConfigs({
       includeSynonyms: false,
       resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }],
     });
-    const config = Object.fromEntries(resources[0]!.configEntries.map((e) => [e.configName, e.configValue]));
+    const config = Object.fromEntries(
+      resources[0]!.configEntries.map((e) => [e.configName, e.configValue]),
+    );
     return { partitions: topics[0]!.partitions.length, config };
   }
 
@@ -79,9 +91,17 @@ describe('KafkaTopicAdmin on a real broker', () => {
     expect(third.updated.map((u) => u.topic)).toEqual([name, dlq]);
     expect(await describeTopic(name)).toMatchObject({
       partitions: 4,
-      config: { 'retention.ms': '7200000', 'cleanup.policy': 'delete', 'max.message.bytes': '2000000' },
+      config: {
+        'retention.ms': '7200000',
+        'cleanup.policy': 'delete',
+        'max.message.bytes': '2000000',
+      },
     });
-    expect(await admin.apply([spec(4, 7_200_000)])).toMatchObject({ created: [], updated: [], unchanged: [name, dlq] });
+    expect(await admin.apply([spec(4, 7_200_000)])).toMatchObject({
+      created: [],
+      updated: [],
+      unchanged: [name, dlq],
+    });
 
     const shrink = await admin.apply([spec(3, 7_200_000)]);
     expect(shrink.warnings).toEqual([

@@ -16,18 +16,30 @@ const topic = (name: string, partitions = 3) =>
 describe('expandCatalog', () => {
   it('adds each event topic’s dead-letter topic, once', () => {
     const a = topic('mandate.a.v1');
-    expect(expandCatalog({ a, again: a }).map((t) => t.name)).toEqual(['mandate.a.v1', 'mandate.a.v1.dlq']);
+    expect(expandCatalog({ a, again: a }).map((t) => t.name)).toEqual([
+      'mandate.a.v1',
+      'mandate.a.v1.dlq',
+    ]);
   });
 
   it('refuses two different definitions of one topic', () => {
-    expect(() => expandCatalog([topic('mandate.a.v1', 3), topic('mandate.a.v1', 6)])).toThrow(/defined twice/);
+    expect(() => expandCatalog([topic('mandate.a.v1', 3), topic('mandate.a.v1', 6)])).toThrow(
+      /defined twice/,
+    );
   });
 });
 
 describe('desiredTopicConfig', () => {
   it('manages cleanup.policy and retention.ms only', () => {
-    expect(desiredTopicConfig(topic('mandate.a.v1'))).toEqual({ 'cleanup.policy': 'delete', 'retention.ms': '1000' });
-    const unset = defineTopic({ ...topic('mandate.b.v1'), retentionMs: undefined, cleanupPolicy: 'compact' });
+    expect(desiredTopicConfig(topic('mandate.a.v1'))).toEqual({
+      'cleanup.policy': 'delete',
+      'retention.ms': '1000',
+    });
+    const unset = defineTopic({
+      ...topic('mandate.b.v1'),
+      retentionMs: undefined,
+      cleanupPolicy: 'compact',
+    });
     expect(desiredTopicConfig(unset)).toEqual({ 'cleanup.policy': 'compact' });
   });
 });
@@ -44,11 +56,15 @@ describe('kafka partitioning', () => {
     }));
     for (let i = 0; i < 200; i++) {
       const key = `tenant-${i % 7}/lead/${i}`;
-      expect(partitioner({ topic: 't', partitionMetadata, message: { key, value: null } })).toBe(partitionForKey(key, 6));
+      expect(partitioner({ topic: 't', partitionMetadata, message: { key, value: null } })).toBe(
+        partitionForKey(key, 6),
+      );
     }
   });
 
   it('derives one Kafka group per subscribed topic', () => {
-    expect(kafkaGroupId('mandate.policy', 'mandate.actions.proposed.v1')).toBe('mandate.policy.mandate.actions.proposed.v1');
+    expect(kafkaGroupId('mandate.policy', 'mandate.actions.proposed.v1')).toBe(
+      'mandate.policy.mandate.actions.proposed.v1',
+    );
   });
 });

@@ -26,12 +26,20 @@ export function desiredTopicConfig(spec: TopicSpec<unknown>): Record<string, str
 }
 
 /** Every topic a catalog implies: each event topic and its dead-letter topic. */
-export function expandCatalog(topics: TopicCatalog | ReadonlyArray<TopicSpec<unknown>>): TopicSpec<unknown>[] {
-  const list: ReadonlyArray<TopicSpec<unknown>> = Array.isArray(topics) ? topics : Object.values(topics);
+export function expandCatalog(
+  topics: TopicCatalog | ReadonlyArray<TopicSpec<unknown>>,
+): TopicSpec<unknown>[] {
+  const list: ReadonlyArray<TopicSpec<unknown>> = Array.isArray(topics)
+    ? topics
+    : Object.values(topics);
   const byName = new Map<string, TopicSpec<unknown>>();
   for (const spec of list.flatMap((t) => (t.kind === 'event' ? [t, deadLetterTopic(t)] : [t]))) {
     const seen = byName.get(spec.name);
-    if (seen && seen !== spec && (seen.partitions !== spec.partitions || seen.codec.typeName !== spec.codec.typeName)) {
+    if (
+      seen &&
+      seen !== spec &&
+      (seen.partitions !== spec.partitions || seen.codec.typeName !== spec.codec.typeName)
+    ) {
       throw new Error(`topic "${spec.name}" is defined twice with different settings`);
     }
     byName.set(spec.name, spec);
@@ -65,7 +73,11 @@ export class KafkaTopicAdmin {
     }
   }
 
-  private async reconcile(admin: Admin, desired: TopicSpec<unknown>[], options: TopicApplyOptions): Promise<TopicApplyReport> {
+  private async reconcile(
+    admin: Admin,
+    desired: TopicSpec<unknown>[],
+    options: TopicApplyOptions,
+  ): Promise<TopicApplyReport> {
     const report: TopicApplyReport = { created: [], updated: [], unchanged: [], warnings: [] };
     const existing = new Set(await admin.listTopics());
     const missing = desired.filter((t) => !existing.has(t.name));
@@ -78,14 +90,19 @@ export class KafkaTopicAdmin {
           topic: t.name,
           numPartitions: t.partitions,
           replicationFactor: options.replicationFactor ?? -1,
-          configEntries: Object.entries(desiredTopicConfig(t)).map(([name, value]) => ({ name, value })),
+          configEntries: Object.entries(desiredTopicConfig(t)).map(([name, value]) => ({
+            name,
+            value,
+          })),
         })),
       });
     }
     report.created.push(...missing.map((t) => t.name));
     if (present.length === 0) return report;
 
-    const { topics: metadata } = await admin.fetchTopicMetadata({ topics: present.map((t) => t.name) });
+    const { topics: metadata } = await admin.fetchTopicMetadata({
+      topics: present.map((t) => t.name),
+    });
     const partitionsOf = new Map(metadata.map((m) => [m.name, m.partitions.length]));
     const { resources } = await admin.describeConfigs({
       includeSynonyms: false,
@@ -99,10 +116,14 @@ export class KafkaTopicAdmin {
       if (current < spec.partitions) {
         changes.push(`partitions ${current} -> ${spec.partitions}`);
         if (!options.dryRun) {
-          await admin.createPartitions({ topicPartitions: [{ topic: spec.name, count: spec.partitions }] });
+          await admin.createPartitions({
+            topicPartitions: [{ topic: spec.name, count: spec.partitions }],
+          });
         }
       } else if (current > spec.partitions) {
-        report.warnings.push(`${spec.name}: has ${current} partitions, catalog says ${spec.partitions}; Kafka cannot decrease them`);
+        report.warnings.push(
+          `${spec.name}: has ${current} partitions, catalog says ${spec.partitions}; Kafka cannot decrease them`,
+        );
       }
 
       const entries = configsOf.get(spec.name) ?? [];
@@ -110,7 +131,11 @@ export class KafkaTopicAdmin {
       const wanted = desiredTopicConfig(spec);
       const drift = Object.entries(wanted).filter(([name, value]) => effective.get(name) !== value);
       if (drift.length > 0) {
-        changes.push(...drift.map(([name, value]) => `${name} ${effective.get(name) ?? '(unset)'} -> ${value}`));
+        changes.push(
+          ...drift.map(
+            ([name, value]) => `${name} ${effective.get(name) ?? '(unset)'} -> ${value}`,
+          ),
+        );
         if (!options.dryRun) {
           // AlterConfigs (the non-incremental API kafkajs speaks) replaces all topic overrides:
           // resend the ones operators set, or they would silently revert to broker defaults.
@@ -125,7 +150,10 @@ export class KafkaTopicAdmin {
               {
                 type: ConfigResourceTypes.TOPIC,
                 name: spec.name,
-                configEntries: Object.entries({ ...overrides, ...wanted }).map(([name, value]) => ({ name, value })),
+                configEntries: Object.entries({ ...overrides, ...wanted }).map(([name, value]) => ({
+                  name,
+                  value,
+                })),
               },
             ],
           });

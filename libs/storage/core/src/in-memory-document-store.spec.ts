@@ -1,4 +1,4 @@
-import { describeDocumentStoreContract } from '@mandate/storage/testing';
+import { describeDocumentStoreContract } from './testing';
 import { InMemoryDocumentStore } from './in-memory-document-store';
 
 describeDocumentStoreContract('InMemoryDocumentStore', async (definition) => new InMemoryDocumentStore(definition));

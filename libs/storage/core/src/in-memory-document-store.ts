@@ -187,8 +187,9 @@ export class InMemoryDocumentStore<T extends { id: string }> implements Document
 
   async sweepExpired(now: Date = this.clock()): Promise<number> {
     let removed = 0;
-    for (const index of this.ttlIndexes) {
-      const { field, seconds } = index.ttl!;
+    for (const { ttl } of this.ttlIndexes) {
+      if (!ttl) continue;
+      const { field, seconds } = ttl;
       const cutoff = now.getTime() - seconds * 1000;
       for (const slot of [...this.slots.values()]) {
         const value = valueAtPath(slot.fields, field);

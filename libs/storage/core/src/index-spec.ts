@@ -62,7 +62,7 @@ export const BASE_INDEXES: readonly PhysicalIndex[] = [
 
 function assertFieldPath(path: string, where: string): void {
   const segments = path.split('.');
-  if (segments.some((s) => s.length === 0 || s.startsWith('$')) || segments[0]!.startsWith('_')) {
+  if (segments.some((s) => s.length === 0 || s.startsWith('$')) || path.startsWith('_')) {
     throw new InvalidStorageRequestError(`${where}: "${path}" is not an indexable caller field`);
   }
 }
@@ -111,7 +111,7 @@ export function physicalIndexes<T>(specs: readonly IndexSpec<T>[]): PhysicalInde
   const declared = specs.map((spec): PhysicalIndex => {
     const keys = Object.fromEntries(Object.entries(spec.keys as Record<string, unknown>).filter(([, d]) => d !== undefined)) as Record<string, 1 | -1>;
     if (spec.ttlSeconds !== undefined) {
-      const field = Object.keys(keys)[0]!;
+      const [field = ''] = Object.keys(keys);
       return { name: spec.name, keys, unique: false, ttl: { field, seconds: spec.ttlSeconds }, why: spec.why };
     }
     return { name: spec.name, keys: { [StorageFields.tenant]: 1, ...keys }, unique: spec.unique === true, why: spec.why };

@@ -120,7 +120,7 @@ export class OutboxRelay {
         continue;
       }
       // Page through the collection across polls so a few stuck documents cannot starve the rest.
-      this.cursors.set(source, pending.length >= this.batchSize ? pending[pending.length - 1]!.cursor : undefined);
+      this.cursors.set(source, pending.length >= this.batchSize ? pending.at(-1)?.cursor : undefined);
       documents += pending.length;
       for (const item of pending) {
         const origin = { collection: item.collection, tenantId: item.tenantId, documentId: item.documentId };

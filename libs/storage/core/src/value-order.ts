@@ -18,8 +18,8 @@ function typeRank(value: unknown): number {
 export function compareStrings(a: string, b: string): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
-    const ca = a.codePointAt(i)!;
-    const cb = b.codePointAt(i)!;
+    const ca = a.codePointAt(i) ?? 0;
+    const cb = b.codePointAt(i) ?? 0;
     if (ca !== cb) return ca < cb ? -1 : 1;
     if (ca > 0xffff) i++;
   }

@@ -3,5 +3,4 @@ export type { MongoConnectionConfig } from './mongo-connection';
 export { MongoDocumentStore } from './mongo-document-store';
 export type { MongoDocumentStoreOptions } from './mongo-document-store';
 export { redactMongoUrl } from './mongo-url';
-export { isDuplicateKeyError } from './mongo-errors';
 export type { MongoServerInfo } from './mongo-connection';

@@ -230,25 +230,39 @@ export class MongoDocumentStore<T extends { id: string }> implements DocumentSto
     const filter: MongoFilter<RawDocument> = { ...liveFilter(tenant, id), ...(expected !== undefined ? { version: expected } : {}) };
     return this.write(key, async () => {
       for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
+        let after: RawDocument | null;
         try {
-          const after = await this.coll.findOneAndUpdate(filter, updateOperators(id, update, entries), {
-            upsert,
-            returnDocument: 'after',
-          });
-          if (after) return this.view(after);
-          const existing = await this.coll.findOne({ _id: key }, { projection: { version: 1, _deleted: 1 } });
-          if (!existing || existing._deleted) throw new DocumentNotFoundError(this.collection, id);
-          if (expected !== undefined) throw new ConcurrencyError(this.collection, id, expected, existing.version);
-          // Created between the two reads: try again, it will match now.
+          after = await this.coll.findOneAndUpdate(filter, updateOperators(update, entries), { returnDocument: 'after' });
         } catch (error) {
           if (!isDuplicateKeyError(error)) throw error;
-          const candidate = rawDocument(key, tenant, applyUpdate({ id }, update, true), 1, entries);
-          if (!upsert) throw await this.duplicateKey(error, candidate);
-          const existing = await this.coll.findOne({ _id: key });
-          if (!existing) throw await this.duplicateKey(error, candidate);
-          if (!existing._deleted) continue; // lost an upsert race: retry as a plain update
-          const revived = await this.replaceIfUnchanged(existing, { ...candidate, _outbox: [...(existing._outbox ?? []), ...entries] });
+          // What the document would have become, to find the index it collides on.
+          const current = await this.coll.findOne({ _id: key });
+          const base = current ? (this.view(current) as Record<string, unknown>) : { id };
+          throw await this.duplicateKey(error, rawDocument(key, tenant, applyUpdate(base, update, !current), 1, entries));
+        }
+        if (after) return this.view(after);
+        const existing = await this.coll.findOne({ _id: key });
+        if (existing && !existing._deleted) {
+          if (expected !== undefined) throw new ConcurrencyError(this.collection, id, expected, existing.version);
+          continue; // created between the two reads: it matches now
+        }
+        if (!upsert) throw new DocumentNotFoundError(this.collection, id);
+        // Created by insert rather than an upserting findOneAndUpdate: FerretDB 1.24 drops
+        // `[]` and `null` values of $setOnInsert, and the fields are computed by the same
+        // applyUpdate() the in-memory store uses. A tombstone's outbox is taken over.
+        const created = rawDocument(key, tenant, applyUpdate({ id }, update, true), 1, entries, existing?._outbox);
+        if (existing) {
+          const revived = await this.replaceIfUnchanged(existing, created);
           if (revived) return this.view(revived);
+          continue;
+        }
+        try {
+          await this.coll.insertOne(created);
+          return this.view(created);
+        } catch (error) {
+          if (!isDuplicateKeyError(error)) throw error;
+          if (await this.coll.findOne({ _id: key }, { projection: { _id: 1 } })) continue;
+          throw await this.duplicateKey(error, created);
         }
       }
       throw new ConcurrencyError(this.collection, id, expected, undefined);
@@ -374,8 +388,9 @@ export class MongoDocumentStore<T extends { id: string }> implements DocumentSto
         );
         removed += gone.deletedCount;
       }
-      if (page.length < batch) return removed;
-      after = page[page.length - 1]!._id;
+      const last = page.at(-1);
+      if (page.length < batch || !last) return removed;
+      after = last._id;
     }
   }
 
@@ -470,8 +485,8 @@ function rawDocument(
   };
 }
 
-/** The one atomic update: caller operators plus version, etag and outbox bookkeeping. */
-function updateOperators(id: string, update: NormalizedUpdate, entries: readonly OutboxEntry[]): UpdateFilter<RawDocument> {
+/** The one atomic update of an existing document: caller operators plus version, etag and outbox. */
+function updateOperators(update: NormalizedUpdate, entries: readonly OutboxEntry[]): UpdateFilter<RawDocument> {
   const hasEntries = entries.length > 0;
   const push: Document = {};
   for (const [field, elements] of Object.entries(update.push)) push[field] = { $each: elements };
@@ -479,8 +494,6 @@ function updateOperators(id: string, update: NormalizedUpdate, entries: readonly
   const ops: Document = {
     $set: { ...update.set, _etag: newEtag(), ...(hasEntries ? { _pending: true } : {}) },
     $inc: { ...update.inc, version: 1 },
-    // On insert, start with an empty outbox unless this very write appends to it.
-    $setOnInsert: { ...update.setOnInsert, id, ...(hasEntries ? {} : { _outbox: [], _pending: false }) },
   };
   if (update.unset.length > 0) ops['$unset'] = Object.fromEntries(update.unset.map((field) => [field, '']));
   if (Object.keys(push).length > 0) ops['$push'] = push;

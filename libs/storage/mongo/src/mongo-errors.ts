@@ -18,7 +18,7 @@ export function indexNameFromError(error: MongoError, known: readonly string[]):
   // FerretDB/SQLite: "UNIQUE constraint failed: index '<table>_<hash>_<name>'".
   const sqlite = /UNIQUE constraint failed: index '([^']+)'/.exec(error.message);
   if (sqlite) {
-    const physical = sqlite[1]!;
+    const physical = sqlite[1] ?? '';
     return [...known].sort((a, b) => b.length - a.length).find((name) => physical.endsWith(`_${name}`));
   }
   return undefined;

@@ -21,7 +21,7 @@ export function redactMongoUrl(url: string): string {
 export function scrubCredentials(text: string, url: string): string {
   const match = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)@/i.exec(url.trim());
   if (!match) return text;
-  const userInfo = match[1]!;
+  const userInfo = match[1] ?? '';
   const secrets = new Set<string>();
   for (const part of [userInfo, ...userInfo.split(':')]) {
     if (part.length >= 3) {

@@ -16,6 +16,8 @@ interface MemoryPartition {
 
 interface MemoryTopic {
   partitions: MemoryPartition[];
+  /** Every record in append order, for inspection. */
+  all: RawRecord[];
   nullKeyCounter: number;
 }
 
@@ -44,16 +46,16 @@ class GroupCoordinator {
   private rebalance(): Promise<void> {
     const run = async (): Promise<void> => {
       const members = [...this.members];
-      const plan = new Map<GroupMember, number[]>(members.map((m) => [m, []]));
-      for (let p = 0; p < this.partitions && members.length > 0; p++) {
-        plan.get(members[p % members.length]!)!.push(p);
-      }
+      // Partition p goes to member p mod n.
+      const planned = (i: number): number[] =>
+        Array.from({ length: this.partitions }, (_, p) => p).filter(
+          (p) => p % members.length === i,
+        );
+      const plan = members.map((_, i) => planned(i));
       await Promise.all(
-        members.map((m) => m.revoke(m.owned().filter((p) => !plan.get(m)!.includes(p)))),
+        members.map((m, i) => m.revoke(m.owned().filter((p) => !plan[i]?.includes(p)))),
       );
-      for (const m of members) {
-        m.assign(plan.get(m)!.filter((p) => !m.owned().includes(p)));
-      }
+      members.forEach((m, i) => m.assign((plan[i] ?? []).filter((p) => !m.owned().includes(p))));
     };
     this.queue = this.queue.then(run, run);
     return this.queue;
@@ -70,16 +72,15 @@ export class InMemoryBroker {
   private readonly topics = new Map<string, MemoryTopic>();
   private readonly offsets = new Map<string, number>();
   private readonly coordinators = new Map<string, GroupCoordinator>();
-  private readonly appendOrder = new Map<string, RawRecord[]>();
 
   /** Creates the topic if missing; an existing topic keeps its partition count. */
   createTopic(name: string, partitions: number): void {
     if (this.topics.has(name)) return;
     this.topics.set(name, {
       partitions: Array.from({ length: partitions }, () => ({ records: [], waiters: new Set() })),
+      all: [],
       nullKeyCounter: 0,
     });
-    this.appendOrder.set(name, []);
   }
 
   hasTopic(name: string): boolean {
@@ -96,7 +97,7 @@ export class InMemoryBroker {
     const count = topic.partitions.length;
     const partition =
       message.key === null ? topic.nullKeyCounter++ % count : partitionForKey(message.key, count);
-    const log = topic.partitions[partition]!;
+    const log = topic.partitions[partition];
     const record: RawRecord = {
       topic: topicName,
       partition,
@@ -107,7 +108,7 @@ export class InMemoryBroker {
       headers: { ...message.headers },
     };
     log.records.push(record);
-    this.appendOrder.get(topicName)!.push(record);
+    topic.all.push(record);
     const waiters = [...log.waiters];
     log.waiters.clear();
     waiters.forEach((wake) => wake());
@@ -115,16 +116,21 @@ export class InMemoryBroker {
   }
 
   read(topicName: string, partition: number, offset: number): RawRecord | undefined {
-    return this.topic(topicName).partitions[partition]!.records[offset];
+    return this.topic(topicName).partitions[partition].records[offset];
   }
 
   endOffset(topicName: string, partition: number): number {
-    return this.topic(topicName).partitions[partition]!.records.length;
+    return this.topic(topicName).partitions[partition].records.length;
   }
 
   /** Resolves when `offset` exists in the partition or `signal` aborts. */
-  waitFor(topicName: string, partition: number, offset: number, signal: AbortSignal): Promise<void> {
-    const log = this.topic(topicName).partitions[partition]!;
+  waitFor(
+    topicName: string,
+    partition: number,
+    offset: number,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const log = this.topic(topicName).partitions[partition];
     if (log.records.length > offset || signal.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const done = (): void => {
@@ -139,7 +145,7 @@ export class InMemoryBroker {
 
   /** Every record of the topic, in append order: for inspection in tests and the embedded console. */
   records(topicName: string): readonly RawRecord[] {
-    return [...(this.appendOrder.get(topicName) ?? [])];
+    return [...(this.topics.get(topicName)?.all ?? [])];
   }
 
   committed(group: string, topic: string, partition: number): number | undefined {

@@ -59,8 +59,14 @@ describe('InProcessEventBus specifics', () => {
   it('starts subscriptions made before start() and refuses to publish before it', async () => {
     const bus = new InProcessEventBus();
     const got: number[] = [];
-    const sub = await bus.subscribe(topic, { group: 'g', handler: async (e) => void got.push(e.value.n) });
-    expect(bus.health()).toMatchObject({ ready: false, detail: { state: 'created', subscriptions: [{ state: 'pending' }] } });
+    const sub = await bus.subscribe(topic, {
+      group: 'g',
+      handler: async (e) => void got.push(e.value.n),
+    });
+    expect(bus.health()).toMatchObject({
+      ready: false,
+      detail: { state: 'created', subscriptions: [{ state: 'pending' }] },
+    });
     await expect(bus.publish(topic, item(1), meta)).rejects.toBeInstanceOf(EventBusError);
     await bus.start();
     await bus.publish(topic, item(1), meta);
@@ -75,7 +81,11 @@ describe('InProcessEventBus specifics', () => {
     await bus.start();
     await bus.publish(topic, item(1), meta);
     const got: number[] = [];
-    await bus.subscribe(topic, { group: 'late', fromBeginning: false, handler: async (e) => void got.push(e.value.n) });
+    await bus.subscribe(topic, {
+      group: 'late',
+      fromBeginning: false,
+      handler: async (e) => void got.push(e.value.n),
+    });
     await bus.publish(topic, item(2), meta);
     await until(() => got.length === 1);
     expect(got).toEqual([2]);
@@ -102,16 +112,25 @@ describe('InProcessEventBus specifics', () => {
     await Promise.all([a.start(), b.start()]);
     const byA: number[] = [];
     const byB: number[] = [];
-    const subA = await a.subscribe(topic, { group: 'g', handler: async (e) => void byA.push(e.value.n) });
+    const subA = await a.subscribe(topic, {
+      group: 'g',
+      handler: async (e) => void byA.push(e.value.n),
+    });
     await b.subscribe(topic, { group: 'g', handler: async (e) => void byB.push(e.value.n) });
     const ids = Array.from({ length: 20 }, (_, i) => `id-${i}`);
-    await a.publishBatch(topic, ids.map((id, n) => ({ value: item(n, id), meta })));
+    await a.publishBatch(
+      topic,
+      ids.map((id, n) => ({ value: item(n, id), meta })),
+    );
     await until(() => byA.length + byB.length === 20);
     expect(byA.length).toBeGreaterThan(0);
     expect(byB.length).toBeGreaterThan(0);
 
     await subA.unsubscribe();
-    await a.publishBatch(topic, ids.map((id, n) => ({ value: item(100 + n, id), meta })));
+    await a.publishBatch(
+      topic,
+      ids.map((id, n) => ({ value: item(100 + n, id), meta })),
+    );
     await until(() => byB.length === 20 + (20 - byA.length));
     await new Promise((r) => setTimeout(r, 20));
     expect(byA.length + byB.length).toBe(40);
@@ -148,7 +167,9 @@ describe('InProcessEventBus specifics', () => {
   });
 
   it('exposes dead letters for inspection and retries a dead-letter handler without limit', async () => {
-    const bus = new InProcessEventBus({ defaultRetry: { maxAttempts: 1, initialBackoffMs: 1, maxBackoffMs: 2 } });
+    const bus = new InProcessEventBus({
+      defaultRetry: { maxAttempts: 1, initialBackoffMs: 1, maxBackoffMs: 2 },
+    });
     await bus.start();
     await bus.subscribe(topic, {
       group: 'g',
@@ -158,7 +179,11 @@ describe('InProcessEventBus specifics', () => {
     });
     await bus.publish(topic, item(1), { ...meta, id: 'evt-1' });
     await until(() => bus.deadLetters(topic).length === 1);
-    expect(bus.deadLetters(topic)[0]).toMatchObject({ kind: 'handler-failed', attempts: 1, reason: expect.stringContaining('nope') });
+    expect(bus.deadLetters(topic)[0]).toMatchObject({
+      kind: 'handler-failed',
+      attempts: 1,
+      reason: expect.stringContaining('nope'),
+    });
 
     const attempts: number[] = [];
     await bus.subscribe(deadLetterTopic(topic), {

@@ -1,6 +1,12 @@
 import { deadLetterHeaders, readDeadLetter, type DeadLetterInfo } from '../dead-letter';
 import { deliverRecord, sleep } from '../delivery';
-import { decodeRecord, encodeMessage, errorMessage, type PublishMeta, type RawRecord } from '../envelope';
+import {
+  decodeRecord,
+  encodeMessage,
+  errorMessage,
+  type PublishMeta,
+  type RawRecord,
+} from '../envelope';
 import { EventBusError } from '../errors';
 import {
   DEFAULT_RETRY,
@@ -54,7 +60,8 @@ export class InProcessEventBus implements EventBus {
   }
 
   async start(): Promise<void> {
-    if (this.state !== 'created') throw new EventBusError(`cannot start a bus that is ${this.state}`);
+    if (this.state !== 'created')
+      throw new EventBusError(`cannot start a bus that is ${this.state}`);
     this.state = 'starting';
     await Promise.all([...this.subscriptions].map((s) => s.activate()));
     this.state = 'started';
@@ -176,7 +183,12 @@ class InProcessSubscription<T> implements Subscription, GroupMember {
   }
 
   health(): { topic: string; group: string; state: SubscriptionState; error?: string } {
-    return { topic: this.topic, group: this.group, state: this.state, ...(this.lastError ? { error: this.lastError } : {}) };
+    return {
+      topic: this.topic,
+      group: this.group,
+      state: this.state,
+      ...(this.lastError ? { error: this.lastError } : {}),
+    };
   }
 
   owned(): readonly number[] {
@@ -186,7 +198,11 @@ class InProcessSubscription<T> implements Subscription, GroupMember {
   assign(partitions: readonly number[]): void {
     if (this.state === 'stopping' || this.state === 'stopped') return;
     for (const partition of partitions) {
-      const worker: PartitionWorker = { controller: new AbortController(), done: Promise.resolve(), fenced: false };
+      const worker: PartitionWorker = {
+        controller: new AbortController(),
+        done: Promise.resolve(),
+        fenced: false,
+      };
       worker.done = this.consume(partition, worker);
       this.workers.set(partition, worker);
     }
@@ -200,15 +216,20 @@ class InProcessSubscription<T> implements Subscription, GroupMember {
         worker.controller.abort();
         const settled = await Promise.race([
           worker.done.then(() => true),
-          new Promise<boolean>((r) => setTimeout(() => r(false), this.deps.shutdownTimeoutMs).unref()),
+          new Promise<boolean>((r) =>
+            setTimeout(() => r(false), this.deps.shutdownTimeoutMs).unref(),
+          ),
         ]);
         if (!settled) {
           worker.fenced = true;
-          this.deps.logger.warn('in-flight handler did not finish in time; abandoning it uncommitted', {
-            topic: this.topic,
-            group: this.group,
-            partition,
-          });
+          this.deps.logger.warn(
+            'in-flight handler did not finish in time; abandoning it uncommitted',
+            {
+              topic: this.topic,
+              group: this.group,
+              partition,
+            },
+          );
         }
         this.workers.delete(partition);
       }),
@@ -246,7 +267,11 @@ class InProcessSubscription<T> implements Subscription, GroupMember {
           retry: this.deps.retry,
           signal,
           deadLetter: async (raw: RawRecord, failure) => {
-            broker.append(this.spec.deadLetter, { key: raw.key, value: raw.value, headers: deadLetterHeaders(raw, failure) });
+            broker.append(this.spec.deadLetter, {
+              key: raw.key,
+              value: raw.value,
+              headers: deadLetterHeaders(raw, failure),
+            });
           },
           logger,
           random: this.deps.random,
@@ -257,7 +282,12 @@ class InProcessSubscription<T> implements Subscription, GroupMember {
       } catch (err) {
         // Only dead-lettering can throw here; keep the record and try again later.
         this.lastError = errorMessage(err);
-        logger.error('could not settle message; will retry', { topic: this.topic, partition, offset, error: this.lastError });
+        logger.error('could not settle message; will retry', {
+          topic: this.topic,
+          partition,
+          offset,
+          error: this.lastError,
+        });
         if (!(await sleep(1000, signal))) return;
       }
     }

@@ -63,7 +63,11 @@ export function describeEventBusContract(
   let counter = 0;
   const unique = (label: string): string => `mandate.contract.${runId}.${++counter}.${label}`;
 
-  const ev = (seq: number, recordId = 'r1', tenantId = 't1'): TestEvent => ({ tenantId, recordId, seq });
+  const ev = (seq: number, recordId = 'r1', tenantId = 't1'): TestEvent => ({
+    tenantId,
+    recordId,
+    seq,
+  });
   const meta = (e: TestEvent, extra: Partial<PublishMeta> = {}): PublishMeta => ({
     tenantId: e.tenantId,
     correlationId: `corr-${e.recordId}`,
@@ -71,7 +75,11 @@ export function describeEventBusContract(
     ...extra,
   });
 
-  async function waitFor(condition: () => boolean, what: string, timeoutMs = waitTimeoutMs): Promise<void> {
+  async function waitFor(
+    condition: () => boolean,
+    what: string,
+    timeoutMs = waitTimeoutMs,
+  ): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!condition()) {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -157,13 +165,15 @@ export function describeEventBusContract(
 
     it('refuses to publish without tenant metadata or with a key outside the tenant', async () => {
       const t = await topic('refuse');
-      await expect(h.bus.publish(t, ev(1), meta(ev(1), { tenantId: '' }))).rejects.toBeInstanceOf(EventBusError);
-      await expect(h.bus.publish(t, ev(1, 'r1', 't1'), meta(ev(1), { tenantId: 't2' }))).rejects.toBeInstanceOf(
+      await expect(h.bus.publish(t, ev(1), meta(ev(1), { tenantId: '' }))).rejects.toBeInstanceOf(
         EventBusError,
       );
-      await expect(h.bus.publish(deadLetterTopic(t), new Uint8Array(), meta(ev(1)))).rejects.toBeInstanceOf(
-        EventBusError,
-      );
+      await expect(
+        h.bus.publish(t, ev(1, 'r1', 't1'), meta(ev(1), { tenantId: 't2' })),
+      ).rejects.toBeInstanceOf(EventBusError);
+      await expect(
+        h.bus.publish(deadLetterTopic(t), new Uint8Array(), meta(ev(1))),
+      ).rejects.toBeInstanceOf(EventBusError);
     });
 
     it('keeps per-key order, also for a batch spread over partitions', async () => {
@@ -184,7 +194,10 @@ export function describeEventBusContract(
       });
       await h.bus.publishBatch(t, items);
 
-      await waitFor(() => [...seen.values()].reduce((n, s) => n + s.length, 0) === 100, '100 messages');
+      await waitFor(
+        () => [...seen.values()].reduce((n, s) => n + s.length, 0) === 100,
+        '100 messages',
+      );
       for (const k of keys) {
         const expected = items.filter((i) => i.value.recordId === k).map((i) => i.value.seq);
         expect(seen.get(`t1/${k}`)).toEqual(expected);
@@ -201,7 +214,10 @@ export function describeEventBusContract(
       await other.subscribe(t, { group, handler: b.handler });
 
       const events = Array.from({ length: 60 }, (_, i) => ev(i, `rec-${i}`));
-      await h.bus.publishBatch(t, events.map((e) => ({ value: e, meta: meta(e) })));
+      await h.bus.publishBatch(
+        t,
+        events.map((e) => ({ value: e, meta: meta(e) })),
+      );
 
       await waitFor(() => a.got.length + b.got.length >= 60, '60 messages');
       await new Promise((r) => setTimeout(r, 300)); // room for a wrongly duplicated delivery to show up
@@ -218,10 +234,14 @@ export function describeEventBusContract(
       await h.bus.subscribe(t, { group: unique('ga'), handler: a.handler });
       await h.bus.subscribe(t, { group: unique('gb'), handler: b.handler });
       const events = Array.from({ length: 10 }, (_, i) => ev(i, `rec-${i}`));
-      await h.bus.publishBatch(t, events.map((e) => ({ value: e, meta: meta(e) })));
+      await h.bus.publishBatch(
+        t,
+        events.map((e) => ({ value: e, meta: meta(e) })),
+      );
 
       await waitFor(() => a.got.length === 10 && b.got.length === 10, 'both groups');
-      const sorted = (c: Envelope<TestEvent>[]): number[] => c.map((e) => e.value.seq).sort((x, y) => x - y);
+      const sorted = (c: Envelope<TestEvent>[]): number[] =>
+        c.map((e) => e.value.seq).sort((x, y) => x - y);
       expect(sorted(a.got)).toEqual(sorted(b.got));
     });
 
@@ -233,8 +253,14 @@ export function describeEventBusContract(
       const cy = collect<TestEvent>();
       await h.bus.subscribe(x, { group, handler: cx.handler });
       await h.bus.subscribe(y, { group, handler: cy.handler });
-      await h.bus.publishBatch(x, [1, 2, 3].map((s) => ({ value: ev(s, `r${s}`), meta: meta(ev(s)) })));
-      await h.bus.publishBatch(y, [4, 5].map((s) => ({ value: ev(s, `r${s}`), meta: meta(ev(s)) })));
+      await h.bus.publishBatch(
+        x,
+        [1, 2, 3].map((s) => ({ value: ev(s, `r${s}`), meta: meta(ev(s)) })),
+      );
+      await h.bus.publishBatch(
+        y,
+        [4, 5].map((s) => ({ value: ev(s, `r${s}`), meta: meta(ev(s)) })),
+      );
 
       await waitFor(() => cx.got.length === 3 && cy.got.length === 2, 'both topics');
     });
@@ -250,7 +276,10 @@ export function describeEventBusContract(
           if (e.value.seq === 1 && e.attempt < 3) throw new Error('transient');
         },
       });
-      await h.bus.publishBatch(t, [ev(1), ev(2)].map((e) => ({ value: e, meta: meta(e) })));
+      await h.bus.publishBatch(
+        t,
+        [ev(1), ev(2)].map((e) => ({ value: e, meta: meta(e) })),
+      );
 
       await waitFor(() => deliveries.length === 4, 'four deliveries');
       expect(deliveries.map(({ seq, attempt }) => [seq, attempt])).toEqual([
@@ -284,9 +313,15 @@ export function describeEventBusContract(
       });
       const dead = collect<Uint8Array>();
       await h.bus.subscribe(deadLetterTopic(t), { group: unique('dlq'), handler: dead.handler });
-      await h.bus.publishBatch(t, [ev(1), ev(2)].map((e) => ({ value: e, meta: meta(e, { id: `evt-${e.seq}` }) })));
+      await h.bus.publishBatch(
+        t,
+        [ev(1), ev(2)].map((e) => ({ value: e, meta: meta(e, { id: `evt-${e.seq}` }) })),
+      );
 
-      await waitFor(() => handled.length === 1 && dead.got.length === 1, 'the next message and the dead letter');
+      await waitFor(
+        () => handled.length === 1 && dead.got.length === 1,
+        'the next message and the dead letter',
+      );
       expect(handled).toEqual([2]);
       expect(attempts).toEqual([1, 2, 3]);
       const info = readDeadLetter(dead.got[0]!);
@@ -325,13 +360,28 @@ export function describeEventBusContract(
         ...overrides,
       });
       const bytes = codec.encode(ev(0));
-      await h.publishRaw(t.name, { key: 't1/r1', value: new Uint8Array([0xde, 0xad]), headers: {} });
-      await h.publishRaw(t.name, { key: 't1/r1', value: new Uint8Array([0x7b, 0xff]), headers: goodHeaders() });
-      await h.publishRaw(t.name, { key: 't1/r1', value: bytes, headers: goodHeaders({ ce_type: 'mandate.v1.Other' }) });
+      await h.publishRaw(t.name, {
+        key: 't1/r1',
+        value: new Uint8Array([0xde, 0xad]),
+        headers: {},
+      });
+      await h.publishRaw(t.name, {
+        key: 't1/r1',
+        value: new Uint8Array([0x7b, 0xff]),
+        headers: goodHeaders(),
+      });
+      await h.publishRaw(t.name, {
+        key: 't1/r1',
+        value: bytes,
+        headers: goodHeaders({ ce_type: 'mandate.v1.Other' }),
+      });
       await h.publishRaw(t.name, { key: 't2/r1', value: bytes, headers: goodHeaders() });
       await h.bus.publish(t, ev(5), meta(ev(5)));
 
-      await waitFor(() => handled.length === 1 && dead.got.length === 4, 'the good message and 4 dead letters');
+      await waitFor(
+        () => handled.length === 1 && dead.got.length === 4,
+        'the good message and 4 dead letters',
+      );
       expect(handled[0]).toMatchObject({ value: ev(5), attempt: 1 });
       const infos = dead.got.map(readDeadLetter);
       expect(infos.map((i) => [i.kind, i.attempts, i.originalTopic])).toEqual(

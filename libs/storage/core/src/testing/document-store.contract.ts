@@ -7,7 +7,7 @@ import {
   OutboxRelay,
   defineCollection,
   tenantId,
-} from '@mandate/storage';
+} from '../index';
 import type {
   CollectionDefinition,
   DocumentStore,
@@ -18,7 +18,7 @@ import type {
   OutboxRelayErrorContext,
   OutboxSource,
   TenantId,
-} from '@mandate/storage';
+} from '../index';
 
 /** The document shape the contract exercises: scalars, optionals, arrays, nested, bytes, dates. */
 export interface ContractDoc {
@@ -215,10 +215,24 @@ export function describeDocumentStoreContract(name: string, factory: DocumentSto
         expect(await store.get(A, 'u')).toEqual(pulled);
       });
 
+      it('stores null and empty arrays written by set and by an upserting update', async () => {
+        await store.insert(A, deal('n', { owner: 'ann', tags: ['a'] }));
+        expect(await store.update(A, 'n', { set: { owner: null, tags: [] } })).toMatchObject({ owner: null, tags: [] });
+        expect(await store.get(A, 'n')).toMatchObject({ owner: null, tags: [] });
+        const created = await store.update(A, 'n2', { setOnInsert: { owner: null, tags: [] }, set: { name: 'n2' } }, { upsert: true });
+        expect(created).toEqual({ id: 'n2', owner: null, tags: [], name: 'n2', version: 1 });
+        expect(await store.get(A, 'n2')).toEqual(created);
+      });
+
       it('creates missing fields with inc and push', async () => {
         await store.insert(A, deal('m'));
-        const updated = await store.update(A, 'm', { inc: { amount: 1 }, set: { details: { source: 's' } } });
-        expect(updated.amount).toBe(101);
+        await store.update(A, 'm', { unset: ['owner'] });
+        const updated = await store.update(A, 'm', { inc: { amount: 1 }, push: { tags: ['t'] } }, { expectVersion: 2 });
+        expect(updated).toMatchObject({ amount: 101, tags: ['t'], version: 3 });
+        const raw = { ...deal('m2') } as Partial<ContractDoc>;
+        delete raw.tags;
+        await store.insert(A, raw as ContractDoc);
+        expect(await store.update(A, 'm2', { push: { tags: ['first'] } })).toMatchObject({ tags: ['first'] });
       });
 
       it('throws DocumentNotFoundError for a missing document, with or without expectVersion', async () => {

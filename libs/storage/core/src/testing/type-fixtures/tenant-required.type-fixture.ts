@@ -4,8 +4,8 @@
  * tenant-required.type.spec.ts (with the markers removed, exactly the marked lines fail).
  * Never executed.
  */
-import { tenantId } from '@mandate/storage';
-import type { DocumentStore, TenantId } from '@mandate/storage';
+import { tenantId } from '../../index';
+import type { DocumentStore, TenantId } from '../../index';
 
 interface Deal {
   id: string;

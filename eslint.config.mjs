@@ -7,7 +7,15 @@
 import nx from '@nx/eslint-plugin';
 import importPlugin from 'eslint-plugin-import';
 
-const infrastructure = ['@nestjs/*', 'kafkajs', 'mongodb', '@grpc/*', 'express', 'pino', 'prom-client'];
+const infrastructure = [
+  '@nestjs/*',
+  'kafkajs',
+  'mongodb',
+  '@grpc/*',
+  'express',
+  'pino',
+  'prom-client',
+];
 const scopes = ['orchestrator', 'policy', 'human-review', 'audit-ledger', 'crm-connectors'];
 
 export default [
@@ -15,7 +23,14 @@ export default [
   ...nx.configs['flat/typescript'],
   ...nx.configs['flat/javascript'],
   {
-    ignores: ['**/node_modules', '**/dist', '**/coverage', '.stack', '.nx', 'libs/contracts/src/gen/**'],
+    ignores: [
+      '**/node_modules',
+      '**/dist',
+      '**/coverage',
+      '.stack',
+      '.nx',
+      'libs/contracts/src/gen/**',
+    ],
   },
   {
     files: ['**/*.ts'],
@@ -25,7 +40,10 @@ export default [
     },
     rules: {
       'import/no-cycle': ['error', { maxDepth: 10 }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       'no-console': ['error', { allow: ['error'] }],
       '@nx/enforce-module-boundaries': [
         'error',
@@ -51,22 +69,47 @@ export default [
             },
             {
               sourceTag: 'type:platform',
-              onlyDependOnLibsWithTags: ['type:contracts', 'type:core', 'type:domain', 'type:adapter'],
+              onlyDependOnLibsWithTags: [
+                'type:contracts',
+                'type:core',
+                'type:domain',
+                'type:adapter',
+              ],
             },
             {
               sourceTag: 'type:service',
-              onlyDependOnLibsWithTags: ['type:contracts', 'type:core', 'type:domain', 'type:adapter', 'type:platform'],
+              onlyDependOnLibsWithTags: [
+                'type:contracts',
+                'type:core',
+                'type:domain',
+                'type:adapter',
+                'type:platform',
+              ],
             },
             {
               sourceTag: 'type:app',
-              onlyDependOnLibsWithTags: ['type:contracts', 'type:core', 'type:domain', 'type:adapter', 'type:platform', 'type:service'],
+              onlyDependOnLibsWithTags: [
+                'type:contracts',
+                'type:core',
+                'type:domain',
+                'type:adapter',
+                'type:platform',
+                'type:service',
+              ],
             },
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
             ...scopes.map((scope) => ({
               sourceTag: `scope:${scope}`,
               onlyDependOnLibsWithTags: [`scope:${scope}`, 'scope:shared'],
             })),
-            { sourceTag: 'scope:mandate', onlyDependOnLibsWithTags: ['scope:mandate', 'scope:shared', ...scopes.map((s) => `scope:${s}`)] },
+            {
+              sourceTag: 'scope:mandate',
+              onlyDependOnLibsWithTags: [
+                'scope:mandate',
+                'scope:shared',
+                ...scopes.map((s) => `scope:${s}`),
+              ],
+            },
           ],
         },
       ],

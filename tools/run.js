@@ -17,7 +17,9 @@ tsconfigPaths.register({ baseUrl: outDir, paths });
 
 const entry = process.argv[2];
 if (!entry) {
-  console.error('usage: node tools/run.js <entry relative to the repo, e.g. apps/policy/src/main.js> [args]');
+  console.error(
+    'usage: node tools/run.js <entry relative to the repo, e.g. apps/policy/src/main.js> [args]',
+  );
   process.exit(2);
 }
 const resolved = path.join(outDir, entry);

@@ -19,17 +19,33 @@ export interface ServiceProcess {
  * container: `node tools/run.js apps/<name>/src/main.js` with configuration in the environment.
  * Output goes to a log file under .stack/e2e so a failing run can be diagnosed.
  */
-export function startService(name: string, httpPort: number, grpcPort: number, env: Record<string, string>, runId: string): ServiceProcess {
+export function startService(
+  name: string,
+  httpPort: number,
+  grpcPort: number,
+  env: Record<string, string>,
+  runId: string,
+): ServiceProcess {
   const logDir = path.join(ROOT, '.stack', 'e2e', runId);
   fs.mkdirSync(logDir, { recursive: true });
   const logFile = path.join(logDir, `${name}-${Date.now()}.log`);
   const out = fs.openSync(logFile, 'a');
   const child = spawn(process.execPath, ['tools/run.js', `apps/${name}/src/main.js`], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', HTTP_PORT: String(httpPort), GRPC_PORT: String(grpcPort), LOG_LEVEL: 'info', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOST: '127.0.0.1',
+      HTTP_PORT: String(httpPort),
+      GRPC_PORT: String(grpcPort),
+      LOG_LEVEL: 'info',
+      ...env,
+    },
     stdio: ['ignore', out, out],
   });
-  const exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
+  const exited = once(child, 'exit').then(([code, signal]) => ({
+    code: code as number | null,
+    signal: signal as NodeJS.Signals | null,
+  }));
   return { name, httpPort, grpcPort, child, logFile, exited };
 }
 
@@ -66,7 +82,12 @@ export function tail(file: string, lines = 40): string {
   }
 }
 
-export async function waitUntil<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000, everyMs = 250): Promise<T> {
+export async function waitUntil<T>(
+  what: string,
+  fn: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+  everyMs = 250,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -76,7 +97,10 @@ export async function waitUntil<T>(what: string, fn: () => Promise<T | undefined
     } catch (err) {
       lastError = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

@@ -2,11 +2,23 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { credentials } from '@grpc/grpc-js';
-import { AuditEntry, AuditKind, LedgerServiceClient, ListByCorrelationResponse } from '@mandate/contracts';
+import {
+  AuditEntry,
+  AuditKind,
+  LedgerServiceClient,
+  ListByCorrelationResponse,
+} from '@mandate/contracts';
 import { generateSigningKeyPair } from '@mandate/decision-token';
 import { DLQ_HEADERS, Topics } from '@mandate/messaging';
 import { Kafka, logLevel } from 'kafkajs';
-import { ServiceProcess, startService, stopService, tail, waitReady, waitUntil } from './service-processes';
+import {
+  ServiceProcess,
+  startService,
+  stopService,
+  tail,
+  waitReady,
+  waitUntil,
+} from './service-processes';
 
 /**
  * The walking skeleton over the real stack (npm run stack:up): five separately started service
@@ -20,7 +32,13 @@ const TENANT = `it-${RUN}`;
 const BASE = 20000 + Math.floor(Math.random() * 2000) * 10;
 const keys = generateSigningKeyPair();
 
-const SERVICES = ['orchestrator', 'policy', 'human-review', 'audit-ledger', 'crm-connectors'] as const;
+const SERVICES = [
+  'orchestrator',
+  'policy',
+  'human-review',
+  'audit-ledger',
+  'crm-connectors',
+] as const;
 type Service = (typeof SERVICES)[number];
 const port = (s: Service, grpc = false) => BASE + (grpc ? 11 : 1) + SERVICES.indexOf(s);
 
@@ -46,38 +64,61 @@ async function start(s: Service, extra: Record<string, string> = {}): Promise<Se
 let ledger: LedgerServiceClient;
 function chain(correlationId: string): Promise<AuditEntry[]> {
   return new Promise((resolve, reject) =>
-    ledger.listByCorrelation({ tenantId: TENANT, correlationId }, (err: Error | null, res?: ListByCorrelationResponse) =>
-      err ? reject(err) : resolve(res?.entries ?? []),
+    ledger.listByCorrelation(
+      { tenantId: TENANT, correlationId },
+      (err: Error | null, res?: ListByCorrelationResponse) =>
+        err ? reject(err) : resolve(res?.entries ?? []),
     ),
   );
 }
-const kinds = (entries: AuditEntry[]) => entries.map((e) => AuditKind[e.record!.kind].replace('AUDIT_KIND_', ''));
+const kinds = (entries: AuditEntry[]) =>
+  entries.map((e) => AuditKind[e.record!.kind].replace('AUDIT_KIND_', ''));
 
 async function createLead(id: string, correlationId: string, fields: Record<string, unknown>) {
-  const res = await fetch(`http://127.0.0.1:${port('crm-connectors')}/v1/tenants/${TENANT}/crm/lead`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ id, fields, correlationId }),
-  });
+  const res = await fetch(
+    `http://127.0.0.1:${port('crm-connectors')}/v1/tenants/${TENANT}/crm/lead`,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id, fields, correlationId }),
+    },
+  );
   expect(res.status).toBe(201);
 }
 async function getLead(id: string) {
-  const res = await fetch(`http://127.0.0.1:${port('crm-connectors')}/v1/tenants/${TENANT}/crm/lead/${id}`);
-  return res.status === 200 ? ((await res.json()) as { fields: Record<string, unknown>; appliedActions: string[] }) : undefined;
+  const res = await fetch(
+    `http://127.0.0.1:${port('crm-connectors')}/v1/tenants/${TENANT}/crm/lead/${id}`,
+  );
+  return res.status === 200
+    ? ((await res.json()) as { fields: Record<string, unknown>; appliedActions: string[] })
+    : undefined;
 }
-const HOT_LEAD = { employees: 1200, title: 'VP Operations', source: 'demo-request', industry: 'logistics', notes: 'pricing for 300 seats' };
+const HOT_LEAD = {
+  employees: 1200,
+  title: 'VP Operations',
+  source: 'demo-request',
+  industry: 'logistics',
+  notes: 'pricing for 300 seats',
+};
 
 describe('walking skeleton on Apache Kafka and FerretDB', () => {
   beforeAll(async () => {
     for (let i = 0; i < 2; i++) {
-      const cli = spawnSync(process.execPath, ['tools/run.js', 'apps/mandate/src/main.js', 'topics', 'apply', '--brokers', BROKERS], { cwd: ROOT, encoding: 'utf8' });
+      const cli = spawnSync(
+        process.execPath,
+        ['tools/run.js', 'apps/mandate/src/main.js', 'topics', 'apply', '--brokers', BROKERS],
+        { cwd: ROOT, encoding: 'utf8' },
+      );
       if (cli.status !== 0) throw new Error(`topics apply failed: ${cli.stderr}${cli.stdout}`);
       // Idempotent: the second run finds every topic as declared.
       if (i === 1) expect(cli.stdout).not.toMatch(/^(created|updated)/m);
     }
     await Promise.all(SERVICES.map((s) => start(s)));
     await Promise.all([...running.values()].map((p) => waitReady(p)));
-    ledger = new LedgerServiceClient(`127.0.0.1:${port('audit-ledger', true)}`, credentials.createInsecure());
+    ledger = new LedgerServiceClient(
+      `127.0.0.1:${port('audit-ledger', true)}`,
+      credentials.createInsecure(),
+    );
   });
 
   afterAll(async () => {
@@ -86,7 +127,13 @@ describe('walking skeleton on Apache Kafka and FerretDB', () => {
   });
 
   it('rejects a bad configuration at start-up with a clear message', async () => {
-    const bad = startService('policy', BASE + 9, BASE + 19, { ...envFor('policy'), KAFKA_BROKERS: 'not a broker list', DECISION_SIGNING_KEY: '' }, RUN);
+    const bad = startService(
+      'policy',
+      BASE + 9,
+      BASE + 19,
+      { ...envFor('policy'), KAFKA_BROKERS: 'not a broker list', DECISION_SIGNING_KEY: '' },
+      RUN,
+    );
     const { code } = await bad.exited;
     expect(code).toBe(78);
     const log = tail(bad.logFile);
@@ -100,16 +147,35 @@ describe('walking skeleton on Apache Kafka and FerretDB', () => {
       const c = await chain(`corr-${RUN}-1`);
       return kinds(c).includes('OUTCOME') ? c : undefined;
     });
-    expect(kinds(entries)).toEqual(expect.arrayContaining(['CRM_CHANGE', 'CONTEXT_PREPARED', 'PROPOSAL', 'DECISION', 'EXECUTION', 'OUTCOME']));
-    expect(new Set(entries.map((e) => e.record!.correlationId))).toEqual(new Set([`corr-${RUN}-1`]));
-    expect(new Set(entries.map((e) => e.record!.actor.split('/')[0]))).toEqual(new Set(['crm-connectors', 'orchestrator', 'policy']));
+    expect(kinds(entries)).toEqual(
+      expect.arrayContaining([
+        'CRM_CHANGE',
+        'CONTEXT_PREPARED',
+        'PROPOSAL',
+        'DECISION',
+        'EXECUTION',
+        'OUTCOME',
+      ]),
+    );
+    expect(new Set(entries.map((e) => e.record!.correlationId))).toEqual(
+      new Set([`corr-${RUN}-1`]),
+    );
+    expect(new Set(entries.map((e) => e.record!.actor.split('/')[0]))).toEqual(
+      new Set(['crm-connectors', 'orchestrator', 'policy']),
+    );
     const lead = await getLead('lead-e2e-1');
     expect(lead?.fields['status']).toBe('Qualified');
     expect(lead?.appliedActions).toHaveLength(1);
   });
 
   it('opens a human review task for a low-fit lead instead of executing it', async () => {
-    await createLead('lead-e2e-2', `corr-${RUN}-2`, { employees: 2, title: 'Student', source: 'web', email: 'x@gmail.com', status: 'New' });
+    await createLead('lead-e2e-2', `corr-${RUN}-2`, {
+      employees: 2,
+      title: 'Student',
+      source: 'web',
+      email: 'x@gmail.com',
+      status: 'New',
+    });
     const entries = await waitUntil('the review task', async () => {
       const c = await chain(`corr-${RUN}-2`);
       return kinds(c).includes('REVIEW_TASK') ? c : undefined;
@@ -123,7 +189,9 @@ describe('walking skeleton on Apache Kafka and FerretDB', () => {
 
   it('completes an action exactly once when the connector is killed mid-flow and restarted', async () => {
     await stopService(running.get('crm-connectors')!);
-    const crashing = await start('crm-connectors', { MANDATE_FAILPOINTS: 'connector.after-crm-write' });
+    const crashing = await start('crm-connectors', {
+      MANDATE_FAILPOINTS: 'connector.after-crm-write',
+    });
     await waitReady(crashing);
     await createLead('lead-e2e-3', `corr-${RUN}-3`, HOT_LEAD);
     const exit = await crashing.exited;
@@ -131,10 +199,14 @@ describe('walking skeleton on Apache Kafka and FerretDB', () => {
 
     const restarted = await start('crm-connectors');
     await waitReady(restarted);
-    const entries = await waitUntil('the redelivered execution', async () => {
-      const c = await chain(`corr-${RUN}-3`);
-      return kinds(c).includes('OUTCOME') ? c : undefined;
-    }, 120_000);
+    const entries = await waitUntil(
+      'the redelivered execution',
+      async () => {
+        const c = await chain(`corr-${RUN}-3`);
+        return kinds(c).includes('OUTCOME') ? c : undefined;
+      },
+      120_000,
+    );
     expect(kinds(entries).filter((k) => k === 'EXECUTION')).toHaveLength(1);
     const lead = await getLead('lead-e2e-3');
     expect(lead?.fields['status']).toBe('Qualified');
@@ -142,13 +214,32 @@ describe('walking skeleton on Apache Kafka and FerretDB', () => {
   });
 
   it('dead-letters a malformed message on every consumed topic, with the reason, and keeps consuming', async () => {
-    const kafka = new Kafka({ clientId: `it-${RUN}`, brokers: BROKERS.split(','), logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({
+      clientId: `it-${RUN}`,
+      brokers: BROKERS.split(','),
+      logLevel: logLevel.NOTHING,
+    });
     const producer = kafka.producer();
     await producer.connect();
-    const consumed = [Topics.crmChanges, Topics.actionsProposed, Topics.policyDecisions, Topics.executionOutcomes, Topics.auditRecords];
+    const consumed = [
+      Topics.crmChanges,
+      Topics.actionsProposed,
+      Topics.policyDecisions,
+      Topics.executionOutcomes,
+      Topics.auditRecords,
+    ];
     const marker = `malformed-${RUN}`;
     for (const topic of consumed) {
-      await producer.send({ topic: topic.name, messages: [{ key: `${TENANT}/lead/x`, value: Buffer.from([0xff, 0x01, 0x02]), headers: { ce_id: marker, ce_type: 'garbage' } }] });
+      await producer.send({
+        topic: topic.name,
+        messages: [
+          {
+            key: `${TENANT}/lead/x`,
+            value: Buffer.from([0xff, 0x01, 0x02]),
+            headers: { ce_id: marker, ce_type: 'garbage' },
+          },
+        ],
+      });
     }
     await producer.disconnect();
 
@@ -158,12 +249,18 @@ describe('walking skeleton on Apache Kafka and FerretDB', () => {
     await consumer.subscribe({ topics: consumed.map((t) => t.deadLetter), fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ topic, message }) => {
-        const h = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
+        const h = Object.fromEntries(
+          Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]),
+        );
         if (h['ce_id'] === marker) seen.set(topic, h[DLQ_HEADERS.reason] ?? '');
       },
     });
     try {
-      await waitUntil('every dead letter', async () => (seen.size === consumed.length ? true : undefined), 90_000);
+      await waitUntil(
+        'every dead letter',
+        async () => (seen.size === consumed.length ? true : undefined),
+        90_000,
+      );
     } finally {
       await consumer.disconnect();
     }
@@ -171,7 +268,9 @@ describe('walking skeleton on Apache Kafka and FerretDB', () => {
 
     // The consumers kept going: the next lead still flows end to end.
     await createLead('lead-e2e-4', `corr-${RUN}-4`, HOT_LEAD);
-    await waitUntil('the lead after the malformed messages', async () => ((await getLead('lead-e2e-4'))?.fields['status'] === 'Qualified' ? true : undefined));
+    await waitUntil('the lead after the malformed messages', async () =>
+      (await getLead('lead-e2e-4'))?.fields['status'] === 'Qualified' ? true : undefined,
+    );
   });
 
   it('serves health, readiness and Prometheus metrics on every service', async () => {

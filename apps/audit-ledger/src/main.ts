@@ -10,6 +10,8 @@ bootServiceApp({
     /** Log origin named in checkpoints (C2SP tlog-checkpoint first line), e.g. "mandate.example.com/ledger". */
     LEDGER_ORIGIN: z.string().min(1).default('mandate/ledger'),
   }),
-  module: (runtime) => LedgerServiceModule.create({ context: runtime.context, stores: runtime.stores }),
-  grpc: (host, app, config) => registerLedgerGrpc(host, app.get(LedgerReader), config.LEDGER_ORIGIN),
+  module: (runtime) =>
+    LedgerServiceModule.create({ context: runtime.context, stores: runtime.stores }),
+  grpc: (host, app, config) =>
+    registerLedgerGrpc(host, app.get(LedgerReader), config.LEDGER_ORIGIN),
 });

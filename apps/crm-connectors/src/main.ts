@@ -12,13 +12,19 @@ const schema = serviceConfigSchema('crm-connectors', { http: 8085, grpc: 50055 }
     .min(1, 'is required (see apps/crm-connectors/README.md)')
     .transform((s, ctx) => {
       const keys = new Map<string, ReturnType<typeof parsePublicKey>>();
-      for (const pair of s.split(',').map((p) => p.trim()).filter(Boolean)) {
+      for (const pair of s
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean)) {
         const at = pair.indexOf('=');
         try {
           if (at < 1) throw new Error('missing "="');
           keys.set(pair.slice(0, at), parsePublicKey(pair.slice(at + 1)));
         } catch {
-          ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${pair.slice(0, Math.max(at, 0)) || pair.slice(0, 8)}…" is not keyId=<Ed25519 public key>` });
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            message: `"${pair.slice(0, Math.max(at, 0)) || pair.slice(0, 8)}…" is not keyId=<Ed25519 public key>`,
+          });
         }
       }
       return keys;

@@ -4,7 +4,11 @@ import { rootFromLeafHashes } from '@mandate/ledger-domain';
 import { createLogger } from '@mandate/platform';
 import { DEMO_TENANT, EmbeddedMandate, runDemo, startEmbedded } from './embedded';
 
-const waitFor = async <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> => {
+const waitFor = async <T>(
+  what: string,
+  fn: () => Promise<T | undefined>,
+  timeoutMs = 10_000,
+): Promise<T> => {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -18,7 +22,11 @@ describe('embedded Mandate (all five services in one process)', () => {
   let m: EmbeddedMandate;
 
   beforeAll(async () => {
-    m = await startEmbedded({ logger: createLogger('mandate-test', 'silent'), httpPort: 0, grpcPort: 0 });
+    m = await startEmbedded({
+      logger: createLogger('mandate-test', 'silent'),
+      httpPort: 0,
+      grpcPort: 0,
+    });
   });
   afterAll(async () => {
     await m.close();
@@ -47,7 +55,12 @@ describe('embedded Mandate (all five services in one process)', () => {
   });
 
   it('keeps one W3C trace across every hop of a flow (trace context rides the Kafka headers)', async () => {
-    const topics = [Topics.crmChanges, Topics.actionsProposed, Topics.policyDecisions, Topics.executionOutcomes];
+    const topics = [
+      Topics.crmChanges,
+      Topics.actionsProposed,
+      Topics.policyDecisions,
+      Topics.executionOutcomes,
+    ];
     const traceIds = new Set<string>();
     let hops = 0;
     for (const t of topics) {
@@ -74,7 +87,10 @@ describe('embedded Mandate (all five services in one process)', () => {
 
   it('keeps the ledger gap-free, one leaf per record, and its root recomputable', async () => {
     const head = await m.ledger.head(DEMO_TENANT);
-    const all = [...(await m.ledger.byCorrelation(DEMO_TENANT, 'demo-lead-0001')), ...(await m.ledger.byCorrelation(DEMO_TENANT, 'demo-lead-0002'))];
+    const all = [
+      ...(await m.ledger.byCorrelation(DEMO_TENANT, 'demo-lead-0001')),
+      ...(await m.ledger.byCorrelation(DEMO_TENANT, 'demo-lead-0002')),
+    ];
     const ids = all.map((e) => e.record!.recordId);
     expect(new Set(ids).size).toBe(ids.length);
     // Only the two demo chains exist so far: together they are the whole log.
@@ -85,7 +101,13 @@ describe('embedded Mandate (all five services in one process)', () => {
   });
 
   it('executes a redelivered change event exactly once', async () => {
-    const fields = { employees: 500, title: 'CTO', source: 'referral', notes: 'budget approved', email: 'x@corp.example' };
+    const fields = {
+      employees: 500,
+      title: 'CTO',
+      source: 'referral',
+      notes: 'budget approved',
+      email: 'x@corp.example',
+    };
     await m.crm.create(DEMO_TENANT, 'lead', 'lead-redelivery', fields, 'corr-redelivery');
     const event = CrmChangeEvent.fromPartial({
       eventId: 'replayed-1',
@@ -98,7 +120,12 @@ describe('embedded Mandate (all five services in one process)', () => {
     });
     // The same event delivered three times (same CloudEvents id, as a redelivery would be).
     for (let i = 0; i < 3; i++) {
-      await m.runtime.bus.publish(Topics.crmChanges, event, { tenantId: DEMO_TENANT, correlationId: 'corr-redelivery', source: 'test', id: 'replayed-1' });
+      await m.runtime.bus.publish(Topics.crmChanges, event, {
+        tenantId: DEMO_TENANT,
+        correlationId: 'corr-redelivery',
+        source: 'test',
+        id: 'replayed-1',
+      });
     }
     await waitFor('two executions', async () => {
       const r = await m.crm.get(DEMO_TENANT, 'lead-redelivery');
@@ -112,14 +139,24 @@ describe('embedded Mandate (all five services in one process)', () => {
   });
 
   it('dead-letters a malformed message with its reason and keeps consuming', async () => {
-    m.runtime.broker.append(Topics.actionsProposed.name, { key: 'acme/lead/x', value: Buffer.from('not protobuf'), headers: { ce_type: 'garbage' } });
+    m.runtime.broker.append(Topics.actionsProposed.name, {
+      key: 'acme/lead/x',
+      value: Buffer.from('not protobuf'),
+      headers: { ce_type: 'garbage' },
+    });
     const dlq = await waitFor('a dead letter', async () => {
       const records = m.runtime.broker.records(Topics.actionsProposed.deadLetter);
       return records.length ? records : undefined;
     });
     expect(dlq[0].headers[DLQ_HEADERS.reason]).toMatch(/ce_/);
     // The consumer keeps going: a good lead after the bad message is still decided and executed.
-    await m.crm.create(DEMO_TENANT, 'lead', 'lead-after-dlq', { employees: 900, title: 'VP Sales', source: 'referral', notes: 'pricing' }, 'corr-after-dlq');
+    await m.crm.create(
+      DEMO_TENANT,
+      'lead',
+      'lead-after-dlq',
+      { employees: 900, title: 'VP Sales', source: 'referral', notes: 'pricing' },
+      'corr-after-dlq',
+    );
     await waitFor('the next lead to be qualified', async () => {
       const r = await m.crm.get(DEMO_TENANT, 'lead-after-dlq');
       return r?.fields['status'] === 'Qualified' ? r : undefined;

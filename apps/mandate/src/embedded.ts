@@ -14,9 +14,19 @@ import { LedgerServiceModule, registerLedgerGrpc } from '@mandate/ledger-service
 import { OrchestratorServiceModule } from '@mandate/orchestrator-service';
 import { DecisionService } from '@mandate/policy-domain';
 import { PolicyServiceModule, registerPolicyGrpc } from '@mandate/policy-service';
-import { REVIEW_TASK_STORE, ReviewServiceModule, registerReviewGrpc } from '@mandate/review-service';
+import {
+  REVIEW_TASK_STORE,
+  ReviewServiceModule,
+  registerReviewGrpc,
+} from '@mandate/review-service';
 import { tenantId, type TenantId } from '@mandate/storage';
-import { createNestApp, EmbeddedRuntime, GrpcServerHost, installTracing, type Logger } from '@mandate/platform';
+import {
+  createNestApp,
+  EmbeddedRuntime,
+  GrpcServerHost,
+  installTracing,
+  type Logger,
+} from '@mandate/platform';
 
 export interface EmbeddedOptions {
   logger: Logger;
@@ -44,20 +54,48 @@ export async function startEmbedded(o: EmbeddedOptions): Promise<EmbeddedMandate
   const runtime = new EmbeddedRuntime(o.logger);
   const keys = generateSigningKeyPair();
   const keyId = 'embedded-1';
-  const issuer = new DecisionTokenIssuer({ keyId, privateKey: parsePrivateKey(keys.privateKey) }, 5 * 60_000);
+  const issuer = new DecisionTokenIssuer(
+    { keyId, privateKey: parsePrivateKey(keys.privateKey) },
+    5 * 60_000,
+  );
   const verifier = new DecisionTokenVerifier(new Map([[keyId, parsePublicKey(keys.publicKey)]]));
   const relayIntervalMs = 200;
   const modules = [
-    await ConnectorsServiceModule.create({ context: runtime.context('crm-connectors'), stores: runtime.stores, verifier, relayIntervalMs }),
-    await OrchestratorServiceModule.create({ context: runtime.context('orchestrator'), stores: runtime.stores, relayIntervalMs }),
-    await PolicyServiceModule.create({ context: runtime.context('policy'), stores: runtime.stores, issuer, relayIntervalMs }),
-    await ReviewServiceModule.create({ context: runtime.context('human-review'), stores: runtime.stores, relayIntervalMs }),
-    await LedgerServiceModule.create({ context: runtime.context('audit-ledger'), stores: runtime.stores, relayIntervalMs }),
+    await ConnectorsServiceModule.create({
+      context: runtime.context('crm-connectors'),
+      stores: runtime.stores,
+      verifier,
+      relayIntervalMs,
+    }),
+    await OrchestratorServiceModule.create({
+      context: runtime.context('orchestrator'),
+      stores: runtime.stores,
+      relayIntervalMs,
+    }),
+    await PolicyServiceModule.create({
+      context: runtime.context('policy'),
+      stores: runtime.stores,
+      issuer,
+      relayIntervalMs,
+    }),
+    await ReviewServiceModule.create({
+      context: runtime.context('human-review'),
+      stores: runtime.stores,
+      relayIntervalMs,
+    }),
+    await LedgerServiceModule.create({
+      context: runtime.context('audit-ledger'),
+      stores: runtime.stores,
+      relayIntervalMs,
+    }),
   ];
   await runtime.bus.start();
   const app = await createNestApp(
     modules,
-    { metrics: runtime.contexts.map((c) => c.metrics), readiness: runtime.contexts.map((c) => c.readiness) },
+    {
+      metrics: runtime.contexts.map((c) => c.metrics),
+      readiness: runtime.contexts.map((c) => c.readiness),
+    },
     o.logger,
   );
   const host = o.host ?? '127.0.0.1';
@@ -90,17 +128,30 @@ export async function startEmbedded(o: EmbeddedOptions): Promise<EmbeddedMandate
 export const DEMO_TENANT: TenantId = tenantId('acme');
 
 /** Kinds that end a correlation's chain: the demo waits for one of them. */
-const TERMINAL_KINDS = new Set([AuditKind.AUDIT_KIND_OUTCOME, AuditKind.AUDIT_KIND_REVIEW_TASK, AuditKind.AUDIT_KIND_TOKEN_REFUSED]);
+const TERMINAL_KINDS = new Set([
+  AuditKind.AUDIT_KIND_OUTCOME,
+  AuditKind.AUDIT_KIND_REVIEW_TASK,
+  AuditKind.AUDIT_KIND_TOKEN_REFUSED,
+]);
 
 /**
  * Seeds the demo leads and waits until each one's chain in the ledger has reached a terminal
  * step (an outcome, or a review task for a human). Returns each lead's chain in log order.
  */
-export async function runDemo(m: EmbeddedMandate, timeoutMs = 15_000): Promise<Map<string, AuditEntry[]>> {
+export async function runDemo(
+  m: EmbeddedMandate,
+  timeoutMs = 15_000,
+): Promise<Map<string, AuditEntry[]>> {
   const chains = new Map<string, AuditEntry[]>();
   const correlations: Array<{ lead: string; correlationId: string }> = [];
   for (const lead of DEMO_LEADS) {
-    const { event } = await m.crm.create(DEMO_TENANT, 'lead', lead.id, lead.fields, `demo-${lead.id}`);
+    const { event } = await m.crm.create(
+      DEMO_TENANT,
+      'lead',
+      lead.id,
+      lead.fields,
+      `demo-${lead.id}`,
+    );
     correlations.push({ lead: lead.id, correlationId: event.correlationId });
   }
   const deadline = Date.now() + timeoutMs;
@@ -111,7 +162,10 @@ export async function runDemo(m: EmbeddedMandate, timeoutMs = 15_000): Promise<M
         chains.set(lead, chain);
         break;
       }
-      if (Date.now() > deadline) throw new Error(`demo lead ${lead} did not complete within ${timeoutMs} ms (chain so far: ${chain.length} steps)`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `demo lead ${lead} did not complete within ${timeoutMs} ms (chain so far: ${chain.length} steps)`,
+        );
       await new Promise((r) => setTimeout(r, 100));
     }
   }

@@ -52,20 +52,33 @@ async function start(args: string[]): Promise<number> {
   );
   await runService('mandate', async () => {
     const logger = createLogger('mandate', config.LOG_LEVEL);
-    const m = await startEmbedded({ logger, host: config.MANDATE_HOST, httpPort: config.MANDATE_HTTP_PORT, grpcPort: config.MANDATE_GRPC_PORT });
+    const m = await startEmbedded({
+      logger,
+      host: config.MANDATE_HOST,
+      httpPort: config.MANDATE_HTTP_PORT,
+      grpcPort: config.MANDATE_GRPC_PORT,
+    });
     const out = (s: string) => process.stdout.write(`${s}\n`);
-    out(`Mandate (embedded) on http://${config.MANDATE_HOST}:${m.httpPort}  gRPC ${config.MANDATE_HOST}:${m.grpcPort}`);
-    out('  services: crm-connectors, orchestrator, policy, human-review, audit-ledger — in-process bus, in-memory storage');
+    out(
+      `Mandate (embedded) on http://${config.MANDATE_HOST}:${m.httpPort}  gRPC ${config.MANDATE_HOST}:${m.grpcPort}`,
+    );
+    out(
+      '  services: crm-connectors, orchestrator, policy, human-review, audit-ledger — in-process bus, in-memory storage',
+    );
     out('  model:    built-in offline rules (not an LLM), deterministic');
     if (!args.includes('--no-demo')) {
       out('\nDemo: two inbound leads arrive in the embedded CRM (tenant "acme")…');
       const chains = await runDemo(m);
       for (const [lead, chain] of chains) {
         const record = await m.crm.get(DEMO_TENANT, lead);
-        out(`\n${lead} → status "${String(record?.fields['status'])}"; ledger chain (${chain.length} steps):`);
+        out(
+          `\n${lead} → status "${String(record?.fields['status'])}"; ledger chain (${chain.length} steps):`,
+        );
         formatChain(chain).forEach(out);
       }
-      out(`\nTry: curl -s localhost:${m.httpPort}/v1/tenants/acme/crm/lead/lead-0001 | ready: /ready | metrics: /metrics`);
+      out(
+        `\nTry: curl -s localhost:${m.httpPort}/v1/tenants/acme/crm/lead/lead-0001 | ready: /ready | metrics: /metrics`,
+      );
     }
     out('Serving; Ctrl-C to stop.');
     return m;
@@ -76,7 +89,9 @@ async function start(args: string[]): Promise<number> {
 async function topics(sub: string | undefined, args: string[]): Promise<number> {
   if (sub === 'list') {
     for (const t of allTopics()) {
-      process.stdout.write(`${t.name.padEnd(40)} partitions=${t.partitions} retention.ms=${t.retentionMs ?? 'default'} cleanup=${t.cleanupPolicy} dlq=${t.deadLetter || '-'}\n`);
+      process.stdout.write(
+        `${t.name.padEnd(40)} partitions=${t.partitions} retention.ms=${t.retentionMs ?? 'default'} cleanup=${t.cleanupPolicy} dlq=${t.deadLetter || '-'}\n`,
+      );
     }
     return 0;
   }
@@ -92,10 +107,15 @@ async function topics(sub: string | undefined, args: string[]): Promise<number> 
     ...process.env,
     ...(flag('--brokers') ? { KAFKA_BROKERS: flag('--brokers') } : {}),
   });
-  const admin = new KafkaTopicAdmin({ brokers: cfg.KAFKA_BROKERS, clientId: 'mandate-cli', connectionTimeoutMs: 5000 });
+  const admin = new KafkaTopicAdmin({
+    brokers: cfg.KAFKA_BROKERS,
+    clientId: 'mandate-cli',
+    connectionTimeoutMs: 5000,
+  });
   const report = await admin.apply(allTopics(), { dryRun: args.includes('--dry-run') });
   for (const t of report.created) process.stdout.write(`created    ${t}\n`);
-  for (const u of report.updated) process.stdout.write(`updated    ${u.topic}: ${u.changes.join('; ')}\n`);
+  for (const u of report.updated)
+    process.stdout.write(`updated    ${u.topic}: ${u.changes.join('; ')}\n`);
   for (const t of report.unchanged) process.stdout.write(`unchanged  ${t}\n`);
   for (const w of report.warnings) process.stdout.write(`warning    ${w}\n`);
   return 0;
@@ -106,7 +126,11 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exit(code);
   },
   (err) => {
-    console.error(err instanceof ConfigError ? err.message : `mandate: ${err instanceof Error ? err.message : String(err)}`);
+    console.error(
+      err instanceof ConfigError
+        ? err.message
+        : `mandate: ${err instanceof Error ? err.message : String(err)}`,
+    );
     process.exit(err instanceof ConfigError ? 78 : 1);
   },
 );

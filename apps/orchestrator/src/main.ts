@@ -5,5 +5,6 @@ import { bootServiceApp, serviceConfigSchema } from '@mandate/platform/distribut
 bootServiceApp({
   name: 'orchestrator',
   schema: serviceConfigSchema('orchestrator', { http: 8081, grpc: 50051 }),
-  module: (runtime) => OrchestratorServiceModule.create({ context: runtime.context, stores: runtime.stores }),
+  module: (runtime) =>
+    OrchestratorServiceModule.create({ context: runtime.context, stores: runtime.stores }),
 });

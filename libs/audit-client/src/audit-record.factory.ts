@@ -26,7 +26,12 @@ export interface AuditFacts {
 }
 
 /** Deterministic record id: the same facts always give the same id. */
-export function auditRecordId(tenantId: string, kind: AuditKind, actor: string, dedupeKey: string): string {
+export function auditRecordId(
+  tenantId: string,
+  kind: AuditKind,
+  actor: string,
+  dedupeKey: string,
+): string {
   return createHash('sha256')
     .update([tenantId, AuditKind[kind] ?? String(kind), actor, dedupeKey].join('\u0000'))
     .digest('hex')

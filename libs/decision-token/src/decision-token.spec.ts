@@ -18,7 +18,11 @@ const proposal = ActionProposal.fromPartial({
 
 function setup(now = new Date('2026-01-01T00:00:00Z')) {
   const pair = generateSigningKeyPair();
-  const issuer = new DecisionTokenIssuer({ keyId: 'k1', privateKey: parsePrivateKey(pair.privateKey) }, 60_000, () => now);
+  const issuer = new DecisionTokenIssuer(
+    { keyId: 'k1', privateKey: parsePrivateKey(pair.privateKey) },
+    60_000,
+    () => now,
+  );
   const keys = new Map([['k1', parsePublicKey(pair.publicKey)]]);
   return { issuer, keys, now };
 }
@@ -27,53 +31,84 @@ describe('decision tokens', () => {
   it('accepts a token issued for exactly this payload', () => {
     const { issuer, keys, now } = setup();
     const token = issuer.issue(proposal, Verdict.VERDICT_AUTO);
-    expect(new DecisionTokenVerifier(keys, () => now).verify(token, proposal)).toEqual({ ok: true });
+    expect(new DecisionTokenVerifier(keys, () => now).verify(token, proposal)).toEqual({
+      ok: true,
+    });
   });
 
   it('refuses a missing token', () => {
     const { keys } = setup();
-    expect(new DecisionTokenVerifier(keys).verify(undefined, proposal)).toMatchObject({ ok: false, reason: 'TOKEN_MISSING' });
+    expect(new DecisionTokenVerifier(keys).verify(undefined, proposal)).toMatchObject({
+      ok: false,
+      reason: 'TOKEN_MISSING',
+    });
   });
 
   it('refuses a token signed by a key it does not trust (forged)', () => {
     const { issuer, now } = setup();
     const other = setup();
     const token = issuer.issue(proposal, Verdict.VERDICT_AUTO);
-    expect(new DecisionTokenVerifier(other.keys, () => now).verify(token, proposal)).toMatchObject({ ok: false, reason: 'BAD_SIGNATURE' });
+    expect(new DecisionTokenVerifier(other.keys, () => now).verify(token, proposal)).toMatchObject({
+      ok: false,
+      reason: 'BAD_SIGNATURE',
+    });
   });
 
   it('refuses a token whose fields were altered after signing', () => {
     const { issuer, keys, now } = setup();
-    const token = { ...issuer.issue(proposal, Verdict.VERDICT_APPROVE_1), verdict: Verdict.VERDICT_AUTO };
-    expect(new DecisionTokenVerifier(keys, () => now).verify(token, proposal)).toMatchObject({ ok: false, reason: 'BAD_SIGNATURE' });
+    const token = {
+      ...issuer.issue(proposal, Verdict.VERDICT_APPROVE_1),
+      verdict: Verdict.VERDICT_AUTO,
+    };
+    expect(new DecisionTokenVerifier(keys, () => now).verify(token, proposal)).toMatchObject({
+      ok: false,
+      reason: 'BAD_SIGNATURE',
+    });
   });
 
   it('refuses an expired token', () => {
     const { issuer, keys, now } = setup();
     const token = issuer.issue(proposal, Verdict.VERDICT_AUTO);
     const later = new Date(now.getTime() + 61_000);
-    expect(new DecisionTokenVerifier(keys, () => later).verify(token, proposal)).toMatchObject({ ok: false, reason: 'EXPIRED' });
+    expect(new DecisionTokenVerifier(keys, () => later).verify(token, proposal)).toMatchObject({
+      ok: false,
+      reason: 'EXPIRED',
+    });
   });
 
   it('refuses a token presented with a different action (mismatched payload)', () => {
     const { issuer, keys, now } = setup();
     const token = issuer.issue(proposal, Verdict.VERDICT_AUTO);
-    const edited = { ...proposal, action: { kind: { $case: 'qualifyLead' as const, value: { score: 90, reason: 'fit' } } } };
-    expect(new DecisionTokenVerifier(keys, () => now).verify(token, edited)).toMatchObject({ ok: false, reason: 'PAYLOAD_MISMATCH' });
+    const edited = {
+      ...proposal,
+      action: { kind: { $case: 'qualifyLead' as const, value: { score: 90, reason: 'fit' } } },
+    };
+    expect(new DecisionTokenVerifier(keys, () => now).verify(token, edited)).toMatchObject({
+      ok: false,
+      reason: 'PAYLOAD_MISMATCH',
+    });
   });
 
   it('refuses a token replayed for another proposal or tenant', () => {
     const { issuer, keys, now } = setup();
     const token = issuer.issue(proposal, Verdict.VERDICT_AUTO);
     const verifier = new DecisionTokenVerifier(keys, () => now);
-    expect(verifier.verify(token, { ...proposal, proposalId: 'p-2' })).toMatchObject({ ok: false, reason: 'PROPOSAL_MISMATCH' });
-    expect(verifier.verify(token, { ...proposal, tenantId: 'globex' })).toMatchObject({ ok: false, reason: 'TENANT_MISMATCH' });
+    expect(verifier.verify(token, { ...proposal, proposalId: 'p-2' })).toMatchObject({
+      ok: false,
+      reason: 'PROPOSAL_MISMATCH',
+    });
+    expect(verifier.verify(token, { ...proposal, tenantId: 'globex' })).toMatchObject({
+      ok: false,
+      reason: 'TENANT_MISMATCH',
+    });
   });
 
   it('refuses an approval verdict without the distinct approvals it needs', () => {
     const { issuer, keys, now } = setup();
     const verifier = new DecisionTokenVerifier(keys, () => now);
-    expect(verifier.verify(issuer.issue(proposal, Verdict.VERDICT_APPROVE_1), proposal)).toMatchObject({ reason: 'APPROVALS_MISSING' });
+    expect(
+      verifier.verify(issuer.issue(proposal, Verdict.VERDICT_APPROVE_1), proposal),
+    ).toMatchObject({ reason: 'APPROVALS_MISSING' });
     const sameTwice = issuer.issue(proposal, Verdict.VERDICT_APPROVE_2, [
       { reviewerId: 'r1', decidedAt: now.toISOString(), reviewDecisionId: 'd1' },
       { reviewerId: 'r1', decidedAt: now.toISOString(), reviewDecisionId: 'd2' },

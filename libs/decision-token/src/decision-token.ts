@@ -1,5 +1,20 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject, randomUUID, sign, verify } from 'node:crypto';
-import { ActionPayload, ActionProposal, Approval, DecisionToken, Verdict } from '@mandate/contracts';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  KeyObject,
+  randomUUID,
+  sign,
+  verify,
+} from 'node:crypto';
+import {
+  ActionPayload,
+  ActionProposal,
+  Approval,
+  DecisionToken,
+  Verdict,
+} from '@mandate/contracts';
 
 /**
  * Decision tokens: Ed25519 signatures by the policy service over a token bound to the exact
@@ -8,7 +23,9 @@ import { ActionPayload, ActionProposal, Approval, DecisionToken, Verdict } from 
  */
 
 /** Lower-case hex SHA-256 of the protobuf encoding of the proposal's ActionPayload. */
-export function payloadHash(proposal: Pick<ActionProposal, 'tenantId' | 'idempotencyKey' | 'target' | 'action'>): string {
+export function payloadHash(
+  proposal: Pick<ActionProposal, 'tenantId' | 'idempotencyKey' | 'target' | 'action'>,
+): string {
   const payload = ActionPayload.fromPartial({
     tenantId: proposal.tenantId,
     idempotencyKey: proposal.idempotencyKey,
@@ -69,7 +86,8 @@ export class DecisionTokenIssuer {
   ) {}
 
   issue(proposal: ActionProposal, verdict: Verdict, approvals: Approval[] = []): DecisionToken {
-    if (!EXECUTABLE.has(verdict)) throw new Error(`no token is issued for verdict ${Verdict[verdict]}`);
+    if (!EXECUTABLE.has(verdict))
+      throw new Error(`no token is issued for verdict ${Verdict[verdict]}`);
     const issuedAt = this.now();
     const unsigned = DecisionToken.fromPartial({
       tokenId: randomUUID(),
@@ -115,31 +133,54 @@ export class DecisionTokenVerifier {
    * signature is checked before any field is trusted.
    */
   verify(token: DecisionToken | undefined, proposal: ActionProposal): TokenCheck {
-    if (!token || !token.signature || token.signature.length === 0) return refuse('TOKEN_MISSING', 'no decision token');
+    if (!token || !token.signature || token.signature.length === 0)
+      return refuse('TOKEN_MISSING', 'no decision token');
     const key = this.keys.get(token.keyId);
     if (!key) return refuse('UNKNOWN_KEY', `no verification key with id "${token.keyId}"`);
     let valid = false;
     try {
       valid = verify(null, signingBytes(token), key, Buffer.from(token.signature));
     } catch (err) {
-      return refuse('BAD_SIGNATURE', `signature could not be checked: ${err instanceof Error ? err.message : String(err)}`);
+      return refuse(
+        'BAD_SIGNATURE',
+        `signature could not be checked: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
     if (!valid) return refuse('BAD_SIGNATURE', 'signature does not match the token');
     const now = this.now().getTime();
     const expires = Date.parse(token.expiresAt ?? '');
     const issued = Date.parse(token.issuedAt ?? '');
-    if (!Number.isFinite(expires) || now > expires) return refuse('EXPIRED', `token expired at ${token.expiresAt}`);
-    if (!Number.isFinite(issued) || issued - SKEW_MS > now) return refuse('NOT_YET_VALID', `token issued in the future (${token.issuedAt})`);
-    if (token.tenantId !== proposal.tenantId) return refuse('TENANT_MISMATCH', 'token was issued for another tenant');
-    if (token.proposalId !== proposal.proposalId || token.idempotencyKey !== proposal.idempotencyKey) {
+    if (!Number.isFinite(expires) || now > expires)
+      return refuse('EXPIRED', `token expired at ${token.expiresAt}`);
+    if (!Number.isFinite(issued) || issued - SKEW_MS > now)
+      return refuse('NOT_YET_VALID', `token issued in the future (${token.issuedAt})`);
+    if (token.tenantId !== proposal.tenantId)
+      return refuse('TENANT_MISMATCH', 'token was issued for another tenant');
+    if (
+      token.proposalId !== proposal.proposalId ||
+      token.idempotencyKey !== proposal.idempotencyKey
+    ) {
       return refuse('PROPOSAL_MISMATCH', 'token was issued for another proposal');
     }
-    if (token.payloadHash !== payloadHash(proposal)) return refuse('PAYLOAD_MISMATCH', 'action payload differs from the one decided');
-    if (!EXECUTABLE.has(token.verdict)) return refuse('VERDICT_NOT_EXECUTABLE', `verdict ${Verdict[token.verdict]} does not permit execution`);
+    if (token.payloadHash !== payloadHash(proposal))
+      return refuse('PAYLOAD_MISMATCH', 'action payload differs from the one decided');
+    if (!EXECUTABLE.has(token.verdict))
+      return refuse(
+        'VERDICT_NOT_EXECUTABLE',
+        `verdict ${Verdict[token.verdict]} does not permit execution`,
+      );
     const reviewers = new Set(token.approvals.map((a) => a.reviewerId).filter(Boolean));
-    const needed = token.verdict === Verdict.VERDICT_APPROVE_2 ? 2 : token.verdict === Verdict.VERDICT_APPROVE_1 ? 1 : 0;
+    const needed =
+      token.verdict === Verdict.VERDICT_APPROVE_2
+        ? 2
+        : token.verdict === Verdict.VERDICT_APPROVE_1
+          ? 1
+          : 0;
     if (reviewers.size < needed) {
-      return refuse('APPROVALS_MISSING', `verdict ${Verdict[token.verdict]} needs ${needed} distinct approvals, has ${reviewers.size}`);
+      return refuse(
+        'APPROVALS_MISSING',
+        `verdict ${Verdict[token.verdict]} needs ${needed} distinct approvals, has ${reviewers.size}`,
+      );
     }
     return { ok: true };
   }

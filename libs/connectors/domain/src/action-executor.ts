@@ -10,7 +10,14 @@ import {
 import { auditOutboxMessage } from '@mandate/audit-client';
 import type { DecisionTokenVerifier } from '@mandate/decision-token';
 import { outboxMessage, Topics } from '@mandate/messaging';
-import { ConcurrencyError, DuplicateKeyError, tenantId, type DocumentStore, type OutboxMessage, type TenantId } from '@mandate/storage';
+import {
+  ConcurrencyError,
+  DuplicateKeyError,
+  tenantId,
+  type DocumentStore,
+  type OutboxMessage,
+  type TenantId,
+} from '@mandate/storage';
 import { PermanentActionError, planCrmChange, type CrmRecord } from './crm-action.applier';
 
 /** Durable record of one execution, keyed by idempotency key: the at-most-once guard. */
@@ -40,7 +47,12 @@ export type ExecutionResult =
 
 const SOURCE = 'crm-connectors';
 const CONNECTOR = 'embedded';
-const EXECUTABLE_NOW = new Set([Verdict.VERDICT_AUTO, Verdict.VERDICT_AUTO_WITH_NOTICE, Verdict.VERDICT_APPROVE_1, Verdict.VERDICT_APPROVE_2]);
+const EXECUTABLE_NOW = new Set([
+  Verdict.VERDICT_AUTO,
+  Verdict.VERDICT_AUTO_WITH_NOTICE,
+  Verdict.VERDICT_APPROVE_1,
+  Verdict.VERDICT_APPROVE_2,
+]);
 
 /**
  * Executes approved actions against the embedded CRM, at most once per idempotency key.
@@ -64,10 +76,16 @@ export class ActionExecutor {
   async execute(decision: PolicyDecision): Promise<ExecutionResult> {
     const proposal = decision.proposal;
     if (!proposal || !EXECUTABLE_NOW.has(decision.verdict)) {
-      return { kind: 'skipped', reason: `verdict ${Verdict[decision.verdict]} is not executable by the connector` };
+      return {
+        kind: 'skipped',
+        reason: `verdict ${Verdict[decision.verdict]} is not executable by the connector`,
+      };
     }
-    const isApproval = decision.verdict === Verdict.VERDICT_APPROVE_1 || decision.verdict === Verdict.VERDICT_APPROVE_2;
-    if (isApproval && !decision.token) return { kind: 'skipped', reason: 'waiting for human review' };
+    const isApproval =
+      decision.verdict === Verdict.VERDICT_APPROVE_1 ||
+      decision.verdict === Verdict.VERDICT_APPROVE_2;
+    if (isApproval && !decision.token)
+      return { kind: 'skipped', reason: 'waiting for human review' };
     const tenant = tenantId(proposal.tenantId);
     const key = proposal.idempotencyKey;
 
@@ -93,7 +111,10 @@ export class ActionExecutor {
         execution = await this.executions.get(tenant, key);
       }
     } else if (execution.status === 'executing') {
-      execution = await this.executions.update(tenant, key, { inc: { attempts: 1 }, set: { updatedAt: this.now() } });
+      execution = await this.executions.update(tenant, key, {
+        inc: { attempts: 1 },
+        set: { updatedAt: this.now() },
+      });
     }
     if (!execution) throw new Error(`execution ${key} vanished`);
     if (execution.status !== 'executing') return { kind: 'duplicate' };
@@ -103,14 +124,20 @@ export class ActionExecutor {
       await this.applyOnce(tenant, proposal.target?.recordId ?? '', proposal.action, key);
       this.failpoints.hit('connector.after-crm-write');
     } catch (err) {
-      if (err instanceof PermanentActionError) return this.finish(tenant, decision, execution.attempts, 'failed', err.code, err.message);
+      if (err instanceof PermanentActionError)
+        return this.finish(tenant, decision, execution.attempts, 'failed', err.code, err.message);
       throw err; // retryable: the bus retries, then dead-letters
     }
     return this.finish(tenant, decision, execution.attempts, 'executed');
   }
 
   /** Applies the action to its record unless this key was already applied. Retries version races. */
-  private async applyOnce(tenant: TenantId, recordId: string, action: CrmAction | undefined, key: string): Promise<void> {
+  private async applyOnce(
+    tenant: TenantId,
+    recordId: string,
+    action: CrmAction | undefined,
+    key: string,
+  ): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const record = await this.records.get(tenant, recordId);
       if (!record) throw new PermanentActionError('RECORD_NOT_FOUND', `no ${recordId} in the CRM`);
@@ -125,7 +152,13 @@ export class ActionExecutor {
             set: { fields: { ...record.fields, ...change.set }, updatedAt: this.now() },
             push: {
               appliedActions: [key],
-              ...(change.activity ? { activities: [{ ...change.activity, at: this.now().toISOString(), idempotencyKey: key }] } : {}),
+              ...(change.activity
+                ? {
+                    activities: [
+                      { ...change.activity, at: this.now().toISOString(), idempotencyKey: key },
+                    ],
+                  }
+                : {}),
             },
           },
           { expectVersion: record.version },
@@ -147,19 +180,42 @@ export class ActionExecutor {
     message?: string,
   ): Promise<ExecutionResult> {
     const proposal = decision.proposal!;
-    const outcome = this.outcome(decision, status === 'executed' ? ExecutionStatus.EXECUTION_STATUS_EXECUTED : ExecutionStatus.EXECUTION_STATUS_FAILED, {
-      errorClass: status === 'executed' ? ErrorClass.ERROR_CLASS_NONE : ErrorClass.ERROR_CLASS_PERMANENT,
-      message: message ?? `${proposal.action?.kind?.$case} applied to ${proposal.target?.objectType}/${proposal.target?.recordId}`,
-      attempt,
-    });
+    const outcome = this.outcome(
+      decision,
+      status === 'executed'
+        ? ExecutionStatus.EXECUTION_STATUS_EXECUTED
+        : ExecutionStatus.EXECUTION_STATUS_FAILED,
+      {
+        errorClass:
+          status === 'executed' ? ErrorClass.ERROR_CLASS_NONE : ErrorClass.ERROR_CLASS_PERMANENT,
+        message:
+          message ??
+          `${proposal.action?.kind?.$case} applied to ${proposal.target?.objectType}/${proposal.target?.recordId}`,
+        attempt,
+      },
+    );
     await this.executions.update(tenant, proposal.idempotencyKey, {
-      set: { status, outcomeId: outcome.outcomeId, updatedAt: this.now(), ...(errorCode ? { errorCode } : {}) },
-      outbox: this.outcomeMessages(outcome, AuditKind.AUDIT_KIND_EXECUTION, `execution ${status}: ${outcome.message}`),
+      set: {
+        status,
+        outcomeId: outcome.outcomeId,
+        updatedAt: this.now(),
+        ...(errorCode ? { errorCode } : {}),
+      },
+      outbox: this.outcomeMessages(
+        outcome,
+        AuditKind.AUDIT_KIND_EXECUTION,
+        `execution ${status}: ${outcome.message}`,
+      ),
     });
     return { kind: status, outcome };
   }
 
-  private async refuse(tenant: TenantId, decision: PolicyDecision, reason: string, detail: string): Promise<ExecutionResult> {
+  private async refuse(
+    tenant: TenantId,
+    decision: PolicyDecision,
+    reason: string,
+    detail: string,
+  ): Promise<ExecutionResult> {
     const outcome = this.outcome(decision, ExecutionStatus.EXECUTION_STATUS_REFUSED, {
       errorClass: ErrorClass.ERROR_CLASS_TOKEN_INVALID,
       message: `${reason}: ${detail}`,
@@ -181,7 +237,13 @@ export class ActionExecutor {
           errorCode: reason,
           updatedAt: this.now(),
         },
-        { outbox: this.outcomeMessages(outcome, AuditKind.AUDIT_KIND_TOKEN_REFUSED, `token refused: ${reason}`) },
+        {
+          outbox: this.outcomeMessages(
+            outcome,
+            AuditKind.AUDIT_KIND_TOKEN_REFUSED,
+            `token refused: ${reason}`,
+          ),
+        },
       );
     } catch (err) {
       if (!(err instanceof DuplicateKeyError)) throw err;
@@ -189,7 +251,11 @@ export class ActionExecutor {
     return { kind: 'refused', outcome };
   }
 
-  private outcome(decision: PolicyDecision, status: ExecutionStatus, extra: { errorClass: ErrorClass; message: string; attempt: number }): ExecutionOutcome {
+  private outcome(
+    decision: PolicyDecision,
+    status: ExecutionStatus,
+    extra: { errorClass: ErrorClass; message: string; attempt: number },
+  ): ExecutionOutcome {
     const p = decision.proposal!;
     return ExecutionOutcome.fromPartial({
       outcomeId: `${decision.decisionId}:${ExecutionStatus[status]}`,
@@ -209,8 +275,17 @@ export class ActionExecutor {
     });
   }
 
-  private outcomeMessages(outcome: ExecutionOutcome, kind: AuditKind, summary: string): OutboxMessage[] {
-    const meta = { tenantId: outcome.tenantId, correlationId: outcome.correlationId, source: SOURCE, id: outcome.outcomeId };
+  private outcomeMessages(
+    outcome: ExecutionOutcome,
+    kind: AuditKind,
+    summary: string,
+  ): OutboxMessage[] {
+    const meta = {
+      tenantId: outcome.tenantId,
+      correlationId: outcome.correlationId,
+      source: SOURCE,
+      id: outcome.outcomeId,
+    };
     return [
       outboxMessage(Topics.executionOutcomes, outcome, meta),
       auditOutboxMessage(
@@ -224,7 +299,10 @@ export class ActionExecutor {
           dedupeKey: outcome.outcomeId,
           payloadType: 'mandate.v1.ExecutionOutcome',
           payload: ExecutionOutcome.encode(outcome).finish(),
-          attributes: { status: ExecutionStatus[outcome.status], idempotencyKey: outcome.idempotencyKey },
+          attributes: {
+            status: ExecutionStatus[outcome.status],
+            idempotencyKey: outcome.idempotencyKey,
+          },
         },
         SOURCE,
       ),

@@ -45,21 +45,34 @@ export interface AppliedChange {
 }
 
 /** Computes what an action changes on a record. Pure: the caller writes it atomically. */
-export function planCrmChange(record: Pick<CrmRecord, 'objectType' | 'fields'>, action: CrmAction): AppliedChange {
+export function planCrmChange(
+  record: Pick<CrmRecord, 'objectType' | 'fields'>,
+  action: CrmAction,
+): AppliedChange {
   const kind = action.kind;
   if (!kind) throw new PermanentActionError('UNKNOWN_ACTION', 'action has no kind');
   const target = TARGETS[kind.$case];
   if (target !== '*' && target !== record.objectType) {
-    throw new PermanentActionError('WRONG_OBJECT_TYPE', `${kind.$case} applies to ${target}, not ${record.objectType}`);
+    throw new PermanentActionError(
+      'WRONG_OBJECT_TYPE',
+      `${kind.$case} applies to ${target}, not ${record.objectType}`,
+    );
   }
   switch (kind.$case) {
     case 'updateField': {
       const { field, value } = kind.value;
-      if (!field || PROTECTED_FIELDS.has(field)) throw new PermanentActionError('FIELD_NOT_WRITABLE', `field "${field}" cannot be written`);
+      if (!field || PROTECTED_FIELDS.has(field))
+        throw new PermanentActionError('FIELD_NOT_WRITABLE', `field "${field}" cannot be written`);
       return { set: { [field]: value } };
     }
     case 'qualifyLead':
-      return { set: { status: 'Qualified', score: kind.value.score, qualificationReason: kind.value.reason } };
+      return {
+        set: {
+          status: 'Qualified',
+          score: kind.value.score,
+          qualificationReason: kind.value.reason,
+        },
+      };
     case 'disqualifyLead':
       return { set: { status: 'Disqualified', disqualificationCode: kind.value.reasonCode } };
     case 'assignOwner':
@@ -71,18 +84,28 @@ export function planCrmChange(record: Pick<CrmRecord, 'objectType' | 'fields'>, 
       return { set: {}, activity: { kind: 'email', summary: kind.value.subject } };
     case 'applyDiscount': {
       const pct = kind.value.discountPercent;
-      if (!(pct > 0 && pct < 100)) throw new PermanentActionError('INVALID_DISCOUNT', `discount ${pct}% is out of range`);
+      if (!(pct > 0 && pct < 100))
+        throw new PermanentActionError('INVALID_DISCOUNT', `discount ${pct}% is out of range`);
       return { set: { discountPercent: pct } };
     }
     case 'moveOpportunityStage': {
       const current = record.fields['stage'];
       if (kind.value.fromStage && current !== kind.value.fromStage) {
-        throw new PermanentActionError('STAGE_CONFLICT', `opportunity is in stage "${String(current)}", not "${kind.value.fromStage}"`);
+        throw new PermanentActionError(
+          'STAGE_CONFLICT',
+          `opportunity is in stage "${String(current)}", not "${kind.value.fromStage}"`,
+        );
       }
       return { set: { stage: kind.value.toStage } };
     }
     case 'replyToCase':
-      return { set: { lastReplyAt: 'now' }, activity: { kind: kind.value.public ? 'public-reply' : 'internal-note', summary: 'case reply' } };
+      return {
+        set: { lastReplyAt: 'now' },
+        activity: {
+          kind: kind.value.public ? 'public-reply' : 'internal-note',
+          summary: 'case reply',
+        },
+      };
     case 'closeCase':
       return { set: { status: 'Closed', resolutionCode: kind.value.resolutionCode } };
   }

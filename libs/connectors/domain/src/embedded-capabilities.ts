@@ -23,8 +23,22 @@ export const EMBEDDED_CAPABILITIES = GetCapabilitiesResponse.fromPartial({
         field('ownerId', C.DATA_CLASSIFICATION_INTERNAL),
       ],
     },
-    { objectType: 'opportunity', fields: [field('stage', C.DATA_CLASSIFICATION_INTERNAL), field('amount', C.DATA_CLASSIFICATION_CONFIDENTIAL), field('discountPercent', C.DATA_CLASSIFICATION_CONFIDENTIAL)] },
-    { objectType: 'case', fields: [field('subject', C.DATA_CLASSIFICATION_INTERNAL), field('status', C.DATA_CLASSIFICATION_INTERNAL), field('description', C.DATA_CLASSIFICATION_CONFIDENTIAL)] },
+    {
+      objectType: 'opportunity',
+      fields: [
+        field('stage', C.DATA_CLASSIFICATION_INTERNAL),
+        field('amount', C.DATA_CLASSIFICATION_CONFIDENTIAL),
+        field('discountPercent', C.DATA_CLASSIFICATION_CONFIDENTIAL),
+      ],
+    },
+    {
+      objectType: 'case',
+      fields: [
+        field('subject', C.DATA_CLASSIFICATION_INTERNAL),
+        field('status', C.DATA_CLASSIFICATION_INTERNAL),
+        field('description', C.DATA_CLASSIFICATION_CONFIDENTIAL),
+      ],
+    },
   ],
   supportedActions: [
     'update_field',

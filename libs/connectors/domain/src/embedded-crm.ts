@@ -2,7 +2,12 @@ import { createHash } from 'node:crypto';
 import { AuditKind, ChangeType, CrmChangeEvent } from '@mandate/contracts';
 import { auditOutboxMessage } from '@mandate/audit-client';
 import { outboxMessage, Topics } from '@mandate/messaging';
-import { DuplicateKeyError, type DocumentStore, type TenantId, type Versioned } from '@mandate/storage';
+import {
+  DuplicateKeyError,
+  type DocumentStore,
+  type TenantId,
+  type Versioned,
+} from '@mandate/storage';
 import type { CrmRecordDoc } from './action-executor';
 
 const SOURCE = 'crm-connectors';
@@ -32,11 +37,17 @@ export class EmbeddedCrm {
     correlationId?: string,
   ): Promise<{ record: Versioned<CrmRecordDoc>; event: CrmChangeEvent; created: boolean }> {
     if (!(OBJECT_TYPES as readonly string[]).includes(objectType)) {
-      throw new CrmInputError(`unknown object type "${objectType}" (expected one of ${OBJECT_TYPES.join(', ')})`);
+      throw new CrmInputError(
+        `unknown object type "${objectType}" (expected one of ${OBJECT_TYPES.join(', ')})`,
+      );
     }
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw new CrmInputError('record id must be 1-64 letters, digits, "-" or "_"');
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(id))
+      throw new CrmInputError('record id must be 1-64 letters, digits, "-" or "_"');
     const at = this.now();
-    const eventId = createHash('sha256').update(`${tenant}/${objectType}/${id}/created`).digest('hex').slice(0, 32);
+    const eventId = createHash('sha256')
+      .update(`${tenant}/${objectType}/${id}/created`)
+      .digest('hex')
+      .slice(0, 32);
     const event = CrmChangeEvent.fromPartial({
       eventId,
       tenantId: tenant,
@@ -50,7 +61,13 @@ export class EmbeddedCrm {
       occurredAt: at.toISOString(),
       cursor: `${at.getTime()}`,
     });
-    const meta = { tenantId: tenant, correlationId: event.correlationId, source: SOURCE, id: eventId, subject: `${objectType}/${id}` };
+    const meta = {
+      tenantId: tenant,
+      correlationId: event.correlationId,
+      source: SOURCE,
+      id: eventId,
+      subject: `${objectType}/${id}`,
+    };
     try {
       const record = await this.records.insert(
         tenant,

@@ -8,7 +8,8 @@ export function registerConnectorGrpc(host: GrpcServerHost): void {
   host.addUnaryService(ConnectorServiceService, {
     getCapabilities: async (raw) => {
       const req = raw as GetCapabilitiesRequest;
-      if (!isTenantId(req.tenantId)) throw new GrpcError(status.INVALID_ARGUMENT, 'tenant_id is invalid');
+      if (!isTenantId(req.tenantId))
+        throw new GrpcError(status.INVALID_ARGUMENT, 'tenant_id is invalid');
       return EMBEDDED_CAPABILITIES;
     },
   });

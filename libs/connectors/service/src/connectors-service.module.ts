@@ -1,10 +1,22 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { ActionExecutor, CRM_RECORDS, EXECUTIONS, EmbeddedCrm, NO_FAILPOINTS, type Failpoints } from '@mandate/connectors-domain';
+import {
+  ActionExecutor,
+  CRM_RECORDS,
+  EXECUTIONS,
+  EmbeddedCrm,
+  NO_FAILPOINTS,
+  type Failpoints,
+} from '@mandate/connectors-domain';
 import type { DecisionTokenVerifier } from '@mandate/decision-token';
-import { OutboxRelayHost, RelayLifecycle, serviceModule, type ServiceContext, type StoreProvider } from '@mandate/platform';
+import {
+  OutboxRelayHost,
+  RelayLifecycle,
+  serviceModule,
+  type ServiceContext,
+  type StoreProvider,
+} from '@mandate/platform';
 import { CrmController } from './crm.controller';
 import { DecisionConsumer } from './decision.consumer';
-
 
 export interface ConnectorsServiceOptions {
   context: ServiceContext;
@@ -26,7 +38,15 @@ export class ConnectorsServiceModule {
       consumers: [DecisionConsumer],
       controllers: [CrmController],
       providers: [
-        { provide: ActionExecutor, useValue: new ActionExecutor(records, executions, o.verifier, o.failpoints ?? NO_FAILPOINTS) },
+        {
+          provide: ActionExecutor,
+          useValue: new ActionExecutor(
+            records,
+            executions,
+            o.verifier,
+            o.failpoints ?? NO_FAILPOINTS,
+          ),
+        },
         { provide: EmbeddedCrm, useValue: new EmbeddedCrm(records) },
         { provide: OutboxRelayHost, useValue: relay },
         RelayLifecycle,

@@ -1,4 +1,12 @@
-import { BadRequestException, Body, Controller, Get, NotFoundException, Param, Post } from '@nestjs/common';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Get,
+  NotFoundException,
+  Param,
+  Post,
+} from '@nestjs/common';
 import { CrmInputError, EmbeddedCrm } from '@mandate/connectors-domain';
 import { InvalidTenantIdError, tenantId } from '@mandate/storage';
 import { OutboxRelayHost } from '@mandate/platform';
@@ -20,13 +28,32 @@ export class CrmController {
     @Param('objectType') objectType: string,
     @Body() body: { id?: string; fields?: Record<string, unknown>; correlationId?: string },
   ) {
-    if (!body || typeof body.id !== 'string' || typeof body.fields !== 'object' || body.fields === null) {
-      throw new BadRequestException('body must be {"id": string, "fields": object, "correlationId"?: string}');
+    if (
+      !body ||
+      typeof body.id !== 'string' ||
+      typeof body.fields !== 'object' ||
+      body.fields === null
+    ) {
+      throw new BadRequestException(
+        'body must be {"id": string, "fields": object, "correlationId"?: string}',
+      );
     }
     try {
-      const { record, event, created } = await this.crm.create(parseTenant(tenant), objectType, body.id, body.fields, body.correlationId);
+      const { record, event, created } = await this.crm.create(
+        parseTenant(tenant),
+        objectType,
+        body.id,
+        body.fields,
+        body.correlationId,
+      );
       await this.relay.kick();
-      return { id: record.id, objectType: record.objectType, created, eventId: event.eventId, correlationId: event.correlationId };
+      return {
+        id: record.id,
+        objectType: record.objectType,
+        created,
+        eventId: event.eventId,
+        correlationId: event.correlationId,
+      };
     } catch (err) {
       if (err instanceof CrmInputError) throw new BadRequestException(err.message);
       throw err;
@@ -34,10 +61,21 @@ export class CrmController {
   }
 
   @Get(':objectType/:id')
-  async get(@Param('tenant') tenant: string, @Param('objectType') objectType: string, @Param('id') id: string) {
+  async get(
+    @Param('tenant') tenant: string,
+    @Param('objectType') objectType: string,
+    @Param('id') id: string,
+  ) {
     const record = await this.crm.get(parseTenant(tenant), id);
-    if (!record || record.objectType !== objectType) throw new NotFoundException(`${objectType} ${id} not found`);
-    return { id: record.id, objectType: record.objectType, fields: record.fields, appliedActions: record.appliedActions, version: record.version };
+    if (!record || record.objectType !== objectType)
+      throw new NotFoundException(`${objectType} ${id} not found`);
+    return {
+      id: record.id,
+      objectType: record.objectType,
+      fields: record.fields,
+      appliedActions: record.appliedActions,
+      version: record.version,
+    };
   }
 }
 

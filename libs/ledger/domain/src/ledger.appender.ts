@@ -1,6 +1,11 @@
 import { AuditEntry, AuditRecord } from '@mandate/contracts';
 import { outboxMessage, Topics } from '@mandate/messaging';
-import { DuplicateKeyError, type DocumentStore, type TenantId, type Versioned } from '@mandate/storage';
+import {
+  DuplicateKeyError,
+  type DocumentStore,
+  type TenantId,
+  type Versioned,
+} from '@mandate/storage';
 import { leafHash, rootFromLeafHashes } from './merkle';
 
 const SOURCE = 'audit-ledger';
@@ -32,7 +37,10 @@ export class LedgerAppender {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async append(tenant: TenantId, record: AuditRecord): Promise<{ leaf: Versioned<LeafDoc>; appended: boolean }> {
+  async append(
+    tenant: TenantId,
+    record: AuditRecord,
+  ): Promise<{ leaf: Versioned<LeafDoc>; appended: boolean }> {
     if (!record.recordId) throw new Error('audit record has no record id');
     const bytes = AuditRecord.encode(record).finish();
     const hash = leafHash(bytes);
@@ -42,7 +50,12 @@ export class LedgerAppender {
       const last = await this.leaves.find(tenant, {}, { sort: { index: -1 }, limit: 1 });
       const index = last[0] ? last[0].index + 1 : 0;
       const appendedAt = this.now();
-      const entry = AuditEntry.fromPartial({ record, leafIndex: String(index), leafHash: hash, appendedAt: appendedAt.toISOString() });
+      const entry = AuditEntry.fromPartial({
+        record,
+        leafIndex: String(index),
+        leafHash: hash,
+        appendedAt: appendedAt.toISOString(),
+      });
       try {
         const leaf = await this.leaves.insert(
           tenant,
@@ -55,7 +68,16 @@ export class LedgerAppender {
             record: Buffer.from(bytes).toString('base64'),
             appendedAt,
           },
-          { outbox: [outboxMessage(Topics.audit, entry, { tenantId: tenant, correlationId: record.correlationId, source: SOURCE, id: `${tenant}:${index}` })] },
+          {
+            outbox: [
+              outboxMessage(Topics.audit, entry, {
+                tenantId: tenant,
+                correlationId: record.correlationId,
+                source: SOURCE,
+                id: `${tenant}:${index}`,
+              }),
+            ],
+          },
         );
         return { leaf, appended: true };
       } catch (err) {
@@ -71,7 +93,11 @@ export class LedgerReader {
   constructor(private readonly leaves: DocumentStore<LeafDoc>) {}
 
   async byCorrelation(tenant: TenantId, correlationId: string): Promise<AuditEntry[]> {
-    const leaves = await this.leaves.find(tenant, { correlationId }, { sort: { index: 1 }, limit: 1000 });
+    const leaves = await this.leaves.find(
+      tenant,
+      { correlationId },
+      { sort: { index: 1 }, limit: 1000 },
+    );
     return leaves.map(toEntry);
   }
 
@@ -80,9 +106,14 @@ export class LedgerReader {
     const hashes: Buffer[] = [];
     let after = -1;
     for (;;) {
-      const page = await this.leaves.find(tenant, { index: { $gt: after } }, { sort: { index: 1 }, limit: 1000 });
+      const page = await this.leaves.find(
+        tenant,
+        { index: { $gt: after } },
+        { sort: { index: 1 }, limit: 1000 },
+      );
       for (const leaf of page) {
-        if (leaf.index !== hashes.length) throw new Error(`ledger for ${tenant} has a gap at ${hashes.length}`);
+        if (leaf.index !== hashes.length)
+          throw new Error(`ledger for ${tenant} has a gap at ${hashes.length}`);
         hashes.push(Buffer.from(leaf.leafHash, 'base64'));
       }
       if (page.length < 1000) break;

@@ -2,12 +2,19 @@ import { createHash } from 'node:crypto';
 
 /** RFC 9162 §2.1.1 leaf hash: SHA-256(0x00 || leaf). */
 export function leafHash(leaf: Uint8Array): Buffer {
-  return createHash('sha256').update(Buffer.from([0x00])).update(leaf).digest();
+  return createHash('sha256')
+    .update(Buffer.from([0x00]))
+    .update(leaf)
+    .digest();
 }
 
 /** RFC 9162 §2.1.1 interior node hash: SHA-256(0x01 || left || right). */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
-  return createHash('sha256').update(Buffer.from([0x01])).update(left).update(right).digest();
+  return createHash('sha256')
+    .update(Buffer.from([0x01]))
+    .update(left)
+    .update(right)
+    .digest();
 }
 
 /** SHA-256 of the empty string: the root of an empty tree. */

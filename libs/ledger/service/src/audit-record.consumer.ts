@@ -21,11 +21,16 @@ export class AuditRecordConsumer {
   async onRecord(env: Envelope<AuditRecord>): Promise<void> {
     const record = env.value;
     if (!isTenantId(record.tenantId) || record.tenantId !== env.tenantId) {
-      throw new MalformedMessageError(`audit record tenant "${record.tenantId}" is invalid or differs from the envelope's`);
+      throw new MalformedMessageError(
+        `audit record tenant "${record.tenantId}" is invalid or differs from the envelope's`,
+      );
     }
     const { leaf, appended } = await this.appender.append(record.tenantId, record);
     if (appended) {
-      this.ctx.logger.debug({ correlationId: record.correlationId, leafIndex: leaf.index }, 'audit record appended');
+      this.ctx.logger.debug(
+        { correlationId: record.correlationId, leafIndex: leaf.index },
+        'audit record appended',
+      );
       await this.relay.kick();
     }
   }

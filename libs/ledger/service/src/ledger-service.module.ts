@@ -1,6 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { LEDGER_LEAVES, LedgerAppender, LedgerReader } from '@mandate/ledger-domain';
-import { OutboxRelayHost, RelayLifecycle, serviceModule, type ServiceContext, type StoreProvider } from '@mandate/platform';
+import {
+  OutboxRelayHost,
+  RelayLifecycle,
+  serviceModule,
+  type ServiceContext,
+  type StoreProvider,
+} from '@mandate/platform';
 import { AuditRecordConsumer } from './audit-record.consumer';
 
 export interface LedgerServiceOptions {
@@ -20,7 +26,10 @@ export class LedgerServiceModule {
       providers: [
         { provide: LedgerAppender, useValue: new LedgerAppender(leaves) },
         { provide: LedgerReader, useValue: new LedgerReader(leaves) },
-        { provide: OutboxRelayHost, useValue: new OutboxRelayHost(o.context, [leaves], o.relayIntervalMs) },
+        {
+          provide: OutboxRelayHost,
+          useValue: new OutboxRelayHost(o.context, [leaves], o.relayIntervalMs),
+        },
         RelayLifecycle,
       ],
       exports: [LedgerReader],

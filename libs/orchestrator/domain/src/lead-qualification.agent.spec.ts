@@ -17,7 +17,13 @@ const event = (snapshot: Record<string, unknown>, overrides: Partial<CrmChangeEv
 describe('lead qualification agent (offline model)', () => {
   it('qualifies a senior, warm lead with buying intent', () => {
     const p = proposeLeadQualification(
-      event({ employees: 900, title: 'VP Sales', source: 'demo-request', notes: 'asked about pricing', email: 'a@corp.example' }),
+      event({
+        employees: 900,
+        title: 'VP Sales',
+        source: 'demo-request',
+        notes: 'asked about pricing',
+        email: 'a@corp.example',
+      }),
     );
     expect(p?.action?.kind?.$case).toBe('qualifyLead');
     expect(p?.model?.offline).toBe(true);
@@ -25,7 +31,9 @@ describe('lead qualification agent (offline model)', () => {
   });
 
   it('proposes disqualification for a lead with no fit signal', () => {
-    const p = proposeLeadQualification(event({ employees: 1, title: 'Student', source: 'web', email: 'x@gmail.com' }));
+    const p = proposeLeadQualification(
+      event({ employees: 1, title: 'Student', source: 'web', email: 'x@gmail.com' }),
+    );
     expect(p?.action?.kind?.$case).toBe('disqualifyLead');
   });
 
@@ -38,16 +46,23 @@ describe('lead qualification agent (offline model)', () => {
   });
 
   it('never puts the email address or name into the rationale', () => {
-    const p = proposeLeadQualification(event({ name: 'Dana Whitfield', email: 'dana@gmail.com', notes: 'demo please' }));
+    const p = proposeLeadQualification(
+      event({ name: 'Dana Whitfield', email: 'dana@gmail.com', notes: 'demo please' }),
+    );
     expect(p?.rationale).not.toMatch(/dana/i);
   });
 
   it('ignores changes it does not handle', () => {
     expect(proposeLeadQualification(event({}, { objectType: 'case' }))).toBeUndefined();
-    expect(proposeLeadQualification(event({}, { changeType: ChangeType.CHANGE_TYPE_UPDATED }))).toBeUndefined();
+    expect(
+      proposeLeadQualification(event({}, { changeType: ChangeType.CHANGE_TYPE_UPDATED })),
+    ).toBeUndefined();
   });
 
   it('gives borderline leads low confidence', () => {
-    expect(assessLead({ employees: 250, title: 'Director' }).confidence).toBeLessThan(assessLead({ employees: 1000, title: 'CTO', source: 'referral', notes: 'budget approved' }).confidence);
+    expect(assessLead({ employees: 250, title: 'Director' }).confidence).toBeLessThan(
+      assessLead({ employees: 1000, title: 'CTO', source: 'referral', notes: 'budget approved' })
+        .confidence,
+    );
   });
 });

@@ -4,10 +4,21 @@ import { assessLead, LeadSignals, OFFLINE_MODEL } from './offline-lead-model';
 
 export const LEAD_QUALIFICATION_AGENT = 'lead-qualification';
 /** Placeholder prompt reference until the prompt registry lands: the offline model has no prompt. */
-export const OFFLINE_PROMPT = { promptId: 'lead-qualification/offline', version: 1, contentHash: 'none' };
+export const OFFLINE_PROMPT = {
+  promptId: 'lead-qualification/offline',
+  version: 1,
+  contentHash: 'none',
+};
 
 /** Fields the agent may read (its purpose limit); personal fields are reduced to non-identifying signals. */
-export const LEAD_CONTEXT_FIELDS = ['employees', 'title', 'source', 'industry', 'notes', 'email'] as const;
+export const LEAD_CONTEXT_FIELDS = [
+  'employees',
+  'title',
+  'source',
+  'industry',
+  'notes',
+  'email',
+] as const;
 
 /** Deterministic UUID-shaped id from a seed, so a redelivered event yields the same proposal. */
 export function deterministicId(seed: string): string {
@@ -20,7 +31,10 @@ export function leadSignals(snapshot: Record<string, unknown> | undefined): Lead
   const s = snapshot ?? {};
   const email = typeof s['email'] === 'string' ? (s['email'] as string) : undefined;
   return {
-    employees: typeof s['employees'] === 'number' ? (s['employees'] as number) : Number(s['employees']) || undefined,
+    employees:
+      typeof s['employees'] === 'number'
+        ? (s['employees'] as number)
+        : Number(s['employees']) || undefined,
     title: str(s['title']),
     source: str(s['source']),
     industry: str(s['industry']),
@@ -33,15 +47,30 @@ export function leadSignals(snapshot: Record<string, unknown> | undefined): Lead
  * Proposes qualify/disqualify for a newly created lead. Returns undefined for changes the agent
  * does not act on. The proposal's ids derive from the event id (idempotent under redelivery).
  */
-export function proposeLeadQualification(event: CrmChangeEvent, now: Date = new Date()): ActionProposal | undefined {
-  if (event.objectType !== 'lead' || event.changeType !== ChangeType.CHANGE_TYPE_CREATED) return undefined;
+export function proposeLeadQualification(
+  event: CrmChangeEvent,
+  now: Date = new Date(),
+): ActionProposal | undefined {
+  if (event.objectType !== 'lead' || event.changeType !== ChangeType.CHANGE_TYPE_CREATED)
+    return undefined;
   const assessment = assessLead(leadSignals(event.snapshot));
   const action: CrmAction = assessment.qualified
-    ? { kind: { $case: 'qualifyLead', value: { score: Math.round(assessment.score * 100), reason: assessment.reasons.join('; ') } } }
+    ? {
+        kind: {
+          $case: 'qualifyLead',
+          value: {
+            score: Math.round(assessment.score * 100),
+            reason: assessment.reasons.join('; '),
+          },
+        },
+      }
     : {
         kind: {
           $case: 'disqualifyLead',
-          value: { reasonCode: 'LOW_FIT', reason: assessment.reasons.join('; ') || 'no qualifying signal' },
+          value: {
+            reasonCode: 'LOW_FIT',
+            reason: assessment.reasons.join('; ') || 'no qualifying signal',
+          },
         },
       };
   const seed = `${event.tenantId}/${event.eventId}/${LEAD_QUALIFICATION_AGENT}/0`;
@@ -56,7 +85,12 @@ export function proposeLeadQualification(event: CrmChangeEvent, now: Date = new 
     rationale: `score ${assessment.score.toFixed(2)}: ${assessment.reasons.join('; ') || 'no signal'}`,
     confidence: assessment.confidence,
     prompt: OFFLINE_PROMPT,
-    model: { provider: OFFLINE_MODEL.provider, model: OFFLINE_MODEL.model, parameters: {}, offline: true },
+    model: {
+      provider: OFFLINE_MODEL.provider,
+      model: OFFLINE_MODEL.model,
+      parameters: {},
+      offline: true,
+    },
     planId: deterministicId(`plan/${seed}`),
     stepIndex: 0,
     createdAt: now.toISOString(),

@@ -3,7 +3,11 @@
  * process and the tests make sensible proposals on the demo data without any model provider.
  * It reads only non-personal firmographic and activity signals.
  */
-export const OFFLINE_MODEL = { provider: 'mandate-offline', model: 'lead-rules-v1', label: 'offline rules (not an LLM)' } as const;
+export const OFFLINE_MODEL = {
+  provider: 'mandate-offline',
+  model: 'lead-rules-v1',
+  label: 'offline rules (not an LLM)',
+} as const;
 
 export interface LeadSignals {
   employees?: number;
@@ -24,7 +28,14 @@ export interface LeadAssessment {
 const SENIOR_TITLE = /\b(vp|vice president|director|head|chief|cto|ceo|cfo|coo|founder)\b/i;
 const BUYING_INTENT = /\b(budget|pricing|price|quote|demo|timeline|purchase|rollout|contract)\b/i;
 const WARM_SOURCES = new Set(['referral', 'demo-request', 'webinar', 'partner']);
-const TARGET_INDUSTRIES = new Set(['software', 'manufacturing', 'logistics', 'retail', 'finance', 'healthcare']);
+const TARGET_INDUSTRIES = new Set([
+  'software',
+  'manufacturing',
+  'logistics',
+  'retail',
+  'finance',
+  'healthcare',
+]);
 const FREE_MAIL = new Set(['gmail.com', 'yahoo.com', 'hotmail.com', 'outlook.com', 'proton.me']);
 
 export const QUALIFY_THRESHOLD = 0.5;

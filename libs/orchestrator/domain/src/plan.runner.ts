@@ -1,12 +1,27 @@
-import { ActionProposal, AuditKind, CrmChangeEvent, ExecutionOutcome, ExecutionStatus, PolicyDecision, Verdict } from '@mandate/contracts';
+import {
+  ActionProposal,
+  AuditKind,
+  CrmChangeEvent,
+  ExecutionOutcome,
+  ExecutionStatus,
+  PolicyDecision,
+  Verdict,
+} from '@mandate/contracts';
 import { auditOutboxMessage } from '@mandate/audit-client';
 import { outboxMessage, Topics } from '@mandate/messaging';
-import { DocumentNotFoundError, DuplicateKeyError, isTenantId, type DocumentStore, type OutboxMessage } from '@mandate/storage';
+import {
+  DocumentNotFoundError,
+  DuplicateKeyError,
+  isTenantId,
+  type DocumentStore,
+  type OutboxMessage,
+} from '@mandate/storage';
 import { LEAD_CONTEXT_FIELDS, proposeLeadQualification } from './lead-qualification.agent';
 
 const SOURCE = 'orchestrator';
 
-export type PlanStatus = 'proposed' | 'executed' | 'denied' | 'awaiting-review' | 'failed' | 'refused';
+export type PlanStatus =
+  'proposed' | 'executed' | 'denied' | 'awaiting-review' | 'failed' | 'refused';
 const TERMINAL = new Set<PlanStatus>(['executed', 'denied', 'failed', 'refused']);
 
 /** A one-step plan for now; multi-step plans with budgets arrive with the orchestration issue. */
@@ -35,10 +50,15 @@ export class PlanRunner {
   ) {}
 
   async onCrmChange(event: CrmChangeEvent): Promise<ActionProposal | undefined> {
-    if (!isTenantId(event.tenantId)) throw new MalformedEventError(`invalid tenant id "${event.tenantId}"`);
+    if (!isTenantId(event.tenantId))
+      throw new MalformedEventError(`invalid tenant id "${event.tenantId}"`);
     const proposal = proposeLeadQualification(event, this.now());
     if (!proposal) return undefined;
-    const meta = { tenantId: event.tenantId, correlationId: proposal.correlationId, source: SOURCE };
+    const meta = {
+      tenantId: event.tenantId,
+      correlationId: proposal.correlationId,
+      source: SOURCE,
+    };
     const used = LEAD_CONTEXT_FIELDS.filter((f) => event.snapshot && f in event.snapshot);
     try {
       await this.plans.insert(
@@ -54,15 +74,28 @@ export class PlanRunner {
         },
         {
           outbox: [
-            this.audit(proposal, AuditKind.AUDIT_KIND_CONTEXT_PREPARED, `context for ${proposal.agentId}: fields ${used.join(', ')} (email reduced to its domain; name withheld)`, `context/${proposal.proposalId}`, {
-              fields: used.join(','),
-            }),
+            this.audit(
+              proposal,
+              AuditKind.AUDIT_KIND_CONTEXT_PREPARED,
+              `context for ${proposal.agentId}: fields ${used.join(', ')} (email reduced to its domain; name withheld)`,
+              `context/${proposal.proposalId}`,
+              {
+                fields: used.join(','),
+              },
+            ),
             outboxMessage(Topics.actionsProposed, proposal, { ...meta, id: proposal.proposalId }),
-            this.audit(proposal, AuditKind.AUDIT_KIND_PROPOSAL, `${proposal.agentId} proposes ${proposal.action?.kind?.$case}: ${proposal.rationale}`, `proposal/${proposal.proposalId}`, {
-              model: `${proposal.model?.provider}/${proposal.model?.model}`,
-              offlineModel: String(proposal.model?.offline ?? false),
-              prompt: `${proposal.prompt?.promptId}@${proposal.prompt?.version}`,
-            }, ActionProposal.encode(proposal).finish()),
+            this.audit(
+              proposal,
+              AuditKind.AUDIT_KIND_PROPOSAL,
+              `${proposal.agentId} proposes ${proposal.action?.kind?.$case}: ${proposal.rationale}`,
+              `proposal/${proposal.proposalId}`,
+              {
+                model: `${proposal.model?.provider}/${proposal.model?.model}`,
+                offlineModel: String(proposal.model?.offline ?? false),
+                prompt: `${proposal.prompt?.promptId}@${proposal.prompt?.version}`,
+              },
+              ActionProposal.encode(proposal).finish(),
+            ),
           ],
         },
       );
@@ -76,18 +109,40 @@ export class PlanRunner {
   async onDecision(decision: PolicyDecision): Promise<void> {
     const p = decision.proposal;
     if (!p || !isTenantId(decision.tenantId)) return;
-    if (decision.verdict === Verdict.VERDICT_DENY || decision.verdict === Verdict.VERDICT_UNSPECIFIED) {
-      await this.transition(p, 'denied', `denied by policy: ${decision.explanation?.summary ?? ''}`, `denied/${decision.decisionId}`);
+    if (
+      decision.verdict === Verdict.VERDICT_DENY ||
+      decision.verdict === Verdict.VERDICT_UNSPECIFIED
+    ) {
+      await this.transition(
+        p,
+        'denied',
+        `denied by policy: ${decision.explanation?.summary ?? ''}`,
+        `denied/${decision.decisionId}`,
+      );
     } else if (!decision.token) {
-      await this.transition(p, 'awaiting-review', 'waiting for human review', `review/${decision.decisionId}`, false);
+      await this.transition(
+        p,
+        'awaiting-review',
+        'waiting for human review',
+        `review/${decision.decisionId}`,
+        false,
+      );
     }
   }
 
   async onOutcome(outcome: ExecutionOutcome): Promise<void> {
     if (!isTenantId(outcome.tenantId)) return;
     const status: PlanStatus =
-      outcome.status === ExecutionStatus.EXECUTION_STATUS_EXECUTED ? 'executed' : outcome.status === ExecutionStatus.EXECUTION_STATUS_REFUSED ? 'refused' : 'failed';
-    const plans = await this.plans.find(outcome.tenantId, { proposalId: outcome.proposalId }, { limit: 1 });
+      outcome.status === ExecutionStatus.EXECUTION_STATUS_EXECUTED
+        ? 'executed'
+        : outcome.status === ExecutionStatus.EXECUTION_STATUS_REFUSED
+          ? 'refused'
+          : 'failed';
+    const plans = await this.plans.find(
+      outcome.tenantId,
+      { proposalId: outcome.proposalId },
+      { limit: 1 },
+    );
     const plan = plans[0];
     if (!plan) return; // not ours (e.g. another agent's proposal)
     const proposal = ActionProposal.fromPartial({
@@ -98,23 +153,48 @@ export class PlanRunner {
       target: outcome.target,
       agentId: plan.agentId,
     });
-    await this.transition(proposal, status, `plan step ${status}: ${outcome.message}`, `outcome/${outcome.outcomeId}`);
+    await this.transition(
+      proposal,
+      status,
+      `plan step ${status}: ${outcome.message}`,
+      `outcome/${outcome.outcomeId}`,
+    );
   }
 
-  private async transition(p: ActionProposal, status: PlanStatus, summary: string, dedupeKey: string, audit = true): Promise<void> {
+  private async transition(
+    p: ActionProposal,
+    status: PlanStatus,
+    summary: string,
+    dedupeKey: string,
+    audit = true,
+  ): Promise<void> {
     const tenant = p.tenantId as Parameters<DocumentStore<PlanDoc>['get']>[0];
     const plan = await this.plans.get(tenant, p.planId);
     if (!plan || TERMINAL.has(plan.status) || plan.status === status) return;
-    const outbox: OutboxMessage[] = audit ? [this.audit(p, AuditKind.AUDIT_KIND_OUTCOME, summary, dedupeKey, { planStatus: status })] : [];
+    const outbox: OutboxMessage[] = audit
+      ? [this.audit(p, AuditKind.AUDIT_KIND_OUTCOME, summary, dedupeKey, { planStatus: status })]
+      : [];
     try {
-      await this.plans.update(tenant, plan.id, { set: { status, updatedAt: this.now() }, outbox }, { expectVersion: plan.version });
+      await this.plans.update(
+        tenant,
+        plan.id,
+        { set: { status, updatedAt: this.now() }, outbox },
+        { expectVersion: plan.version },
+      );
     } catch (err) {
       if (err instanceof DocumentNotFoundError) return;
       throw err; // ConcurrencyError: the bus retries and the next attempt re-reads
     }
   }
 
-  private audit(p: ActionProposal, kind: AuditKind, summary: string, dedupeKey: string, attributes: Record<string, string> = {}, payload?: Uint8Array): OutboxMessage {
+  private audit(
+    p: ActionProposal,
+    kind: AuditKind,
+    summary: string,
+    dedupeKey: string,
+    attributes: Record<string, string> = {},
+    payload?: Uint8Array,
+  ): OutboxMessage {
     return auditOutboxMessage(
       {
         kind,

@@ -1,6 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { PLANS, PlanRunner } from '@mandate/orchestrator-domain';
-import { OutboxRelayHost, RelayLifecycle, serviceModule, type ServiceContext, type StoreProvider } from '@mandate/platform';
+import {
+  OutboxRelayHost,
+  RelayLifecycle,
+  serviceModule,
+  type ServiceContext,
+  type StoreProvider,
+} from '@mandate/platform';
 import { OrchestratorConsumers } from './orchestrator.consumers';
 
 export interface OrchestratorServiceOptions {
@@ -19,7 +25,10 @@ export class OrchestratorServiceModule {
       consumers: [OrchestratorConsumers],
       providers: [
         { provide: PlanRunner, useValue: new PlanRunner(plans) },
-        { provide: OutboxRelayHost, useValue: new OutboxRelayHost(o.context, [plans], o.relayIntervalMs) },
+        {
+          provide: OutboxRelayHost,
+          useValue: new OutboxRelayHost(o.context, [plans], o.relayIntervalMs),
+        },
         RelayLifecycle,
       ],
     });

@@ -5,7 +5,11 @@ import type { OpsTargets } from '../ops/ops.controller';
 import { OpsModule } from '../ops/ops.module';
 
 /** Creates a Nest app from service modules plus the ops endpoints, logging through pino. */
-export async function createNestApp(modules: DynamicModule[], ops: OpsTargets, logger: Logger): Promise<INestApplication> {
+export async function createNestApp(
+  modules: DynamicModule[],
+  ops: OpsTargets,
+  logger: Logger,
+): Promise<INestApplication> {
   @Module({})
   class RootModule {}
   const app = await NestFactory.create(
@@ -14,4 +18,3 @@ export async function createNestApp(modules: DynamicModule[], ops: OpsTargets, l
   );
   return app;
 }
-

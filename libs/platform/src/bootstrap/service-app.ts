@@ -16,7 +16,10 @@ export function serviceConfigSchema(service: string, ports: { http: number; grpc
     GRPC_PORT: env.port(ports.grpc),
     KAFKA_BROKERS: env.brokers(),
     MONGO_URL: env.mongoUrl(),
-    MONGO_DATABASE: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, 'letters, digits, "_" or "-"').default(`mandate_${service.replace(/-/g, '_')}`),
+    MONGO_DATABASE: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,63}$/, 'letters, digits, "_" or "-"')
+      .default(`mandate_${service.replace(/-/g, '_')}`),
     LOG_LEVEL: env.logLevel(),
   });
 }
@@ -34,17 +37,28 @@ export interface ServiceAppSpec<S extends ReturnType<typeof serviceConfigSchema>
  * The whole life of a service app: validate config (exit 78 on a bad value), connect Kafka and
  * MongoDB, start HTTP (ops + API) and gRPC, and shut all of it down in order on SIGTERM.
  */
-export function bootServiceApp<S extends ReturnType<typeof serviceConfigSchema>>(spec: ServiceAppSpec<S>): void {
+export function bootServiceApp<S extends ReturnType<typeof serviceConfigSchema>>(
+  spec: ServiceAppSpec<S>,
+): void {
   void runService(spec.name, async () => {
     const config = loadConfig(spec.name, spec.schema) as z.infer<S>;
     installTracing();
     const logger = createLogger(spec.name, config.LOG_LEVEL);
     const runtime = await DistributedRuntime.connect(
-      { service: spec.name, brokers: config.KAFKA_BROKERS, mongoUrl: config.MONGO_URL, mongoDatabase: config.MONGO_DATABASE },
+      {
+        service: spec.name,
+        brokers: config.KAFKA_BROKERS,
+        mongoUrl: config.MONGO_URL,
+        mongoDatabase: config.MONGO_DATABASE,
+      },
       logger,
     );
     const module = await spec.module(runtime, config);
-    const app = await createNestApp([module], { metrics: [runtime.context.metrics], readiness: [runtime.context.readiness] }, logger);
+    const app = await createNestApp(
+      [module],
+      { metrics: [runtime.context.metrics], readiness: [runtime.context.readiness] },
+      logger,
+    );
     await app.listen(config.HTTP_PORT, config.HOST);
     const grpc = new GrpcServerHost(logger, runtime.context.metrics);
     if (spec.grpc) {

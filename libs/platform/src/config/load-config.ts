@@ -25,7 +25,8 @@ export function loadConfig<S extends z.ZodTypeAny>(
     const problems = result.error.issues.map((issue) => {
       const key = issue.path.join('.') || '(root)';
       const given = issue.path.length === 1 ? env[String(issue.path[0])] : undefined;
-      const shown = given === undefined ? 'unset' : `got "${redactValue(String(issue.path[0]), given)}"`;
+      const shown =
+        given === undefined ? 'unset' : `got "${redactValue(String(issue.path[0]), given)}"`;
       return `${key}: ${issue.message} (${shown})`;
     });
     throw new ConfigError(service, problems);
@@ -48,7 +49,12 @@ export const env = {
     z
       .string()
       .default('127.0.0.1:9092')
-      .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean))
+      .transform((s) =>
+        s
+          .split(',')
+          .map((b) => b.trim())
+          .filter(Boolean),
+      )
       .refine((list) => list.length > 0 && list.every((b) => /^[^:\s]+:\d+$/.test(b)), {
         message: 'must be a comma-separated list of host:port',
       }),
@@ -56,8 +62,11 @@ export const env = {
     z
       .string()
       .default('mongodb://127.0.0.1:27017')
-      .refine((s) => /^mongodb(\+srv)?:\/\//.test(s), { message: 'must start with mongodb:// or mongodb+srv://' }),
-  logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      .refine((s) => /^mongodb(\+srv)?:\/\//.test(s), {
+        message: 'must start with mongodb:// or mongodb+srv://',
+      }),
+  logLevel: () =>
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   bool: (fallback: boolean) =>
     z
       .enum(['true', 'false', '1', '0'])

@@ -1,4 +1,10 @@
-import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown, Type } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+  Type,
+} from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { Envelope, Subscription } from '@mandate/messaging';
 import { SERVICE_CONTEXT, ServiceContext } from '../service-context';
@@ -24,12 +30,17 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
 
   async onApplicationBootstrap(): Promise<void> {
     for (const cls of this.consumers) {
-      const instance = this.moduleRef.get(cls, { strict: true }) as Record<string, (e: Envelope<unknown>) => Promise<void>>;
+      const instance = this.moduleRef.get(cls, { strict: true }) as Record<
+        string,
+        (e: Envelope<unknown>) => Promise<void>
+      >;
       for (const binding of eventBindingsOf(cls)) {
         const topic = binding.topic;
-                const sub = await this.ctx.bus.subscribe(topic, {
+        const sub = await this.ctx.bus.subscribe(topic, {
           group: this.ctx.group,
-          retry: binding.options.maxAttempts ? { maxAttempts: binding.options.maxAttempts } : undefined,
+          retry: binding.options.maxAttempts
+            ? { maxAttempts: binding.options.maxAttempts }
+            : undefined,
           handler: (env) =>
             inSpanFrom(
               { traceparent: env.traceparent, tracestate: env.tracestate },
@@ -43,7 +54,13 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
                 } catch (err) {
                   this.ctx.metrics.handled(topic.name, this.ctx.group, 'error');
                   this.ctx.logger.warn(
-                    { err, topic: topic.name, eventId: env.id, attempt: env.attempt, correlationId: env.correlationId },
+                    {
+                      err,
+                      topic: topic.name,
+                      eventId: env.id,
+                      attempt: env.attempt,
+                      correlationId: env.correlationId,
+                    },
                     'handler failed; the bus will retry or dead-letter',
                   );
                   throw err;

@@ -11,7 +11,12 @@ import type { ServiceContext } from '../service-context';
 export class OutboxRelayHost {
   private readonly relay: OutboxRelay;
 
-  constructor(ctx: ServiceContext, sources: OutboxSource[], intervalMs = 500, catalog: TopicCatalog = Topics) {
+  constructor(
+    ctx: ServiceContext,
+    sources: OutboxSource[],
+    intervalMs = 500,
+    catalog: TopicCatalog = Topics,
+  ) {
     const publish = outboxPublisher(ctx.bus, catalog);
     this.relay = new OutboxRelay({
       sources,
@@ -20,7 +25,8 @@ export class OutboxRelayHost {
         await publish(entry);
         ctx.metrics.published(entry.topic);
       },
-      onError: (err, where) => ctx.logger.warn({ err, ...where }, 'outbox relay pass failed; will retry'),
+      onError: (err, where) =>
+        ctx.logger.warn({ err, ...where }, 'outbox relay pass failed; will retry'),
     });
   }
 

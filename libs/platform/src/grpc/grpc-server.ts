@@ -50,7 +50,10 @@ export class GrpcServerHost {
       const handler = handlers[key];
       impl[key] = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
         const md = call.metadata.getMap();
-        const carrier = { traceparent: md['traceparent']?.toString(), tracestate: md['tracestate']?.toString() };
+        const carrier = {
+          traceparent: md['traceparent']?.toString(),
+          tracestate: md['tracestate']?.toString(),
+        };
         inSpanFrom(carrier, method.path, 'server', () => handler(call.request, call.metadata)).then(
           (response) => {
             this.metrics.grpcCall(method.path, 'OK');
@@ -59,7 +62,8 @@ export class GrpcServerHost {
           (err: unknown) => {
             const code = err instanceof GrpcError ? err.code : status.INTERNAL;
             this.metrics.grpcCall(method.path, status[code]);
-            if (code === status.INTERNAL) this.logger.error({ err, method: method.path }, 'gRPC handler failed');
+            if (code === status.INTERNAL)
+              this.logger.error({ err, method: method.path }, 'gRPC handler failed');
             callback({ code, details: err instanceof GrpcError ? err.message : 'internal error' });
           },
         );

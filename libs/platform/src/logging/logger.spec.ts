@@ -11,9 +11,20 @@ describe('createLogger', () => {
       },
     });
     const log = createLogger('policy', 'info', sink);
-    log.info({ headers: { authorization: 'Bearer abc' }, lead: { email: 'dana@example.com', status: 'New' } }, 'hello');
+    log.info(
+      {
+        headers: { authorization: 'Bearer abc' },
+        lead: { email: 'dana@example.com', status: 'New' },
+      },
+      'hello',
+    );
     const line = JSON.parse(lines[0]);
-    expect(line).toMatchObject({ level: 'info', service: 'policy', msg: 'hello', lead: { status: 'New' } });
+    expect(line).toMatchObject({
+      level: 'info',
+      service: 'policy',
+      msg: 'hello',
+      lead: { status: 'New' },
+    });
     expect(lines[0]).not.toContain('Bearer abc');
     expect(lines[0]).not.toContain('dana@example.com');
   });

@@ -21,7 +21,11 @@ const REDACT = [
   '*.signature',
 ];
 
-export function createLogger(service: string, level = 'info', destination?: pino.DestinationStream): Logger {
+export function createLogger(
+  service: string,
+  level = 'info',
+  destination?: pino.DestinationStream,
+): Logger {
   return pino(
     {
       level,

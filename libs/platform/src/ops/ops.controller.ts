@@ -1,4 +1,11 @@
-import { Controller, Get, Header, HttpCode, Inject, ServiceUnavailableException } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Header,
+  HttpCode,
+  Inject,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import { Registry } from 'prom-client';
 import { ServiceMetrics } from './metrics';
 import { ReadinessRegistry } from './readiness';
@@ -28,7 +35,8 @@ export class OpsController {
   async ready() {
     const reports = await Promise.all(this.targets.readiness.map((r) => r.report()));
     const checks = reports.flatMap((r) => r.checks);
-    if (!reports.every((r) => r.ready)) throw new ServiceUnavailableException({ status: 'not-ready', checks });
+    if (!reports.every((r) => r.ready))
+      throw new ServiceUnavailableException({ status: 'not-ready', checks });
     return { status: 'ready', checks };
   }
 

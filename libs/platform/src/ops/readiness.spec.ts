@@ -4,7 +4,10 @@ describe('ReadinessRegistry', () => {
   it('is ready only when every check passes, and names the failing one', async () => {
     const r = new ReadinessRegistry();
     r.register({ name: 'kafka', check: async () => undefined });
-    r.register({ name: 'mongodb', check: async () => Promise.reject(new Error('connection refused')) });
+    r.register({
+      name: 'mongodb',
+      check: async () => Promise.reject(new Error('connection refused')),
+    });
     expect(await r.report()).toEqual({
       ready: false,
       checks: [

@@ -24,7 +24,11 @@ export class ReadinessRegistry {
           await withTimeout(c.check(), timeoutMs, c.name);
           return { name: c.name, ok: true };
         } catch (err) {
-          return { name: c.name, ok: false, error: err instanceof Error ? err.message : String(err) };
+          return {
+            name: c.name,
+            ok: false,
+            error: err instanceof Error ? err.message : String(err),
+          };
         }
       }),
     );

@@ -21,7 +21,9 @@ export interface DistributedRuntimeConfig {
 class MongoStoreProvider implements StoreProvider {
   constructor(private readonly connection: MongoConnection) {}
 
-  async store<T extends { id: string }>(definition: CollectionDefinition<T>): Promise<OutboxStore<T>> {
+  async store<T extends { id: string }>(
+    definition: CollectionDefinition<T>,
+  ): Promise<OutboxStore<T>> {
     const store = new MongoDocumentStore<T>(this.connection, definition);
     await store.ensureIndexes();
     return store;
@@ -41,19 +43,38 @@ export class DistributedRuntime {
   private constructor(cfg: DistributedRuntimeConfig, logger: Logger) {
     const metrics = new ProcessMetrics().forService(cfg.service);
     const readiness = new ReadinessRegistry();
-    this.bus = new KafkaEventBus({ brokers: cfg.brokers, clientId: `mandate-${cfg.service}`, logger: busLogger(logger) });
-    this.mongo = new MongoConnection({ url: cfg.mongoUrl, database: cfg.mongoDatabase, appName: `mandate-${cfg.service}` });
+    this.bus = new KafkaEventBus({
+      brokers: cfg.brokers,
+      clientId: `mandate-${cfg.service}`,
+      logger: busLogger(logger),
+    });
+    this.mongo = new MongoConnection({
+      url: cfg.mongoUrl,
+      database: cfg.mongoDatabase,
+      appName: `mandate-${cfg.service}`,
+    });
     readiness.register({
       name: 'kafka',
       check: async () => {
         const h = this.bus.health();
-        if (!h.ready) throw new Error(`bus ${h.detail.state}${h.detail.error ? `: ${h.detail.error}` : ''}`);
+        if (!h.ready)
+          throw new Error(`bus ${h.detail.state}${h.detail.error ? `: ${h.detail.error}` : ''}`);
       },
     });
     readiness.register({ name: 'mongodb', check: () => this.mongo.ping() });
-    this.context = { name: cfg.service, group: cfg.group ?? `mandate.${cfg.service}`, bus: this.bus, logger, metrics, readiness };
+    this.context = {
+      name: cfg.service,
+      group: cfg.group ?? `mandate.${cfg.service}`,
+      bus: this.bus,
+      logger,
+      metrics,
+      readiness,
+    };
     this.stores = new MongoStoreProvider(this.mongo);
-    logger.info({ brokers: cfg.brokers, mongo: redactMongoUrl(cfg.mongoUrl), database: cfg.mongoDatabase }, 'runtime configured');
+    logger.info(
+      { brokers: cfg.brokers, mongo: redactMongoUrl(cfg.mongoUrl), database: cfg.mongoDatabase },
+      'runtime configured',
+    );
   }
 
   static async connect(cfg: DistributedRuntimeConfig, logger: Logger): Promise<DistributedRuntime> {

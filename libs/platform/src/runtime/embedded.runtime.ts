@@ -10,7 +10,9 @@ import type { OutboxStore, StoreProvider } from '../storage/store-provider';
 export class InMemoryStoreProvider implements StoreProvider {
   private readonly stores = new Map<string, unknown>();
 
-  async store<T extends { id: string }>(definition: CollectionDefinition<T>): Promise<OutboxStore<T>> {
+  async store<T extends { id: string }>(
+    definition: CollectionDefinition<T>,
+  ): Promise<OutboxStore<T>> {
     let store = this.stores.get(definition.name) as InMemoryDocumentStore<T> | undefined;
     if (!store) {
       store = new InMemoryDocumentStore<T>(definition);
@@ -33,7 +35,10 @@ export class EmbeddedRuntime {
   readonly metrics = new ProcessMetrics();
 
   constructor(readonly logger: Logger) {
-    this.bus = new InProcessEventBus({ broker: this.broker, defaultRetry: { initialBackoffMs: 50, maxBackoffMs: 1000 } });
+    this.bus = new InProcessEventBus({
+      broker: this.broker,
+      defaultRetry: { initialBackoffMs: 50, maxBackoffMs: 1000 },
+    });
   }
 
   context(name: string): ServiceContext {
@@ -42,7 +47,8 @@ export class EmbeddedRuntime {
       name: `${name}:event-bus`,
       check: async () => {
         const h = this.bus.health();
-        if (!h.ready) throw new Error(`bus ${h.detail.state}${h.detail.error ? `: ${h.detail.error}` : ''}`);
+        if (!h.ready)
+          throw new Error(`bus ${h.detail.state}${h.detail.error ? `: ${h.detail.error}` : ''}`);
       },
     });
     const ctx: ServiceContext = {

@@ -54,12 +54,20 @@ export async function inSpanFrom<T>(
 ): Promise<T> {
   const parent: Context = propagation.extract(ROOT_CONTEXT, normalise(carrier));
   const tracer = trace.getTracer('mandate');
-  const spanKind = kind === 'consumer' ? SpanKind.CONSUMER : kind === 'server' ? SpanKind.SERVER : SpanKind.INTERNAL;
+  const spanKind =
+    kind === 'consumer'
+      ? SpanKind.CONSUMER
+      : kind === 'server'
+        ? SpanKind.SERVER
+        : SpanKind.INTERNAL;
   return tracer.startActiveSpan(name, { kind: spanKind }, parent, async (span) => {
     try {
       return await fn();
     } catch (err) {
-      span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+      span.setStatus({
+        code: SpanStatusCode.ERROR,
+        message: err instanceof Error ? err.message : String(err),
+      });
       throw err;
     } finally {
       span.end();

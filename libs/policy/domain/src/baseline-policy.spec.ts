@@ -25,7 +25,15 @@ describe('BaselinePolicy', () => {
   });
 
   it('sends outbound email and discounts to review', () => {
-    const email = { ...base, action: { kind: { $case: 'sendEmail' as const, value: { toContactId: 'c', subject: 's', body: 'b', templateId: '' } } } };
+    const email = {
+      ...base,
+      action: {
+        kind: {
+          $case: 'sendEmail' as const,
+          value: { toContactId: 'c', subject: 's', body: 'b', templateId: '' },
+        },
+      },
+    };
     expect(policy.decide(email).verdict).toBe(Verdict.VERDICT_APPROVE_1);
   });
 
@@ -33,8 +41,19 @@ describe('BaselinePolicy', () => {
     ['no proposal', undefined, 'MALFORMED_PROPOSAL'],
     ['a missing tenant', { ...base, tenantId: '' }, 'MISSING_ATTRIBUTE'],
     ['a missing target', { ...base, target: undefined }, 'MISSING_ATTRIBUTE'],
-    ['an action with no kind (unknown to this reader)', { ...base, action: { kind: undefined } }, 'UNKNOWN_ACTION'],
-    ['an action type it has no rule for', { ...base, action: { kind: { $case: 'deleteEverything', value: {} } } } as unknown as ActionProposal, 'UNKNOWN_ACTION'],
+    [
+      'an action with no kind (unknown to this reader)',
+      { ...base, action: { kind: undefined } },
+      'UNKNOWN_ACTION',
+    ],
+    [
+      'an action type it has no rule for',
+      {
+        ...base,
+        action: { kind: { $case: 'deleteEverything', value: {} } },
+      } as unknown as ActionProposal,
+      'UNKNOWN_ACTION',
+    ],
     ['an out-of-range confidence', { ...base, confidence: Number.NaN }, 'MALFORMED_PROPOSAL'],
   ])('fails closed on %s', (_name, proposal, code) => {
     const d = policy.decide(proposal as ActionProposal | undefined);

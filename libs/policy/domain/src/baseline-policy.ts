@@ -35,14 +35,18 @@ export class BaselinePolicy {
     const p = proposal as ActionProposal;
     const kind = p.action?.kind?.$case as ActionCase;
     const verdict = RULES[kind];
-    if (verdict === undefined) return deny('UNKNOWN_ACTION', `action type "${kind}" is not known to policy`);
-    if (!(p.confidence >= 0 && p.confidence <= 1)) return deny('MALFORMED_PROPOSAL', 'confidence must be within 0..1');
-    const finalVerdict = verdict === Verdict.VERDICT_AUTO && p.confidence < 0.5 ? Verdict.VERDICT_APPROVE_1 : verdict;
+    if (verdict === undefined)
+      return deny('UNKNOWN_ACTION', `action type "${kind}" is not known to policy`);
+    if (!(p.confidence >= 0 && p.confidence <= 1))
+      return deny('MALFORMED_PROPOSAL', 'confidence must be within 0..1');
+    const finalVerdict =
+      verdict === Verdict.VERDICT_AUTO && p.confidence < 0.5 ? Verdict.VERDICT_APPROVE_1 : verdict;
     return {
       verdict: finalVerdict,
       explanation: DecisionExplanation.fromPartial({
         policiesMatched: [`baseline.${kind}`],
-        reasonCodes: finalVerdict === verdict ? ['RULE_MATCHED'] : ['RULE_MATCHED', 'LOW_CONFIDENCE'],
+        reasonCodes:
+          finalVerdict === verdict ? ['RULE_MATCHED'] : ['RULE_MATCHED', 'LOW_CONFIDENCE'],
         bundleVersion: BASELINE_BUNDLE_VERSION,
         summary: `${kind} → ${Verdict[finalVerdict].replace('VERDICT_', '')} by the baseline rule table`,
       }),
@@ -65,7 +69,8 @@ function malformed(p: ActionProposal | undefined): { code: string; detail: strin
     .filter(([, v]) => !v)
     .map(([k]) => k);
   if (missing.length) return { code: 'MISSING_ATTRIBUTE', detail: `missing ${missing.join(', ')}` };
-  if (!p.action?.kind) return { code: 'UNKNOWN_ACTION', detail: 'the action has no kind (unknown or unset)' };
+  if (!p.action?.kind)
+    return { code: 'UNKNOWN_ACTION', detail: 'the action has no kind (unknown or unset)' };
   return undefined;
 }
 

@@ -1,5 +1,14 @@
 import { createHash } from 'node:crypto';
-import { ActionProposal, Approval, AuditKind, DecisionExplanation, PolicyDecision, ReviewDecision, ReviewOutcome, Verdict } from '@mandate/contracts';
+import {
+  ActionProposal,
+  Approval,
+  AuditKind,
+  DecisionExplanation,
+  PolicyDecision,
+  ReviewDecision,
+  ReviewOutcome,
+  Verdict,
+} from '@mandate/contracts';
 import { auditOutboxMessage } from '@mandate/audit-client';
 import type { DecisionTokenIssuer } from '@mandate/decision-token';
 import { outboxMessage, Topics } from '@mandate/messaging';
@@ -31,7 +40,10 @@ export class DecisionService {
   evaluate(proposal: ActionProposal): PolicyDecision {
     const { verdict, explanation } = this.policy.decide(proposal);
     return PolicyDecision.fromPartial({
-      decisionId: createHash('sha256').update(`decision/${proposal.tenantId}/${proposal.proposalId}`).digest('hex').slice(0, 32),
+      decisionId: createHash('sha256')
+        .update(`decision/${proposal.tenantId}/${proposal.proposalId}`)
+        .digest('hex')
+        .slice(0, 32),
       tenantId: proposal.tenantId,
       correlationId: proposal.correlationId,
       proposal,
@@ -49,31 +61,60 @@ export class DecisionService {
    */
   recheck(decision: PolicyDecision, reviews: ReviewDecision[]): PolicyDecision {
     const original = decision.proposal;
-    if (!original) return this.denied(decision, 'MALFORMED_PROPOSAL', 'decision carries no proposal');
+    if (!original)
+      return this.denied(decision, 'MALFORMED_PROPOSAL', 'decision carries no proposal');
     if (reviews.some((r) => r.outcome === ReviewOutcome.REVIEW_OUTCOME_REJECT)) {
       return this.denied(decision, 'REVIEW_REJECTED', 'a reviewer rejected the action');
     }
-    const edits = reviews.filter((r) => r.outcome === ReviewOutcome.REVIEW_OUTCOME_EDIT_APPROVE && r.editedAction);
-    const proposal = edits.length ? { ...original, action: edits[edits.length - 1].editedAction } : original;
+    const edits = reviews.filter(
+      (r) => r.outcome === ReviewOutcome.REVIEW_OUTCOME_EDIT_APPROVE && r.editedAction,
+    );
+    const proposal = edits.length
+      ? { ...original, action: edits[edits.length - 1].editedAction }
+      : original;
     const fresh = this.policy.decide(proposal);
-    if (fresh.verdict === Verdict.VERDICT_DENY) return { ...this.evaluate(proposal), decidedAt: this.now().toISOString() };
+    if (fresh.verdict === Verdict.VERDICT_DENY)
+      return { ...this.evaluate(proposal), decidedAt: this.now().toISOString() };
     const needed = Math.max(approvalsNeeded(decision.verdict), approvalsNeeded(fresh.verdict));
     const approvals: Approval[] = [];
     for (const r of reviews) {
-      const approved = r.outcome === ReviewOutcome.REVIEW_OUTCOME_APPROVE || r.outcome === ReviewOutcome.REVIEW_OUTCOME_EDIT_APPROVE;
+      const approved =
+        r.outcome === ReviewOutcome.REVIEW_OUTCOME_APPROVE ||
+        r.outcome === ReviewOutcome.REVIEW_OUTCOME_EDIT_APPROVE;
       if (approved && r.reviewerId && !approvals.some((a) => a.reviewerId === r.reviewerId)) {
-        approvals.push({ reviewerId: r.reviewerId, decidedAt: r.decidedAt, reviewDecisionId: r.reviewDecisionId });
+        approvals.push({
+          reviewerId: r.reviewerId,
+          decidedAt: r.decidedAt,
+          reviewDecisionId: r.reviewDecisionId,
+        });
       }
     }
-    const verdict = needed >= 2 ? Verdict.VERDICT_APPROVE_2 : needed === 1 ? Verdict.VERDICT_APPROVE_1 : fresh.verdict;
+    const verdict =
+      needed >= 2
+        ? Verdict.VERDICT_APPROVE_2
+        : needed === 1
+          ? Verdict.VERDICT_APPROVE_1
+          : fresh.verdict;
     return PolicyDecision.fromPartial({
-      decisionId: createHash('sha256').update(`recheck/${decision.decisionId}/${reviews.map((r) => r.reviewDecisionId).join(',')}`).digest('hex').slice(0, 32),
+      decisionId: createHash('sha256')
+        .update(
+          `recheck/${decision.decisionId}/${reviews.map((r) => r.reviewDecisionId).join(',')}`,
+        )
+        .digest('hex')
+        .slice(0, 32),
       tenantId: proposal.tenantId,
       correlationId: proposal.correlationId,
       proposal,
       verdict,
-      explanation: { ...fresh.explanation, reasonCodes: [...fresh.explanation.reasonCodes, `APPROVALS_${approvals.length}_OF_${needed}`] },
-      token: approvals.length >= needed ? this.issuer.issue(proposal, verdict, approvals) : undefined,
+      explanation: {
+        ...fresh.explanation,
+        reasonCodes: [
+          ...fresh.explanation.reasonCodes,
+          `APPROVALS_${approvals.length}_OF_${needed}`,
+        ],
+      },
+      token:
+        approvals.length >= needed ? this.issuer.issue(proposal, verdict, approvals) : undefined,
       decidedAt: this.now().toISOString(),
     });
   }
@@ -81,9 +122,16 @@ export class DecisionService {
   private denied(decision: PolicyDecision, code: string, summary: string): PolicyDecision {
     return PolicyDecision.fromPartial({
       ...decision,
-      decisionId: createHash('sha256').update(`recheck-deny/${decision.decisionId}`).digest('hex').slice(0, 32),
+      decisionId: createHash('sha256')
+        .update(`recheck-deny/${decision.decisionId}`)
+        .digest('hex')
+        .slice(0, 32),
       verdict: Verdict.VERDICT_DENY,
-      explanation: DecisionExplanation.fromPartial({ ...decision.explanation, reasonCodes: [code], summary: `denied: ${summary}` }),
+      explanation: DecisionExplanation.fromPartial({
+        ...decision.explanation,
+        reasonCodes: [code],
+        summary: `denied: ${summary}`,
+      }),
       token: undefined,
       decidedAt: this.now().toISOString(),
     });
@@ -94,15 +142,30 @@ export class DecisionService {
    * and audit record) in one atomic write. A redelivered proposal finds its decision and adds
    * nothing. Returns undefined when the proposal was already decided.
    */
-  async decideAndRecord(store: DocumentStore<DecisionDoc>, proposal: ActionProposal): Promise<PolicyDecision | undefined> {
-    if (!isTenantId(proposal.tenantId)) throw new MalformedProposalError(`invalid tenant id "${proposal.tenantId}"`);
+  async decideAndRecord(
+    store: DocumentStore<DecisionDoc>,
+    proposal: ActionProposal,
+  ): Promise<PolicyDecision | undefined> {
+    if (!isTenantId(proposal.tenantId))
+      throw new MalformedProposalError(`invalid tenant id "${proposal.tenantId}"`);
     if (!proposal.proposalId) throw new MalformedProposalError('proposal has no id');
     const decision = this.evaluate(proposal);
-    const meta = { tenantId: proposal.tenantId, correlationId: proposal.correlationId, source: SOURCE, id: decision.decisionId };
+    const meta = {
+      tenantId: proposal.tenantId,
+      correlationId: proposal.correlationId,
+      source: SOURCE,
+      id: decision.decisionId,
+    };
     try {
       await store.insert(
         proposal.tenantId,
-        { id: proposal.proposalId, decisionId: decision.decisionId, verdict: Verdict[decision.verdict], correlationId: proposal.correlationId, decidedAt: this.now() },
+        {
+          id: proposal.proposalId,
+          decisionId: decision.decisionId,
+          verdict: Verdict[decision.verdict],
+          correlationId: proposal.correlationId,
+          decidedAt: this.now(),
+        },
         {
           outbox: [
             outboxMessage(Topics.policyDecisions, decision, meta),
@@ -117,7 +180,10 @@ export class DecisionService {
                 dedupeKey: decision.decisionId,
                 payloadType: 'mandate.v1.PolicyDecision',
                 payload: PolicyDecision.encode(decision).finish(),
-                attributes: { verdict: Verdict[decision.verdict], bundleVersion: decision.explanation?.bundleVersion ?? '' },
+                attributes: {
+                  verdict: Verdict[decision.verdict],
+                  bundleVersion: decision.explanation?.bundleVersion ?? '',
+                },
               },
               SOURCE,
             ),

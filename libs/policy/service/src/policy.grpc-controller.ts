@@ -1,5 +1,13 @@
 import { status } from '@grpc/grpc-js';
-import { DecideRequest, DecideResponse, PolicyServiceService, PreviewRequest, PreviewResponse, RecheckRequest, RecheckResponse } from '@mandate/contracts';
+import {
+  DecideRequest,
+  DecideResponse,
+  PolicyServiceService,
+  PreviewRequest,
+  PreviewResponse,
+  RecheckRequest,
+  RecheckResponse,
+} from '@mandate/contracts';
 import { DecisionService } from '@mandate/policy-domain';
 import { GrpcError, GrpcServerHost } from '@mandate/platform';
 
@@ -18,11 +26,15 @@ export function registerPolicyGrpc(host: GrpcServerHost, decisions: DecisionServ
       const { proposal } = req as PreviewRequest;
       if (!proposal) throw new GrpcError(status.INVALID_ARGUMENT, 'proposal is required');
       const decision = decisions.evaluate(proposal);
-      return PreviewResponse.fromPartial({ verdict: decision.verdict, explanation: decision.explanation });
+      return PreviewResponse.fromPartial({
+        verdict: decision.verdict,
+        explanation: decision.explanation,
+      });
     },
     recheck: async (req) => {
       const { decision, reviews } = req as RecheckRequest;
-      if (!decision?.proposal) throw new GrpcError(status.INVALID_ARGUMENT, 'decision with its proposal is required');
+      if (!decision?.proposal)
+        throw new GrpcError(status.INVALID_ARGUMENT, 'decision with its proposal is required');
       return RecheckResponse.fromPartial({ decision: decisions.recheck(decision, reviews) });
     },
   });

@@ -1,4 +1,10 @@
-import { AuditKind, PolicyDecision, ReviewTask, ReviewTaskStatus, Verdict } from '@mandate/contracts';
+import {
+  AuditKind,
+  PolicyDecision,
+  ReviewTask,
+  ReviewTaskStatus,
+  Verdict,
+} from '@mandate/contracts';
 import { auditOutboxMessage } from '@mandate/audit-client';
 import { outboxMessage, Topics } from '@mandate/messaging';
 import { DuplicateKeyError, tenantId, type DocumentStore } from '@mandate/storage';
@@ -26,8 +32,16 @@ export class ReviewTaskOpener {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async open(store: DocumentStore<ReviewTaskDoc>, decision: PolicyDecision): Promise<ReviewTask | undefined> {
-    const required = decision.verdict === Verdict.VERDICT_APPROVE_2 ? 2 : decision.verdict === Verdict.VERDICT_APPROVE_1 ? 1 : 0;
+  async open(
+    store: DocumentStore<ReviewTaskDoc>,
+    decision: PolicyDecision,
+  ): Promise<ReviewTask | undefined> {
+    const required =
+      decision.verdict === Verdict.VERDICT_APPROVE_2
+        ? 2
+        : decision.verdict === Verdict.VERDICT_APPROVE_1
+          ? 1
+          : 0;
     if (required === 0 || decision.token) return undefined;
     const tenant = tenantId(decision.tenantId);
     const createdAt = this.now();
@@ -42,7 +56,12 @@ export class ReviewTaskOpener {
       createdAt: createdAt.toISOString(),
       dueAt: dueAt.toISOString(),
     });
-    const meta = { tenantId: tenant, correlationId: decision.correlationId, source: SOURCE, id: task.taskId };
+    const meta = {
+      tenantId: tenant,
+      correlationId: decision.correlationId,
+      source: SOURCE,
+      id: task.taskId,
+    };
     try {
       await store.insert(
         tenant,

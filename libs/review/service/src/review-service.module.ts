@@ -1,6 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { REVIEW_TASKS, ReviewTaskOpener } from '@mandate/review-domain';
-import { OutboxRelayHost, RelayLifecycle, serviceModule, type ServiceContext, type StoreProvider } from '@mandate/platform';
+import {
+  OutboxRelayHost,
+  RelayLifecycle,
+  serviceModule,
+  type ServiceContext,
+  type StoreProvider,
+} from '@mandate/platform';
 import { REVIEW_TASK_STORE, ReviewDecisionConsumer } from './decision.consumer';
 
 export interface ReviewServiceOptions {
@@ -20,7 +26,10 @@ export class ReviewServiceModule {
       providers: [
         { provide: ReviewTaskOpener, useValue: new ReviewTaskOpener() },
         { provide: REVIEW_TASK_STORE, useValue: store },
-        { provide: OutboxRelayHost, useValue: new OutboxRelayHost(o.context, [store], o.relayIntervalMs) },
+        {
+          provide: OutboxRelayHost,
+          useValue: new OutboxRelayHost(o.context, [store], o.relayIntervalMs),
+        },
         RelayLifecycle,
       ],
       exports: [REVIEW_TASK_STORE],

@@ -84,11 +84,15 @@ export interface UpdateSpec<T> {
   readonly inc?: { readonly [K in NumericKeys<WritableFields<T>>]?: number };
   /** Appends the listed elements, in order (MongoDB `$push` + `$each`). */
   readonly push?: {
-    readonly [K in ArrayKeys<WritableFields<T>>]?: readonly ElementOf<NonNullable<WritableFields<T>[K]>>[];
+    readonly [K in ArrayKeys<WritableFields<T>>]?: readonly ElementOf<
+      NonNullable<WritableFields<T>[K]>
+    >[];
   };
   /** Removes every occurrence of each listed value (MongoDB `$pullAll`); scalar arrays only. */
   readonly pull?: {
-    readonly [K in ScalarArrayKeys<WritableFields<T>>]?: readonly ElementOf<NonNullable<WritableFields<T>[K]>>[];
+    readonly [K in ScalarArrayKeys<WritableFields<T>>]?: readonly ElementOf<
+      NonNullable<WritableFields<T>[K]>
+    >[];
   };
   /** Applied only when `upsert` creates the document. */
   readonly setOnInsert?: Partial<WritableFields<T>>;
@@ -138,7 +142,12 @@ export interface DocumentStore<T extends { id: string }> {
    * Applies `spec` atomically to one document and increments its version. Throws
    * `DocumentNotFoundError` (no document, no upsert) or `ConcurrencyError` (version mismatch).
    */
-  update(tenant: TenantId, id: string, spec: UpdateSpec<T>, options?: UpdateOptions): Promise<Versioned<T>>;
+  update(
+    tenant: TenantId,
+    id: string,
+    spec: UpdateSpec<T>,
+    options?: UpdateOptions,
+  ): Promise<Versioned<T>>;
 
   /**
    * Removes the document; `false` if there was none. Pending outbox entries (and any given

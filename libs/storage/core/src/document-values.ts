@@ -11,23 +11,31 @@ export function normalizeValue(value: unknown, path: string): unknown {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') return value;
   if (value instanceof Date) {
-    if (Number.isNaN(value.getTime())) throw new InvalidStorageRequestError(`${path} is an invalid Date`);
+    if (Number.isNaN(value.getTime()))
+      throw new InvalidStorageRequestError(`${path} is an invalid Date`);
     return new Date(value.getTime());
   }
   if (value instanceof Uint8Array) return new Uint8Array(value);
-  if (Array.isArray(value)) return value.map((item, i) => (item === undefined ? null : normalizeValue(item, `${path}[${i}]`)));
+  if (Array.isArray(value))
+    return value.map((item, i) =>
+      item === undefined ? null : normalizeValue(item, `${path}[${i}]`),
+    );
   if (isPlainObject(value)) {
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
       if (item === undefined) continue;
       if (key.length === 0 || key.startsWith('$') || key.includes('.') || key.includes('\0')) {
-        throw new InvalidStorageRequestError(`${path} has a field name that is empty, starts with "$" or contains "."`);
+        throw new InvalidStorageRequestError(
+          `${path} has a field name that is empty, starts with "$" or contains "."`,
+        );
       }
       out[key] = normalizeValue(item, `${path}.${key}`);
     }
     return out;
   }
-  throw new InvalidStorageRequestError(`${path} has an unsupported value type (${describeType(value)})`);
+  throw new InvalidStorageRequestError(
+    `${path} has an unsupported value type (${describeType(value)})`,
+  );
 }
 
 /** Validates a caller document and returns a normalized deep copy (with `id`, without `version`). */
@@ -46,7 +54,9 @@ export function normalizeDocument(doc: unknown): Record<string, unknown> {
 
 export function assertDocumentId(id: unknown): asserts id is string {
   if (typeof id !== 'string' || id.length === 0 || id.length > MAX_DOCUMENT_ID_LENGTH) {
-    throw new InvalidStorageRequestError(`document id must be a non-empty string of at most ${MAX_DOCUMENT_ID_LENGTH} chars`);
+    throw new InvalidStorageRequestError(
+      `document id must be a non-empty string of at most ${MAX_DOCUMENT_ID_LENGTH} chars`,
+    );
   }
 }
 

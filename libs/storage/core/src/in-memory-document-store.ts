@@ -16,7 +16,12 @@ import type { CollectionDefinition, PhysicalIndex } from './index-spec';
 import { createOutboxEntries } from './outbox';
 import type { OutboxEntry, OutboxSource, PendingOutbox, PendingOutboxQuery } from './outbox';
 import { compareBySort, matchesFilter, normalizeFilter, normalizeFindOptions } from './query';
-import { ConcurrencyError, DocumentNotFoundError, DuplicateKeyError, InvalidStorageRequestError } from './storage.errors';
+import {
+  ConcurrencyError,
+  DocumentNotFoundError,
+  DuplicateKeyError,
+  InvalidStorageRequestError,
+} from './storage.errors';
 import { StorageFields, storageKey } from './storage-layout';
 import { isTenantId } from './tenant-id';
 import type { TenantId } from './tenant-id';
@@ -43,7 +48,9 @@ export interface InMemoryDocumentStoreOptions {
  * read-check-write without awaiting in between, which is what makes it atomic in one process.
  * Values are deep-copied on the way in and out.
  */
-export class InMemoryDocumentStore<T extends { id: string }> implements DocumentStore<T>, OutboxSource, ExpirySweeper {
+export class InMemoryDocumentStore<T extends { id: string }>
+  implements DocumentStore<T>, OutboxSource, ExpirySweeper
+{
   readonly collection: string;
   private readonly slots = new Map<string, Slot>();
   private readonly uniqueIndexes: PhysicalIndex[];
@@ -65,7 +72,11 @@ export class InMemoryDocumentStore<T extends { id: string }> implements Document
     return slot ? this.view(slot) : null;
   }
 
-  async find(tenant: TenantId, filter: Filter<T>, options?: FindOptions<T>): Promise<Versioned<T>[]> {
+  async find(
+    tenant: TenantId,
+    filter: Filter<T>,
+    options?: FindOptions<T>,
+  ): Promise<Versioned<T>[]> {
     assertTenant(tenant);
     const conditions = normalizeFilter(filter);
     const { limit, sort } = normalizeFindOptions(options);
@@ -81,7 +92,9 @@ export class InMemoryDocumentStore<T extends { id: string }> implements Document
   async count(tenant: TenantId, filter?: Filter<T>): Promise<number> {
     assertTenant(tenant);
     const conditions = normalizeFilter(filter);
-    return this.liveOf(tenant).filter((slot) => matchesFilter({ ...slot.fields, version: slot.version }, conditions)).length;
+    return this.liveOf(tenant).filter((slot) =>
+      matchesFilter({ ...slot.fields, version: slot.version }, conditions),
+    ).length;
   }
 
   async insert(tenant: TenantId, doc: T, options?: WriteOptions): Promise<Versioned<T>> {
@@ -92,7 +105,14 @@ export class InMemoryDocumentStore<T extends { id: string }> implements Document
     const existing = this.slots.get(key);
     if (existing && !existing.deleted) throw new DuplicateKeyError(this.collection, 'primary');
     // A tombstone still owes its outbox; the new incarnation inherits it.
-    const slot: Slot = { key, tenant, fields, version: 1, outbox: [...(existing?.outbox ?? []), ...entries], deleted: false };
+    const slot: Slot = {
+      key,
+      tenant,
+      fields,
+      version: 1,
+      outbox: [...(existing?.outbox ?? []), ...entries],
+      deleted: false,
+    };
     return this.commit(slot);
   }
 
@@ -104,7 +124,12 @@ export class InMemoryDocumentStore<T extends { id: string }> implements Document
     const existing = this.slots.get(key);
     const live = existing && !existing.deleted ? existing : undefined;
     if (options?.expectVersion !== undefined && live?.version !== options.expectVersion) {
-      throw new ConcurrencyError(this.collection, fields['id'] as string, options.expectVersion, live?.version);
+      throw new ConcurrencyError(
+        this.collection,
+        fields['id'] as string,
+        options.expectVersion,
+        live?.version,
+      );
     }
     const slot: Slot = {
       key,
@@ -117,7 +142,12 @@ export class InMemoryDocumentStore<T extends { id: string }> implements Document
     return this.commit(slot);
   }
 
-  async update(tenant: TenantId, id: string, spec: UpdateSpec<T>, options?: UpdateOptions): Promise<Versioned<T>> {
+  async update(
+    tenant: TenantId,
+    id: string,
+    spec: UpdateSpec<T>,
+    options?: UpdateOptions,
+  ): Promise<Versioned<T>> {
     assertTenant(tenant);
     assertDocumentId(id);
     const update = normalizeUpdate(spec);
@@ -131,13 +161,27 @@ export class InMemoryDocumentStore<T extends { id: string }> implements Document
     if (!live) {
       if (!options?.upsert) throw new DocumentNotFoundError(this.collection, id);
       const fields = applyUpdate({ id }, update, true);
-      return this.commit({ key, tenant, fields, version: 1, outbox: [...(existing?.outbox ?? []), ...entries], deleted: false });
+      return this.commit({
+        key,
+        tenant,
+        fields,
+        version: 1,
+        outbox: [...(existing?.outbox ?? []), ...entries],
+        deleted: false,
+      });
     }
     if (options?.expectVersion !== undefined && live.version !== options.expectVersion) {
       throw new ConcurrencyError(this.collection, id, options.expectVersion, live.version);
     }
     const fields = applyUpdate(live.fields, update, false);
-    return this.commit({ key, tenant, fields, version: live.version + 1, outbox: [...live.outbox, ...entries], deleted: false });
+    return this.commit({
+      key,
+      tenant,
+      fields,
+      version: live.version + 1,
+      outbox: [...live.outbox, ...entries],
+      deleted: false,
+    });
   }
 
   async delete(tenant: TenantId, id: string, options?: DeleteOptions): Promise<boolean> {
@@ -161,7 +205,10 @@ export class InMemoryDocumentStore<T extends { id: string }> implements Document
   async pendingOutbox(query: PendingOutboxQuery): Promise<PendingOutbox[]> {
     const after = query.after;
     return [...this.slots.values()]
-      .filter((slot) => slot.outbox.length > 0 && (after === undefined || compareStrings(slot.key, after) > 0))
+      .filter(
+        (slot) =>
+          slot.outbox.length > 0 && (after === undefined || compareStrings(slot.key, after) > 0),
+      )
       .sort((a, b) => compareStrings(a.key, b.key))
       .slice(0, query.limit)
       .map((slot) => ({
@@ -173,7 +220,11 @@ export class InMemoryDocumentStore<T extends { id: string }> implements Document
       }));
   }
 
-  async clearOutbox(tenant: TenantId, documentId: string, entryIds: readonly string[]): Promise<number> {
+  async clearOutbox(
+    tenant: TenantId,
+    documentId: string,
+    entryIds: readonly string[],
+  ): Promise<number> {
     assertTenant(tenant);
     const slot = this.slots.get(storageKey(tenant, documentId));
     if (!slot) return 0;
@@ -223,7 +274,8 @@ export class InMemoryDocumentStore<T extends { id: string }> implements Document
       const keys = new Set(indexKeys(candidate, index));
       for (const other of this.slots.values()) {
         if (other.key === candidate.key) continue;
-        if (indexKeys(other, index).some((k) => keys.has(k))) throw new DuplicateKeyError(this.collection, index.name);
+        if (indexKeys(other, index).some((k) => keys.has(k)))
+          throw new DuplicateKeyError(this.collection, index.name);
       }
     }
   }
@@ -252,7 +304,8 @@ function indexKeys(slot: Slot, index: PhysicalIndex): string[] {
   let keys = [''];
   for (const path of Object.keys(index.keys)) {
     const value = path === StorageFields.tenant ? slot.tenant : valueAtPath(slot.fields, path);
-    const parts = Array.isArray(value) && value.length > 0 ? value.map(canonicalKey) : [canonicalKey(value)];
+    const parts =
+      Array.isArray(value) && value.length > 0 ? value.map(canonicalKey) : [canonicalKey(value)];
     keys = keys.flatMap((prefix) => parts.map((part) => `${prefix}|${part}`));
   }
   return keys;

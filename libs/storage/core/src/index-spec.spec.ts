@@ -13,9 +13,23 @@ describe('index specs', () => {
     const leads = defineCollection<Lead>({
       name: 'leads',
       indexes: [
-        { name: 'email_unique', keys: { email: 1 }, unique: true, why: 'One lead per e-mail address per tenant.' },
-        { name: 'stage_touched', keys: { stage: 1, touchedAt: -1 }, why: 'Pipeline lists leads of a stage, newest first.' },
-        { name: 'touched_ttl', keys: { touchedAt: 1 }, ttlSeconds: 3600, why: 'Untouched leads expire after an hour.' },
+        {
+          name: 'email_unique',
+          keys: { email: 1 },
+          unique: true,
+          why: 'One lead per e-mail address per tenant.',
+        },
+        {
+          name: 'stage_touched',
+          keys: { stage: 1, touchedAt: -1 },
+          why: 'Pipeline lists leads of a stage, newest first.',
+        },
+        {
+          name: 'touched_ttl',
+          keys: { touchedAt: 1 },
+          ttlSeconds: 3600,
+          why: 'Untouched leads expire after an hour.',
+        },
       ],
     });
     const built = physicalIndexes(leads.indexes);
@@ -37,14 +51,30 @@ describe('index specs', () => {
     ['no keys', { name: 'x', keys: {}, why: 'because we query it' }],
     ['a store field', { name: 'x', keys: { _tid: 1 }, why: 'because we query it' }],
     ['a bad direction', { name: 'x', keys: { email: 2 }, why: 'because we query it' }],
-    ['a compound TTL', { name: 'x', keys: { email: 1, touchedAt: 1 }, ttlSeconds: 5, why: 'because we query it' }],
-    ['a unique TTL', { name: 'x', keys: { touchedAt: 1 }, ttlSeconds: 5, unique: true, why: 'because we query it' }],
+    [
+      'a compound TTL',
+      { name: 'x', keys: { email: 1, touchedAt: 1 }, ttlSeconds: 5, why: 'because we query it' },
+    ],
+    [
+      'a unique TTL',
+      {
+        name: 'x',
+        keys: { touchedAt: 1 },
+        ttlSeconds: 5,
+        unique: true,
+        why: 'because we query it',
+      },
+    ],
   ])('refuses %s', (_label, spec) => {
-    expect(() => defineCollection<Lead>({ name: 'leads', indexes: [spec as never] })).toThrow(InvalidStorageRequestError);
+    expect(() => defineCollection<Lead>({ name: 'leads', indexes: [spec as never] })).toThrow(
+      InvalidStorageRequestError,
+    );
   });
 
   it('refuses the same index name twice', () => {
     const spec = { name: 'dup', keys: { email: 1 as const }, why: 'because we query it' };
-    expect(() => defineCollection<Lead>({ name: 'leads', indexes: [spec, spec] })).toThrow(InvalidStorageRequestError);
+    expect(() => defineCollection<Lead>({ name: 'leads', indexes: [spec, spec] })).toThrow(
+      InvalidStorageRequestError,
+    );
   });
 });

@@ -71,31 +71,41 @@ export function validateIndexSpecs<T>(collection: string, specs: readonly IndexS
   const names = new Set<string>(BASE_INDEXES.map((i) => i.name));
   for (const spec of specs) {
     const where = `${collection}.${spec.name}`;
-    if (!NAME_PATTERN.test(spec.name)) throw new InvalidStorageRequestError(`${where}: index name must match ${NAME_PATTERN}`);
-    if (names.has(spec.name)) throw new InvalidStorageRequestError(`${where}: index name is used twice or reserved`);
+    if (!NAME_PATTERN.test(spec.name))
+      throw new InvalidStorageRequestError(`${where}: index name must match ${NAME_PATTERN}`);
+    if (names.has(spec.name))
+      throw new InvalidStorageRequestError(`${where}: index name is used twice or reserved`);
     names.add(spec.name);
     if (typeof spec.why !== 'string' || spec.why.trim().length < MIN_WHY_LENGTH) {
-      throw new InvalidStorageRequestError(`${where}: "why" must explain the index (at least ${MIN_WHY_LENGTH} chars)`);
+      throw new InvalidStorageRequestError(
+        `${where}: "why" must explain the index (at least ${MIN_WHY_LENGTH} chars)`,
+      );
     }
     const fields = Object.entries((spec.keys ?? {}) as Record<string, unknown>);
-    if (fields.length === 0) throw new InvalidStorageRequestError(`${where}: at least one key field is required`);
+    if (fields.length === 0)
+      throw new InvalidStorageRequestError(`${where}: at least one key field is required`);
     for (const [field, direction] of fields) {
       assertFieldPath(field, where);
-      if (direction !== 1 && direction !== -1) throw new InvalidStorageRequestError(`${where}: direction of ${field} must be 1 or -1`);
+      if (direction !== 1 && direction !== -1)
+        throw new InvalidStorageRequestError(`${where}: direction of ${field} must be 1 or -1`);
     }
     if (spec.ttlSeconds !== undefined) {
       if (!Number.isInteger(spec.ttlSeconds) || spec.ttlSeconds <= 0) {
         throw new InvalidStorageRequestError(`${where}: ttlSeconds must be a positive integer`);
       }
       if (fields.length !== 1 || spec.unique) {
-        throw new InvalidStorageRequestError(`${where}: a TTL index has exactly one (Date) field and is not unique`);
+        throw new InvalidStorageRequestError(
+          `${where}: a TTL index has exactly one (Date) field and is not unique`,
+        );
       }
     }
   }
 }
 
 /** Declares a collection; validates names and index specs once, at module load. */
-export function defineCollection<T extends { id: string }>(definition: CollectionDefinition<T>): CollectionDefinition<T> {
+export function defineCollection<T extends { id: string }>(
+  definition: CollectionDefinition<T>,
+): CollectionDefinition<T> {
   if (!NAME_PATTERN.test(definition.name)) {
     throw new InvalidStorageRequestError(`collection name must match ${NAME_PATTERN}`);
   }
@@ -109,12 +119,25 @@ export function defineCollection<T extends { id: string }>(definition: Collectio
  */
 export function physicalIndexes<T>(specs: readonly IndexSpec<T>[]): PhysicalIndex[] {
   const declared = specs.map((spec): PhysicalIndex => {
-    const keys = Object.fromEntries(Object.entries(spec.keys as Record<string, unknown>).filter(([, d]) => d !== undefined)) as Record<string, 1 | -1>;
+    const keys = Object.fromEntries(
+      Object.entries(spec.keys as Record<string, unknown>).filter(([, d]) => d !== undefined),
+    ) as Record<string, 1 | -1>;
     if (spec.ttlSeconds !== undefined) {
       const [field = ''] = Object.keys(keys);
-      return { name: spec.name, keys, unique: false, ttl: { field, seconds: spec.ttlSeconds }, why: spec.why };
+      return {
+        name: spec.name,
+        keys,
+        unique: false,
+        ttl: { field, seconds: spec.ttlSeconds },
+        why: spec.why,
+      };
     }
-    return { name: spec.name, keys: { [StorageFields.tenant]: 1, ...keys }, unique: spec.unique === true, why: spec.why };
+    return {
+      name: spec.name,
+      keys: { [StorageFields.tenant]: 1, ...keys },
+      unique: spec.unique === true,
+      why: spec.why,
+    };
   });
   return [...BASE_INDEXES, ...declared];
 }

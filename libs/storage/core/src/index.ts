@@ -34,17 +34,41 @@ export type {
   WriteOptions,
 } from './document-store.port';
 export { createOutboxEntries } from './outbox';
-export type { OutboxEntry, OutboxMessage, OutboxOrigin, OutboxSource, PendingOutbox, PendingOutboxQuery } from './outbox';
+export type {
+  OutboxEntry,
+  OutboxMessage,
+  OutboxOrigin,
+  OutboxSource,
+  PendingOutbox,
+  PendingOutboxQuery,
+} from './outbox';
 export { OutboxRelay } from './outbox-relay';
-export type { OutboxPollResult, OutboxPublisher, OutboxRelayErrorContext, OutboxRelayOptions } from './outbox-relay';
+export type {
+  OutboxPollResult,
+  OutboxPublisher,
+  OutboxRelayErrorContext,
+  OutboxRelayOptions,
+} from './outbox-relay';
 export { BASE_INDEXES, defineCollection, physicalIndexes, validateIndexSpecs } from './index-spec';
 export type { CollectionDefinition, IndexField, IndexSpec, PhysicalIndex } from './index-spec';
 export { InMemoryDocumentStore } from './in-memory-document-store';
 export type { InMemoryDocumentStoreOptions } from './in-memory-document-store';
 // Building blocks for other adapters (the MongoDB one): shared validation and layout, so
 // every adapter accepts, refuses and stores exactly the same things.
-export { MAX_DOCUMENT_ID_LENGTH, StorageFields, newEtag, storageKey, tenantKeyPrefix } from './storage-layout';
-export { assertDocumentId, copyValue, isScalarValue, normalizeDocument, normalizeValue } from './document-values';
+export {
+  MAX_DOCUMENT_ID_LENGTH,
+  StorageFields,
+  newEtag,
+  storageKey,
+  tenantKeyPrefix,
+} from './storage-layout';
+export {
+  assertDocumentId,
+  copyValue,
+  isScalarValue,
+  normalizeDocument,
+  normalizeValue,
+} from './document-values';
 export { normalizeFilter, normalizeFindOptions } from './query';
 export type { Condition, FieldConditions, NormalizedFilter, NormalizedFindOptions } from './query';
 export { applyUpdate, isEmptyUpdate, normalizeUpdate } from './update-spec';

@@ -49,11 +49,17 @@ export class OutboxRelay {
   constructor(private readonly options: OutboxRelayOptions) {
     this.batchSize = options.batchSize ?? 100;
     this.intervalMs = options.intervalMs ?? 1000;
-    if (!Number.isInteger(this.batchSize) || this.batchSize < 1) throw new RangeError('batchSize must be a positive integer');
-    if (!Number.isFinite(this.intervalMs) || this.intervalMs < 0) throw new RangeError('intervalMs must be >= 0');
+    if (!Number.isInteger(this.batchSize) || this.batchSize < 1)
+      throw new RangeError('batchSize must be a positive integer');
+    if (!Number.isFinite(this.intervalMs) || this.intervalMs < 0)
+      throw new RangeError('intervalMs must be >= 0');
     this.onError =
       options.onError ??
-      ((error, context) => console.error(`outbox relay ${context.phase} failed`, { ...context, error: describe(error) }));
+      ((error, context) =>
+        console.error(`outbox relay ${context.phase} failed`, {
+          ...context,
+          error: describe(error),
+        }));
   }
 
   get running(): boolean {
@@ -113,17 +119,27 @@ export class OutboxRelay {
     for (const source of this.options.sources) {
       let pending;
       try {
-        pending = await source.pendingOutbox({ limit: this.batchSize, after: this.cursors.get(source) });
+        pending = await source.pendingOutbox({
+          limit: this.batchSize,
+          after: this.cursors.get(source),
+        });
       } catch (error) {
         failures++;
         this.onError(error, { phase: 'read', collection: source.collection });
         continue;
       }
       // Page through the collection across polls so a few stuck documents cannot starve the rest.
-      this.cursors.set(source, pending.length >= this.batchSize ? pending.at(-1)?.cursor : undefined);
+      this.cursors.set(
+        source,
+        pending.length >= this.batchSize ? pending.at(-1)?.cursor : undefined,
+      );
       documents += pending.length;
       for (const item of pending) {
-        const origin = { collection: item.collection, tenantId: item.tenantId, documentId: item.documentId };
+        const origin = {
+          collection: item.collection,
+          tenantId: item.tenantId,
+          documentId: item.documentId,
+        };
         const done: string[] = [];
         for (const entry of item.entries) {
           try {
@@ -131,7 +147,12 @@ export class OutboxRelay {
             done.push(entry.id);
           } catch (error) {
             failures++;
-            this.onError(error, { phase: 'publish', collection: item.collection, documentId: item.documentId, entryId: entry.id });
+            this.onError(error, {
+              phase: 'publish',
+              collection: item.collection,
+              documentId: item.documentId,
+              entryId: entry.id,
+            });
             break;
           }
         }
@@ -142,7 +163,11 @@ export class OutboxRelay {
         } catch (error) {
           // Published but not cleared: the next poll publishes these again (at-least-once).
           failures++;
-          this.onError(error, { phase: 'clear', collection: item.collection, documentId: item.documentId });
+          this.onError(error, {
+            phase: 'clear',
+            collection: item.collection,
+            documentId: item.documentId,
+          });
         }
       }
     }

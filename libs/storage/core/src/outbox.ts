@@ -68,8 +68,14 @@ export function createOutboxEntries(
 ): OutboxEntry[] {
   if (!messages || messages.length === 0) return [];
   return messages.map((message, index) => {
-    if (typeof message.topic !== 'string' || message.topic.length === 0 || message.topic.length > MAX_TOPIC_LENGTH) {
-      throw new InvalidStorageRequestError(`outbox[${index}].topic must be a non-empty string of at most ${MAX_TOPIC_LENGTH} chars`);
+    if (
+      typeof message.topic !== 'string' ||
+      message.topic.length === 0 ||
+      message.topic.length > MAX_TOPIC_LENGTH
+    ) {
+      throw new InvalidStorageRequestError(
+        `outbox[${index}].topic must be a non-empty string of at most ${MAX_TOPIC_LENGTH} chars`,
+      );
     }
     if (typeof message.key !== 'string') {
       throw new InvalidStorageRequestError(`outbox[${index}].key must be a string`);
@@ -85,7 +91,9 @@ export function createOutboxEntries(
         throw new InvalidStorageRequestError(`outbox[${index}].headers.${name} must be a string`);
       }
       if (name.startsWith('$') || name.includes('.')) {
-        throw new InvalidStorageRequestError(`outbox[${index}] header names may not start with "$" or contain "."`);
+        throw new InvalidStorageRequestError(
+          `outbox[${index}] header names may not start with "$" or contain "."`,
+        );
       }
       headers[name] = value;
     }

@@ -65,7 +65,9 @@ export function normalizeFilter(filter: unknown): NormalizedFilter {
           break;
         case '$in':
           if (!Array.isArray(value) || value.length > MAX_IN_VALUES) {
-            throw new InvalidStorageRequestError(`${where} must be an array of at most ${MAX_IN_VALUES} values`);
+            throw new InvalidStorageRequestError(
+              `${where} must be an array of at most ${MAX_IN_VALUES} values`,
+            );
           }
           conditions.push({ op, value: value.map((v, i) => scalarOrNull(v, `${where}[${i}]`)) });
           break;
@@ -73,35 +75,44 @@ export function normalizeFilter(filter: unknown): NormalizedFilter {
         case '$lte':
         case '$gt':
         case '$gte':
-          if (!isScalarValue(value)) throw new InvalidStorageRequestError(`${where} must be a string, number, boolean or Date`);
+          if (!isScalarValue(value))
+            throw new InvalidStorageRequestError(
+              `${where} must be a string, number, boolean or Date`,
+            );
           conditions.push({ op, value });
           break;
         case '$exists':
-          if (typeof value !== 'boolean') throw new InvalidStorageRequestError(`${where} must be a boolean`);
+          if (typeof value !== 'boolean')
+            throw new InvalidStorageRequestError(`${where} must be a boolean`);
           conditions.push({ op, value });
           break;
         default:
           throw new InvalidStorageRequestError(`unsupported filter operator on "${field}"`);
       }
     }
-    if (conditions.length === 0) throw new InvalidStorageRequestError(`filter.${field} has no condition`);
+    if (conditions.length === 0)
+      throw new InvalidStorageRequestError(`filter.${field} has no condition`);
     out.push({ field, conditions });
   }
   return out;
 }
 
-export function normalizeFindOptions(options: { readonly limit?: number; readonly sort?: object } | undefined): NormalizedFindOptions {
+export function normalizeFindOptions(
+  options: { readonly limit?: number; readonly sort?: object } | undefined,
+): NormalizedFindOptions {
   const limit = options?.limit ?? DEFAULT_FIND_LIMIT;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_FIND_LIMIT) {
     throw new InvalidStorageRequestError(`limit must be an integer in 1..${MAX_FIND_LIMIT}`);
   }
   const sort: [string, SortDirection][] = [];
   if (options?.sort !== undefined) {
-    if (!isPlainObject(options.sort)) throw new InvalidStorageRequestError('sort must be a plain object');
+    if (!isPlainObject(options.sort))
+      throw new InvalidStorageRequestError('sort must be a plain object');
     for (const [field, direction] of Object.entries(options.sort)) {
       if (direction === undefined) continue;
       assertQueryField(field);
-      if (direction !== 1 && direction !== -1) throw new InvalidStorageRequestError(`sort.${field} must be 1 or -1`);
+      if (direction !== 1 && direction !== -1)
+        throw new InvalidStorageRequestError(`sort.${field} must be 1 or -1`);
       if (field !== 'id') sort.push([field, direction]);
     }
     const idDirection = (options.sort as Record<string, unknown>)['id'];
@@ -119,9 +130,13 @@ function conditionHolds(present: boolean, actual: unknown, condition: Condition)
     case '$exists':
       return present === condition.value;
     case '$eq':
-      return condition.value === null ? actual === null || !present : present && valuesEqual(actual, condition.value);
+      return condition.value === null
+        ? actual === null || !present
+        : present && valuesEqual(actual, condition.value);
     case '$in':
-      return condition.value.some((v) => (v === null ? actual === null || !present : present && valuesEqual(actual, v)));
+      return condition.value.some((v) =>
+        v === null ? actual === null || !present : present && valuesEqual(actual, v),
+      );
     default: {
       if (!present || !comparableTypes(actual, condition.value)) return false;
       const c = compareValues(actual, condition.value);
@@ -139,7 +154,10 @@ function conditionHolds(present: boolean, actual: unknown, condition: Condition)
   }
 }
 
-export function matchesFilter(doc: Readonly<Record<string, unknown>>, filter: NormalizedFilter): boolean {
+export function matchesFilter(
+  doc: Readonly<Record<string, unknown>>,
+  filter: NormalizedFilter,
+): boolean {
   return filter.every(({ field, conditions }) => {
     const present = Object.prototype.hasOwnProperty.call(doc, field) && doc[field] !== undefined;
     const actual = present ? doc[field] : undefined;

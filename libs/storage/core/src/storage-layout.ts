@@ -40,7 +40,13 @@ export function tenantKeyPrefix(tenant: TenantId): string {
 
 /** Caller field names: not the store's own (leading `_`), not operators, no paths. */
 export function isCallerFieldName(name: string): boolean {
-  return name.length > 0 && !name.startsWith('_') && !name.startsWith('$') && !name.includes('.') && !name.includes('\0');
+  return (
+    name.length > 0 &&
+    !name.startsWith('_') &&
+    !name.startsWith('$') &&
+    !name.includes('.') &&
+    !name.includes('\0')
+  );
 }
 
 export function newEtag(): string {

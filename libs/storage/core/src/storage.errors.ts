@@ -9,7 +9,9 @@ export class StorageError extends Error {
 export class InvalidTenantIdError extends StorageError {
   constructor(value: unknown) {
     // The rejected value is not echoed: it came from outside and may be anything.
-    super(`invalid tenant id (${typeof value === 'string' ? `${value.length} chars` : typeof value}); expected ${'/^[a-z0-9][a-z0-9_-]{0,62}$/'}`);
+    super(
+      `invalid tenant id (${typeof value === 'string' ? `${value.length} chars` : typeof value}); expected ${'/^[a-z0-9][a-z0-9_-]{0,62}$/'}`,
+    );
   }
 }
 

@@ -7,10 +7,13 @@ describe('tenantId', () => {
     expect(isTenantId(value)).toBe(true);
   });
 
-  it.each(['', 'Acme', '-acme', '_acme', 'acme:eu', 'acme eu', 'a'.repeat(64), 'acmé'])('rejects %j', (value) => {
-    expect(() => tenantId(value)).toThrow(InvalidTenantIdError);
-    expect(isTenantId(value)).toBe(false);
-  });
+  it.each(['', 'Acme', '-acme', '_acme', 'acme:eu', 'acme eu', 'a'.repeat(64), 'acmé'])(
+    'rejects %j',
+    (value) => {
+      expect(() => tenantId(value)).toThrow(InvalidTenantIdError);
+      expect(isTenantId(value)).toBe(false);
+    },
+  );
 
   it('does not echo the rejected value in the error', () => {
     expect(() => tenantId('Secret Customer Name')).toThrow(/^(?!.*Secret).*$/);

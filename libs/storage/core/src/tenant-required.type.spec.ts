@@ -8,7 +8,10 @@ const MARKER = /^\s*\/\/ @ts-expect-error\b.*$/;
 
 function compile(source: string): readonly ts.Diagnostic[] {
   const base = ts.readConfigFile(path.join(root, 'tsconfig.base.json'), ts.sys.readFile);
-  const { options } = ts.convertCompilerOptionsFromJson({ ...base.config.compilerOptions, noEmit: true, types: ['node'] }, root);
+  const { options } = ts.convertCompilerOptionsFromJson(
+    { ...base.config.compilerOptions, noEmit: true, types: ['node'] },
+    root,
+  );
   const host = ts.createCompilerHost(options);
   const getSourceFile = host.getSourceFile.bind(host);
   host.getSourceFile = (fileName, languageVersion, ...rest) =>
@@ -28,7 +31,9 @@ describe('the storage port requires a tenant at compile time', () => {
   const marked = lines.flatMap((line, i) => (MARKER.test(line) ? [i + 1] : []));
 
   it('compiles cleanly with every @ts-expect-error consumed', () => {
-    const messages = compile(original).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    const messages = compile(original).map((d) =>
+      ts.flattenDiagnosticMessageText(d.messageText, '\n'),
+    );
     expect(messages).toEqual([]);
     expect(marked.length).toBeGreaterThanOrEqual(10);
   });
@@ -36,7 +41,9 @@ describe('the storage port requires a tenant at compile time', () => {
   it('fails exactly on the marked lines once the markers are removed', () => {
     const stripped = lines.map((line) => (MARKER.test(line) ? '' : line)).join('\n');
     const diagnostics = compile(stripped);
-    expect(diagnostics.every((d) => d.file && path.resolve(d.file.fileName) === fixture)).toBe(true);
+    expect(diagnostics.every((d) => d.file && path.resolve(d.file.fileName) === fixture)).toBe(
+      true,
+    );
     expect([...new Set(diagnostics.map(lineOf))].sort((a, b) => a - b)).toEqual(marked);
   });
 });

@@ -1,5 +1,11 @@
 import type { ScalarValue } from './document-store.port';
-import { assertCallerField, copyValue, isPlainObject, isScalarValue, normalizeValue } from './document-values';
+import {
+  assertCallerField,
+  copyValue,
+  isPlainObject,
+  isScalarValue,
+  normalizeValue,
+} from './document-values';
 import { InvalidStorageRequestError } from './storage.errors';
 import { valuesEqual } from './value-order';
 
@@ -19,9 +25,11 @@ function entriesOf(spec: Record<string, unknown>, op: Operator): [string, unknow
   const value = spec[op];
   if (value === undefined) return [];
   if (op === 'unset') {
-    if (!Array.isArray(value)) throw new InvalidStorageRequestError('unset must be an array of field names');
+    if (!Array.isArray(value))
+      throw new InvalidStorageRequestError('unset must be an array of field names');
     return value.map((field) => {
-      if (typeof field !== 'string') throw new InvalidStorageRequestError('unset must be an array of field names');
+      if (typeof field !== 'string')
+        throw new InvalidStorageRequestError('unset must be an array of field names');
       return [field, true];
     });
   }
@@ -45,7 +53,9 @@ export function normalizeUpdate(spec: unknown): NormalizedUpdate {
     assertCallerField(field);
     const previous = owner.get(field);
     if (previous !== undefined) {
-      throw new InvalidStorageRequestError(`field "${field}" appears in both ${previous} and ${op}`);
+      throw new InvalidStorageRequestError(
+        `field "${field}" appears in both ${previous} and ${op}`,
+      );
     }
     owner.set(field, op);
   };
@@ -71,7 +81,8 @@ export function normalizeUpdate(spec: unknown): NormalizedUpdate {
   const push: Record<string, unknown[]> = {};
   for (const [field, value] of entriesOf(spec, 'push')) {
     claim(field, 'push');
-    if (!Array.isArray(value)) throw new InvalidStorageRequestError(`push.${field} must be an array of elements to append`);
+    if (!Array.isArray(value))
+      throw new InvalidStorageRequestError(`push.${field} must be an array of elements to append`);
     // An empty list is no change at all (FerretDB 1.24 does not create the field for it).
     if (value.length > 0) push[field] = normalizeValue(value, `push.${field}`) as unknown[];
   }
@@ -111,7 +122,8 @@ export function applyUpdate(
   inserting: boolean,
 ): Record<string, unknown> {
   const out = copyValue(fields) as Record<string, unknown>;
-  if (inserting) for (const [field, value] of Object.entries(update.setOnInsert)) out[field] = copyValue(value);
+  if (inserting)
+    for (const [field, value] of Object.entries(update.setOnInsert)) out[field] = copyValue(value);
   for (const [field, value] of Object.entries(update.set)) out[field] = copyValue(value);
   for (const field of update.unset) delete out[field];
   for (const [field, amount] of Object.entries(update.inc)) {
@@ -129,7 +141,8 @@ export function applyUpdate(
   for (const [field, values] of Object.entries(update.pull)) {
     const current = out[field];
     if (current === undefined) continue;
-    if (!Array.isArray(current)) throw new InvalidStorageRequestError(`cannot pull from non-array field "${field}"`);
+    if (!Array.isArray(current))
+      throw new InvalidStorageRequestError(`cannot pull from non-array field "${field}"`);
     out[field] = current.filter((element) => !values.some((v) => valuesEqual(element, v)));
   }
   return out;

@@ -64,7 +64,8 @@ export function canonicalKey(value: unknown): string {
   if (typeof value === 'string') return `s:${JSON.stringify(value)}`;
   if (typeof value === 'boolean') return `b:${value}`;
   if (value instanceof Date) return `d:${value.getTime()}`;
-  if (value instanceof Uint8Array) return `x:${Array.from(value, (byte) => byte.toString(16).padStart(2, '0')).join('')}`;
+  if (value instanceof Uint8Array)
+    return `x:${Array.from(value, (byte) => byte.toString(16).padStart(2, '0')).join('')}`;
   if (Array.isArray(value)) return `a:[${value.map(canonicalKey).join(',')}]`;
   // Field order matters for document equality in MongoDB, so it is kept.
   return `o:{${Object.entries(value as Record<string, unknown>)

@@ -22,7 +22,9 @@ describe('KeyedMutex', () => {
 
   it('releases the key when the work fails', async () => {
     const mutex = new KeyedMutex();
-    await expect(mutex.run('k', async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    await expect(mutex.run('k', async () => Promise.reject(new Error('boom')))).rejects.toThrow(
+      'boom',
+    );
     await expect(mutex.run('k', async () => 'next')).resolves.toBe('next');
     expect(mutex.size).toBe(0);
   });

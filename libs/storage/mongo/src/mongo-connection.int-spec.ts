@@ -9,13 +9,19 @@ async function closedPort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+  await new Promise<void>((resolve, reject) =>
+    server.close((error) => (error ? reject(error) : resolve())),
+  );
   return port;
 }
 
 describe('MongoConnection readiness', () => {
   it('answers ping against the running server and reports which server it is', async () => {
-    const connection = new MongoConnection({ url: MONGO_URL, database: `mandate_ping_${Date.now()}`, appName: 'storage-it' });
+    const connection = new MongoConnection({
+      url: MONGO_URL,
+      database: `mandate_ping_${Date.now()}`,
+      appName: 'storage-it',
+    });
     try {
       await connection.connect();
       await expect(connection.ping()).resolves.toBeUndefined();
@@ -39,7 +45,9 @@ describe('MongoConnection readiness', () => {
       const pingError = await connection.ping().catch((error: unknown) => error);
       expect(pingError).toBeInstanceOf(StorageUnavailableError);
       const message = (pingError as Error).message;
-      expect(message).toContain(`cannot ping MongoDB at mongodb://***@127.0.0.1:${port}/?authSource=admin`);
+      expect(message).toContain(
+        `cannot ping MongoDB at mongodb://***@127.0.0.1:${port}/?authSource=admin`,
+      );
       expect(message).toMatch(/ECONNREFUSED|Server selection timed out/);
       expect(message).not.toMatch(/very-secret-pw|svc-user/);
       expect(connection.redactedUrl).toBe(`mongodb://***@127.0.0.1:${port}/?authSource=admin`);

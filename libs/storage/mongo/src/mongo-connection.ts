@@ -42,7 +42,9 @@ export class MongoConnection {
 
   constructor(private readonly config: MongoConnectionConfig) {
     if (!config.database || /[/\\. "$]/.test(config.database)) {
-      throw new TypeError('MongoConnection: database must be a non-empty name without / \\ . " $ or spaces');
+      throw new TypeError(
+        'MongoConnection: database must be a non-empty name without / \\ . " $ or spaces',
+      );
     }
     this.redactedUrl = redactMongoUrl(config.url);
     this.database = config.database;
@@ -71,7 +73,8 @@ export class MongoConnection {
 
   /** Readiness: resolves when the server answers `ping`, throws `StorageUnavailableError` otherwise. */
   async ping(): Promise<void> {
-    if (this.closed) throw new StorageUnavailableError(`MongoDB connection to ${this.redactedUrl} is closed`);
+    if (this.closed)
+      throw new StorageUnavailableError(`MongoDB connection to ${this.redactedUrl} is closed`);
     try {
       await this.client.db(this.database).command({ ping: 1 });
     } catch (error) {
@@ -82,7 +85,8 @@ export class MongoConnection {
   /** Which server this is; used to report the backend, never to change semantics. */
   async serverInfo(): Promise<MongoServerInfo> {
     const info = await this.client.db('admin').command({ buildInfo: 1 });
-    const ferretdbVersion = typeof info['ferretdbVersion'] === 'string' ? info['ferretdbVersion'] : undefined;
+    const ferretdbVersion =
+      typeof info['ferretdbVersion'] === 'string' ? info['ferretdbVersion'] : undefined;
     return {
       product: ferretdbVersion ? 'ferretdb' : 'mongodb',
       version: String(info['version']),
@@ -104,7 +108,9 @@ export class MongoConnection {
   }
 
   private unavailable(action: string, error: unknown): StorageUnavailableError {
-    return new StorageUnavailableError(`cannot ${action} MongoDB at ${this.redactedUrl} (database ${this.database}): ${this.scrub(error)}`);
+    return new StorageUnavailableError(
+      `cannot ${action} MongoDB at ${this.redactedUrl} (database ${this.database}): ${this.scrub(error)}`,
+    );
   }
 
   private scrub(error: unknown): string {

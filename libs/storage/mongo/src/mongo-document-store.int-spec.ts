@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { ConcurrencyError, DuplicateKeyError, StorageError, defineCollection, tenantId } from '@mandate/storage';
+import {
+  ConcurrencyError,
+  DuplicateKeyError,
+  StorageError,
+  defineCollection,
+  tenantId,
+} from '@mandate/storage';
 import { contractCollection, describeDocumentStoreContract } from '@mandate/storage/testing';
 import type { ContractDoc } from '@mandate/storage/testing';
 import { MongoConnection } from './mongo-connection';
@@ -12,7 +18,11 @@ const DATABASE = `mandate_storage_it_${Date.now()}_${randomBytes(3).toString('he
 let connection: MongoConnection;
 
 beforeAll(async () => {
-  connection = await new MongoConnection({ url: MONGO_URL, database: DATABASE, appName: 'mandate-storage-it' }).connect();
+  connection = await new MongoConnection({
+    url: MONGO_URL,
+    database: DATABASE,
+    appName: 'mandate-storage-it',
+  }).connect();
 });
 
 afterAll(async () => {
@@ -28,7 +38,14 @@ describeDocumentStoreContract('MongoDocumentStore', async (definition) => {
 
 describe('MongoDocumentStore on a real server', () => {
   const A = tenantId('tenant-a');
-  const deal = (id: string, ref = `ref-${id}`): ContractDoc => ({ id, name: id, status: 'open', amount: 1, ref, tags: [] });
+  const deal = (id: string, ref = `ref-${id}`): ContractDoc => ({
+    id,
+    name: id,
+    status: 'open',
+    amount: 1,
+    ref,
+    tags: [],
+  });
 
   it('creates tenant-prefixed indexes idempotently and refuses a changed definition', async () => {
     const definition = contractCollection('indexes_it');
@@ -36,14 +53,24 @@ describe('MongoDocumentStore on a real server', () => {
     const first = await store.ensureIndexes();
     const second = await store.ensureIndexes();
     expect(second).toEqual(first);
-    expect(first).toEqual(['tenant_id', 'outbox_pending', 'ref_unique', 'status_amount', 'expires_ttl']);
+    expect(first).toEqual([
+      'tenant_id',
+      'outbox_pending',
+      'ref_unique',
+      'status_amount',
+      'expires_ttl',
+    ]);
 
     const listed = await connection.collection('indexes_it').listIndexes().toArray();
     const byName = new Map(listed.map((index) => [index['name'] as string, index]));
     expect(byName.size).toBe(6); // plus _id_
     expect(byName.get('ref_unique')).toMatchObject({ key: { _tid: 1, ref: 1 }, unique: true });
     expect(byName.get('status_amount')).toMatchObject({ key: { _tid: 1, status: 1, amount: -1 } });
-    expect(Object.keys(byName.get('status_amount')!['key'] as object)).toEqual(['_tid', 'status', 'amount']);
+    expect(Object.keys(byName.get('status_amount')!['key'] as object)).toEqual([
+      '_tid',
+      'status',
+      'amount',
+    ]);
     expect(byName.get('tenant_id')).toMatchObject({ key: { _tid: 1, id: 1 } });
     expect(byName.get('outbox_pending')).toMatchObject({ key: { _pending: 1, _id: 1 } });
     // TTL is swept by the store, so no native expireAfterSeconds (FerretDB 1.24 refuses it).
@@ -52,23 +79,43 @@ describe('MongoDocumentStore on a real server', () => {
 
     const changed = defineCollection<ContractDoc>({
       name: 'indexes_it',
-      indexes: [{ name: 'ref_unique', keys: { ref: -1 }, unique: true, why: 'Same name, different keys: must be refused.' }],
+      indexes: [
+        {
+          name: 'ref_unique',
+          keys: { ref: -1 },
+          unique: true,
+          why: 'Same name, different keys: must be refused.',
+        },
+      ],
     });
-    await expect(new MongoDocumentStore<ContractDoc>(connection, changed).ensureIndexes()).rejects.toBeInstanceOf(StorageError);
+    await expect(
+      new MongoDocumentStore<ContractDoc>(connection, changed).ensureIndexes(),
+    ).rejects.toBeInstanceOf(StorageError);
   });
 
   it('stores the documented layout: tenant-keyed _id, _tid, version, outbox bookkeeping', async () => {
     const store = new MongoDocumentStore<ContractDoc>(connection, contractCollection('layout_it'));
     await store.ensureIndexes();
-    await store.insert(A, deal('x'), { outbox: [{ topic: 't', key: 'k', payload: new Uint8Array([7]) }] });
+    await store.insert(A, deal('x'), {
+      outbox: [{ topic: 't', key: 'k', payload: new Uint8Array([7]) }],
+    });
     const raw = await connection.collection('layout_it').findOne({ _id: 'tenant-a:x' as never });
-    expect(raw).toMatchObject({ _id: 'tenant-a:x', _tid: 'tenant-a', id: 'x', version: 1, _pending: true });
+    expect(raw).toMatchObject({
+      _id: 'tenant-a:x',
+      _tid: 'tenant-a',
+      id: 'x',
+      version: 1,
+      _pending: true,
+    });
     expect(raw!['_outbox']).toHaveLength(1);
     expect(typeof raw!['_etag']).toBe('string');
   });
 
   it('names the unique index a duplicate hit', async () => {
-    const store = new MongoDocumentStore<ContractDoc>(connection, contractCollection('dupnames_it'));
+    const store = new MongoDocumentStore<ContractDoc>(
+      connection,
+      contractCollection('dupnames_it'),
+    );
     await store.ensureIndexes();
     await store.insert(A, deal('a', 'R'));
     await store.insert(A, deal('b', 'S'));
@@ -87,11 +134,18 @@ describe('MongoDocumentStore on a real server', () => {
     await first.ensureIndexes();
     await first.insert(A, deal('hot'));
     const results = await Promise.allSettled(
-      Array.from({ length: 10 }, (_, i) => (i % 2 ? first : second).update(A, 'hot', { inc: { amount: 1 } }, { expectVersion: 1 })),
+      Array.from({ length: 10 }, (_, i) =>
+        (i % 2 ? first : second).update(A, 'hot', { inc: { amount: 1 } }, { expectVersion: 1 }),
+      ),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(ConcurrencyError);
-    await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? first : second).update(A, 'hot', { inc: { amount: 1 } })));
+    for (const r of results)
+      if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(ConcurrencyError);
+    await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        (i % 2 ? first : second).update(A, 'hot', { inc: { amount: 1 } }),
+      ),
+    );
     expect(await first.get(A, 'hot')).toMatchObject({ amount: 32, version: 32 });
   });
 });

@@ -41,7 +41,13 @@ import type {
   WriteOptions,
 } from '@mandate/storage';
 import { MongoServerError } from 'mongodb';
-import type { Collection, Document, Filter as MongoFilter, MongoError, UpdateFilter } from 'mongodb';
+import type {
+  Collection,
+  Document,
+  Filter as MongoFilter,
+  MongoError,
+  UpdateFilter,
+} from 'mongodb';
 import { fromBson } from './bson-values';
 import type { KeyedMutex } from './keyed-mutex';
 import { indexNameFromError, isDuplicateKeyError, mapDriverError } from './mongo-errors';
@@ -83,7 +89,9 @@ export interface MongoDocumentStoreOptions {
  * change streams, no `arrayFilters`, no `$pull` conditions, no native TTL: FerretDB 1.24 has
  * none of them.
  */
-export class MongoDocumentStore<T extends { id: string }> implements DocumentStore<T>, OutboxSource, ExpirySweeper {
+export class MongoDocumentStore<T extends { id: string }>
+  implements DocumentStore<T>, OutboxSource, ExpirySweeper
+{
   readonly collection: string;
   private readonly coll: Collection<RawDocument>;
   private readonly indexes: PhysicalIndex[];
@@ -116,7 +124,10 @@ export class MongoDocumentStore<T extends { id: string }> implements DocumentSto
     for (const index of physicalIndexes(specs)) {
       try {
         // TTL is enforced by sweepExpired(), so a TTL spec becomes a plain index on its field.
-        await this.coll.createIndex({ ...index.keys }, { name: index.name, ...(index.unique ? { unique: true } : {}) });
+        await this.coll.createIndex(
+          { ...index.keys },
+          { name: index.name, ...(index.unique ? { unique: true } : {}) },
+        );
       } catch (error) {
         if (error instanceof MongoServerError && (error.code === 85 || error.code === 86)) {
           throw new StorageError(
@@ -133,12 +144,18 @@ export class MongoDocumentStore<T extends { id: string }> implements DocumentSto
   async get(tenant: TenantId, id: string): Promise<Versioned<T> | null> {
     assertTenant(tenant);
     return this.guard(async () => {
-      const raw = await this.coll.findOne(liveFilter(tenant, id), { projection: { [StorageFields.outbox]: 0 } });
+      const raw = await this.coll.findOne(liveFilter(tenant, id), {
+        projection: { [StorageFields.outbox]: 0 },
+      });
       return raw ? this.view(raw) : null;
     });
   }
 
-  async find(tenant: TenantId, filter: Filter<T>, options?: FindOptions<T>): Promise<Versioned<T>[]> {
+  async find(
+    tenant: TenantId,
+    filter: Filter<T>,
+    options?: FindOptions<T>,
+  ): Promise<Versioned<T>[]> {
     assertTenant(tenant);
     const conditions = normalizeFilter(filter);
     const { limit, sort } = normalizeFindOptions(options);
@@ -176,7 +193,10 @@ export class MongoDocumentStore<T extends { id: string }> implements DocumentSto
           if (!existing) throw await this.duplicateKey(error, raw);
           if (!existing._deleted) throw new DuplicateKeyError(this.collection, 'primary');
           // A tombstone still owes its outbox: the new incarnation takes it over.
-          const revived = await this.replaceIfUnchanged(existing, rawDocument(key, tenant, fields, 1, entries, existing._outbox));
+          const revived = await this.replaceIfUnchanged(
+            existing,
+            rawDocument(key, tenant, fields, 1, entries, existing._outbox),
+          );
           if (revived) return this.view(revived);
         }
       }
@@ -210,7 +230,14 @@ export class MongoDocumentStore<T extends { id: string }> implements DocumentSto
             throw await this.duplicateKey(error, raw);
           }
         }
-        const next = rawDocument(key, tenant, fields, live ? live.version + 1 : 1, entries, existing._outbox);
+        const next = rawDocument(
+          key,
+          tenant,
+          fields,
+          live ? live.version + 1 : 1,
+          entries,
+          existing._outbox,
+        );
         const replaced = await this.replaceIfUnchanged(existing, next);
         if (replaced) return this.view(replaced);
       }
@@ -218,39 +245,61 @@ export class MongoDocumentStore<T extends { id: string }> implements DocumentSto
     });
   }
 
-  async update(tenant: TenantId, id: string, spec: UpdateSpec<T>, options?: UpdateOptions): Promise<Versioned<T>> {
+  async update(
+    tenant: TenantId,
+    id: string,
+    spec: UpdateSpec<T>,
+    options?: UpdateOptions,
+  ): Promise<Versioned<T>> {
     assertTenant(tenant);
     assertDocumentId(id);
     const update = normalizeUpdate(spec);
     const upsert = options?.upsert === true;
     const expected = options?.expectVersion;
-    if (upsert && expected !== undefined) throw new InvalidStorageRequestError('expectVersion cannot be combined with upsert');
+    if (upsert && expected !== undefined)
+      throw new InvalidStorageRequestError('expectVersion cannot be combined with upsert');
     const entries = createOutboxEntries(spec.outbox, this.clock());
     const key = storageKey(tenant, id);
-    const filter: MongoFilter<RawDocument> = { ...liveFilter(tenant, id), ...(expected !== undefined ? { version: expected } : {}) };
+    const filter: MongoFilter<RawDocument> = {
+      ...liveFilter(tenant, id),
+      ...(expected !== undefined ? { version: expected } : {}),
+    };
     return this.write(key, async () => {
       for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
         let after: RawDocument | null;
         try {
-          after = await this.coll.findOneAndUpdate(filter, updateOperators(update, entries), { returnDocument: 'after' });
+          after = await this.coll.findOneAndUpdate(filter, updateOperators(update, entries), {
+            returnDocument: 'after',
+          });
         } catch (error) {
           if (!isDuplicateKeyError(error)) throw error;
           // What the document would have become, to find the index it collides on.
           const current = await this.coll.findOne({ _id: key });
           const base = current ? (this.view(current) as Record<string, unknown>) : { id };
-          throw await this.duplicateKey(error, rawDocument(key, tenant, applyUpdate(base, update, !current), 1, entries));
+          throw await this.duplicateKey(
+            error,
+            rawDocument(key, tenant, applyUpdate(base, update, !current), 1, entries),
+          );
         }
         if (after) return this.view(after);
         const existing = await this.coll.findOne({ _id: key });
         if (existing && !existing._deleted) {
-          if (expected !== undefined) throw new ConcurrencyError(this.collection, id, expected, existing.version);
+          if (expected !== undefined)
+            throw new ConcurrencyError(this.collection, id, expected, existing.version);
           continue; // created between the two reads: it matches now
         }
         if (!upsert) throw new DocumentNotFoundError(this.collection, id);
         // Created by insert rather than an upserting findOneAndUpdate: FerretDB 1.24 drops
         // `[]` and `null` values of $setOnInsert, and the fields are computed by the same
         // applyUpdate() the in-memory store uses. A tombstone's outbox is taken over.
-        const created = rawDocument(key, tenant, applyUpdate({ id }, update, true), 1, entries, existing?._outbox);
+        const created = rawDocument(
+          key,
+          tenant,
+          applyUpdate({ id }, update, true),
+          1,
+          entries,
+          existing?._outbox,
+        );
         if (existing) {
           const revived = await this.replaceIfUnchanged(existing, created);
           if (revived) return this.view(revived);
@@ -275,7 +324,10 @@ export class MongoDocumentStore<T extends { id: string }> implements DocumentSto
     const entries = createOutboxEntries(options?.outbox, this.clock());
     const key = storageKey(tenant, id);
     const expected = options?.expectVersion;
-    const filter: MongoFilter<RawDocument> = { ...liveFilter(tenant, id), ...(expected !== undefined ? { version: expected } : {}) };
+    const filter: MongoFilter<RawDocument> = {
+      ...liveFilter(tenant, id),
+      ...(expected !== undefined ? { version: expected } : {}),
+    };
     return this.write(key, async () => {
       if (entries.length === 0) {
         // Common case: nothing left to deliver, so the document can simply go.
@@ -286,7 +338,11 @@ export class MongoDocumentStore<T extends { id: string }> implements DocumentSto
       const tombstone = await this.coll.findOneAndUpdate(
         filter,
         {
-          $set: { _deleted: true, _etag: newEtag(), ...(entries.length > 0 ? { _pending: true } : {}) },
+          $set: {
+            _deleted: true,
+            _etag: newEtag(),
+            ...(entries.length > 0 ? { _pending: true } : {}),
+          },
           $inc: { version: 1 },
           ...(entries.length > 0 ? { $push: { _outbox: { $each: entries } } } : {}),
         } as UpdateFilter<RawDocument>,
@@ -294,8 +350,12 @@ export class MongoDocumentStore<T extends { id: string }> implements DocumentSto
       );
       if (!tombstone) {
         if (expected === undefined) return false;
-        const existing = await this.coll.findOne({ _id: key }, { projection: { version: 1, _deleted: 1 } });
-        if (existing && !existing._deleted) throw new ConcurrencyError(this.collection, id, expected, existing.version);
+        const existing = await this.coll.findOne(
+          { _id: key },
+          { projection: { version: 1, _deleted: 1 } },
+        );
+        if (existing && !existing._deleted)
+          throw new ConcurrencyError(this.collection, id, expected, existing.version);
         return false;
       }
       // The relay may have drained the outbox between the two writes.
@@ -324,7 +384,11 @@ export class MongoDocumentStore<T extends { id: string }> implements DocumentSto
     });
   }
 
-  async clearOutbox(tenant: TenantId, documentId: string, entryIds: readonly string[]): Promise<number> {
+  async clearOutbox(
+    tenant: TenantId,
+    documentId: string,
+    entryIds: readonly string[],
+  ): Promise<number> {
     assertTenant(tenant);
     const key = storageKey(tenant, documentId);
     const ids = new Set(entryIds);
@@ -332,7 +396,10 @@ export class MongoDocumentStore<T extends { id: string }> implements DocumentSto
       // Compare-and-set on _etag rather than `$pull: {_outbox: {id: {$in: ids}}}`: FerretDB 1.24
       // silently ignores operators inside a $pull condition.
       for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
-        const raw = await this.coll.findOne({ _id: key, _tid: tenant }, { projection: { _outbox: 1, _etag: 1, _deleted: 1 } });
+        const raw = await this.coll.findOne(
+          { _id: key, _tid: tenant },
+          { projection: { _outbox: 1, _etag: 1, _deleted: 1 } },
+        );
         if (!raw) return 0;
         const outbox = raw._outbox ?? [];
         const remaining = outbox.filter((entry) => !ids.has(entry['id'] as string));
@@ -359,7 +426,10 @@ export class MongoDocumentStore<T extends { id: string }> implements DocumentSto
       for (const index of this.indexes) {
         if (!index.ttl) continue;
         const cutoff = new Date(now.getTime() - index.ttl.seconds * 1000);
-        removed += await this.deleteEach({ [index.ttl.field]: { $lt: cutoff }, _pending: { $ne: true } });
+        removed += await this.deleteEach({
+          [index.ttl.field]: { $lt: cutoff },
+          _pending: { $ne: true },
+        });
       }
       // Tombstones whose outbox is already delivered are left only by an interrupted delete().
       await this.deleteEach({ _deleted: true, _pending: { $ne: true } });
@@ -378,7 +448,10 @@ export class MongoDocumentStore<T extends { id: string }> implements DocumentSto
     let after: string | undefined;
     for (;;) {
       const page = await this.coll
-        .find({ ...filter, ...(after !== undefined ? { _id: { $gt: after } } : {}) }, { projection: { _id: 1, _etag: 1 } })
+        .find(
+          { ...filter, ...(after !== undefined ? { _id: { $gt: after } } : {}) },
+          { projection: { _id: 1, _etag: 1 } },
+        )
         .sort({ _id: 1 })
         .limit(batch)
         .toArray();
@@ -403,10 +476,16 @@ export class MongoDocumentStore<T extends { id: string }> implements DocumentSto
   }
 
   /** Replaces `existing` with `next` unless something wrote to it since it was read. */
-  private async replaceIfUnchanged(existing: RawDocument, next: RawDocument): Promise<RawDocument | null> {
+  private async replaceIfUnchanged(
+    existing: RawDocument,
+    next: RawDocument,
+  ): Promise<RawDocument | null> {
     const { _id: key, ...replacement } = next;
     try {
-      const result = await this.coll.replaceOne({ _id: key, _etag: existing._etag }, replacement as Replacement);
+      const result = await this.coll.replaceOne(
+        { _id: key, _etag: existing._etag },
+        replacement as Replacement,
+      );
       return result.matchedCount === 1 ? next : null;
     } catch (error) {
       if (isDuplicateKeyError(error)) throw await this.duplicateKey(error, next);
@@ -415,13 +494,20 @@ export class MongoDocumentStore<T extends { id: string }> implements DocumentSto
   }
 
   /** Which unique index a duplicate hit: from the error where it says, else by looking. */
-  private async duplicateKey(error: MongoError, candidate: RawDocument): Promise<DuplicateKeyError> {
+  private async duplicateKey(
+    error: MongoError,
+    candidate: RawDocument,
+  ): Promise<DuplicateKeyError> {
     const unique = this.indexes.filter((index) => index.unique);
-    let name = indexNameFromError(error, unique.map((index) => index.name));
+    let name = indexNameFromError(
+      error,
+      unique.map((index) => index.name),
+    );
     if (name === undefined) {
       for (const index of unique) {
         const probe: Document = { _id: { $ne: candidate._id } };
-        for (const path of Object.keys(index.keys)) probe[path] = valueAtPath(candidate, path) ?? null;
+        for (const path of Object.keys(index.keys))
+          probe[path] = valueAtPath(candidate, path) ?? null;
         if (await this.coll.findOne(probe, { projection: { _id: 1 } })) {
           name = index.name;
           break;
@@ -486,7 +572,10 @@ function rawDocument(
 }
 
 /** The one atomic update of an existing document: caller operators plus version, etag and outbox. */
-function updateOperators(update: NormalizedUpdate, entries: readonly OutboxEntry[]): UpdateFilter<RawDocument> {
+function updateOperators(
+  update: NormalizedUpdate,
+  entries: readonly OutboxEntry[],
+): UpdateFilter<RawDocument> {
   const hasEntries = entries.length > 0;
   const push: Document = {};
   for (const [field, elements] of Object.entries(update.push)) push[field] = { $each: elements };
@@ -495,7 +584,8 @@ function updateOperators(update: NormalizedUpdate, entries: readonly OutboxEntry
     $set: { ...update.set, _etag: newEtag(), ...(hasEntries ? { _pending: true } : {}) },
     $inc: { ...update.inc, version: 1 },
   };
-  if (update.unset.length > 0) ops['$unset'] = Object.fromEntries(update.unset.map((field) => [field, '']));
+  if (update.unset.length > 0)
+    ops['$unset'] = Object.fromEntries(update.unset.map((field) => [field, '']));
   if (Object.keys(push).length > 0) ops['$push'] = push;
   if (Object.keys(update.pull).length > 0) ops['$pullAll'] = { ...update.pull };
   return ops as UpdateFilter<RawDocument>;

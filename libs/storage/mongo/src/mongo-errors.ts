@@ -1,5 +1,11 @@
 import { StorageUnavailableError } from '@mandate/storage';
-import { MongoError, MongoNetworkError, MongoNotConnectedError, MongoServerSelectionError, MongoTopologyClosedError } from 'mongodb';
+import {
+  MongoError,
+  MongoNetworkError,
+  MongoNotConnectedError,
+  MongoServerSelectionError,
+  MongoTopologyClosedError,
+} from 'mongodb';
 
 /**
  * A unique index refused the write. MongoDB (and FerretDB on insert/upsert) answer with code
@@ -8,18 +14,25 @@ import { MongoError, MongoNetworkError, MongoNotConnectedError, MongoServerSelec
  */
 export function isDuplicateKeyError(error: unknown): error is MongoError {
   if (!(error instanceof MongoError)) return false;
-  return error.code === 11000 || (error.code === 1 && /UNIQUE constraint failed/.test(error.message));
+  return (
+    error.code === 11000 || (error.code === 1 && /UNIQUE constraint failed/.test(error.message))
+  );
 }
 
 /** The index named by the server's error, when it names one (MongoDB does, FerretDB not always). */
-export function indexNameFromError(error: MongoError, known: readonly string[]): string | undefined {
+export function indexNameFromError(
+  error: MongoError,
+  known: readonly string[],
+): string | undefined {
   const mongo = /index: (\S+) dup key/.exec(error.message);
   if (mongo) return mongo[1] === '_id_' ? 'primary' : mongo[1];
   // FerretDB/SQLite: "UNIQUE constraint failed: index '<table>_<hash>_<name>'".
   const sqlite = /UNIQUE constraint failed: index '([^']+)'/.exec(error.message);
   if (sqlite) {
     const physical = sqlite[1] ?? '';
-    return [...known].sort((a, b) => b.length - a.length).find((name) => physical.endsWith(`_${name}`));
+    return [...known]
+      .sort((a, b) => b.length - a.length)
+      .find((name) => physical.endsWith(`_${name}`));
   }
   return undefined;
 }
@@ -36,7 +49,9 @@ export function isUnavailableError(error: unknown): boolean {
 /** Turns "could not reach the database" into the port's retryable error; everything else passes. */
 export function mapDriverError(error: unknown, collection: string): unknown {
   if (isUnavailableError(error)) {
-    return new StorageUnavailableError(`MongoDB unavailable for ${collection}: ${(error as Error).name}`);
+    return new StorageUnavailableError(
+      `MongoDB unavailable for ${collection}: ${(error as Error).name}`,
+    );
   }
   return error;
 }

@@ -1,5 +1,12 @@
 /** Query options whose values are secrets (or may embed one) and must never reach a log. */
-const SECRET_OPTIONS = new Set(['password', 'authmechanismproperties', 'tlscertificatekeyfilepassword', 'sslpass', 'secret', 'token']);
+const SECRET_OPTIONS = new Set([
+  'password',
+  'authmechanismproperties',
+  'tlscertificatekeyfilepassword',
+  'sslpass',
+  'secret',
+  'token',
+]);
 
 /**
  * The URL with user info and secret-bearing options masked, for logs and error messages.
@@ -34,6 +41,7 @@ export function scrubCredentials(text: string, url: string): string {
     }
   }
   let out = text;
-  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) out = out.split(secret).join('***');
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length))
+    out = out.split(secret).join('***');
   return out;
 }

@@ -38,7 +38,9 @@ export interface ContractDoc {
 export type ContractStore = DocumentStore<ContractDoc> & OutboxSource & ExpirySweeper;
 
 /** Builds a fresh, empty store for `definition` (for a database: its indexes ensured). */
-export type DocumentStoreFactory = (definition: CollectionDefinition<ContractDoc>) => Promise<ContractStore>;
+export type DocumentStoreFactory = (
+  definition: CollectionDefinition<ContractDoc>,
+) => Promise<ContractStore>;
 
 export const CONTRACT_TTL_SECONDS = 60;
 
@@ -46,9 +48,23 @@ export function contractCollection(name: string): CollectionDefinition<ContractD
   return defineCollection<ContractDoc>({
     name,
     indexes: [
-      { name: 'ref_unique', keys: { ref: 1 }, unique: true, why: 'An external reference identifies one deal per tenant.' },
-      { name: 'status_amount', keys: { status: 1, amount: -1 }, why: 'Pipeline views list deals of a status by amount.' },
-      { name: 'expires_ttl', keys: { expiresAt: 1 }, ttlSeconds: CONTRACT_TTL_SECONDS, why: 'Scratch deals expire.' },
+      {
+        name: 'ref_unique',
+        keys: { ref: 1 },
+        unique: true,
+        why: 'An external reference identifies one deal per tenant.',
+      },
+      {
+        name: 'status_amount',
+        keys: { status: 1, amount: -1 },
+        why: 'Pipeline views list deals of a status by amount.',
+      },
+      {
+        name: 'expires_ttl',
+        keys: { expiresAt: 1 },
+        ttlSeconds: CONTRACT_TTL_SECONDS,
+        why: 'Scratch deals expire.',
+      },
     ],
   });
 }
@@ -57,11 +73,24 @@ const A = tenantId('tenant-a');
 const B = tenantId('tenant-b');
 
 function deal(id: string, overrides: Partial<ContractDoc> = {}): ContractDoc {
-  return { id, name: `deal ${id}`, status: 'open', amount: 100, ref: `ref-${id}`, tags: [], ...overrides };
+  return {
+    id,
+    name: `deal ${id}`,
+    status: 'open',
+    amount: 100,
+    ref: `ref-${id}`,
+    tags: [],
+    ...overrides,
+  };
 }
 
 function message(label: string): OutboxMessage {
-  return { topic: 'crm.deal.v1', key: `k-${label}`, payload: new TextEncoder().encode(label), headers: { ce_type: label } };
+  return {
+    topic: 'crm.deal.v1',
+    key: `k-${label}`,
+    payload: new TextEncoder().encode(label),
+    headers: { ce_type: label },
+  };
 }
 
 function text(entry: OutboxEntry): string {
@@ -75,7 +104,10 @@ interface Delivery {
 
 function recordingRelay(
   source: OutboxSource,
-  options: { batchSize?: number; publish?: (entry: OutboxEntry, origin: OutboxOrigin) => Promise<void> } = {},
+  options: {
+    batchSize?: number;
+    publish?: (entry: OutboxEntry, origin: OutboxOrigin) => Promise<void>;
+  } = {},
 ): { relay: OutboxRelay; deliveries: Delivery[]; errors: OutboxRelayErrorContext[] } {
   const deliveries: Delivery[] = [];
   const errors: OutboxRelayErrorContext[] = [];
@@ -122,9 +154,16 @@ export function describeDocumentStoreContract(name: string, factory: DocumentSto
         expect(await store.find(B, {})).toEqual([]);
         expect(await store.find(B, { id: 'only-a' })).toEqual([]);
         expect(await store.count(B)).toBe(0);
-        await expect(store.update(B, 'only-a', { set: { name: 'hijack' } })).rejects.toBeInstanceOf(DocumentNotFoundError);
+        await expect(store.update(B, 'only-a', { set: { name: 'hijack' } })).rejects.toBeInstanceOf(
+          DocumentNotFoundError,
+        );
         expect(await store.delete(B, 'only-a')).toBe(false);
-        const upserted = await store.update(B, 'only-a', { set: { name: 'B own' } }, { upsert: true });
+        const upserted = await store.update(
+          B,
+          'only-a',
+          { set: { name: 'B own' } },
+          { upsert: true },
+        );
         expect(upserted.version).toBe(1);
         const a = await store.get(A, 'only-a');
         expect(a).toEqual({ ...deal('only-a'), version: 1 });
@@ -133,13 +172,17 @@ export function describeDocumentStoreContract(name: string, factory: DocumentSto
 
       it('scopes unique indexes to the tenant', async () => {
         await store.insert(A, deal('x', { ref: 'shared-ref' }));
-        await expect(store.insert(B, deal('y', { ref: 'shared-ref' }))).resolves.toMatchObject({ version: 1 });
+        await expect(store.insert(B, deal('y', { ref: 'shared-ref' }))).resolves.toMatchObject({
+          version: 1,
+        });
       });
 
       it('refuses an unvalidated tenant at run time as well', async () => {
         const forged = 'Not A Tenant' as TenantId;
         await expect(store.get(forged, 'x')).rejects.toBeInstanceOf(InvalidStorageRequestError);
-        await expect(store.insert(forged, deal('x'))).rejects.toBeInstanceOf(InvalidStorageRequestError);
+        await expect(store.insert(forged, deal('x'))).rejects.toBeInstanceOf(
+          InvalidStorageRequestError,
+        );
       });
     });
 
@@ -168,7 +211,9 @@ export function describeDocumentStoreContract(name: string, factory: DocumentSto
 
       it('rejects a second insert of the same id with DuplicateKeyError and keeps the first', async () => {
         await store.insert(A, deal('dup', { name: 'first' }));
-        await expect(store.insert(A, deal('dup', { name: 'second', ref: 'other' }))).rejects.toBeInstanceOf(DuplicateKeyError);
+        await expect(
+          store.insert(A, deal('dup', { name: 'second', ref: 'other' })),
+        ).rejects.toBeInstanceOf(DuplicateKeyError);
         expect(await store.get(A, 'dup')).toMatchObject({ name: 'first', version: 1 });
       });
 
@@ -206,7 +251,12 @@ export function describeDocumentStoreContract(name: string, factory: DocumentSto
           push: { tags: ['d', 'e'] },
         });
         expect(updated).toEqual({
-          ...deal('u', { status: 'won', amount: 15, tags: ['a', 'b', 'a', 'c', 'd', 'e'], details: { source: 'call' } }),
+          ...deal('u', {
+            status: 'won',
+            amount: 15,
+            tags: ['a', 'b', 'a', 'c', 'd', 'e'],
+            details: { source: 'call' },
+          }),
           version: 2,
         });
         const pulled = await store.update(A, 'u', { pull: { tags: ['a', 'e', 'zzz'] } });
@@ -217,9 +267,17 @@ export function describeDocumentStoreContract(name: string, factory: DocumentSto
 
       it('stores null and empty arrays written by set and by an upserting update', async () => {
         await store.insert(A, deal('n', { owner: 'ann', tags: ['a'] }));
-        expect(await store.update(A, 'n', { set: { owner: null, tags: [] } })).toMatchObject({ owner: null, tags: [] });
+        expect(await store.update(A, 'n', { set: { owner: null, tags: [] } })).toMatchObject({
+          owner: null,
+          tags: [],
+        });
         expect(await store.get(A, 'n')).toMatchObject({ owner: null, tags: [] });
-        const created = await store.update(A, 'n2', { setOnInsert: { owner: null, tags: [] }, set: { name: 'n2' } }, { upsert: true });
+        const created = await store.update(
+          A,
+          'n2',
+          { setOnInsert: { owner: null, tags: [] }, set: { name: 'n2' } },
+          { upsert: true },
+        );
         expect(created).toEqual({ id: 'n2', owner: null, tags: [], name: 'n2', version: 1 });
         expect(await store.get(A, 'n2')).toEqual(created);
       });
@@ -227,19 +285,28 @@ export function describeDocumentStoreContract(name: string, factory: DocumentSto
       it('creates missing fields with inc and push', async () => {
         await store.insert(A, deal('m'));
         await store.update(A, 'm', { unset: ['owner'] });
-        const updated = await store.update(A, 'm', { inc: { amount: 1 }, push: { tags: ['t'] } }, { expectVersion: 2 });
+        const updated = await store.update(
+          A,
+          'm',
+          { inc: { amount: 1 }, push: { tags: ['t'] } },
+          { expectVersion: 2 },
+        );
         expect(updated).toMatchObject({ amount: 101, tags: ['t'], version: 3 });
         const raw = { ...deal('m2') } as Partial<ContractDoc>;
         delete raw.tags;
         await store.insert(A, raw as ContractDoc);
-        expect(await store.update(A, 'm2', { push: { tags: ['first'] } })).toMatchObject({ tags: ['first'] });
+        expect(await store.update(A, 'm2', { push: { tags: ['first'] } })).toMatchObject({
+          tags: ['first'],
+        });
       });
 
       it('throws DocumentNotFoundError for a missing document, with or without expectVersion', async () => {
-        await expect(store.update(A, 'ghost', { set: { name: 'x' } })).rejects.toBeInstanceOf(DocumentNotFoundError);
-        await expect(store.update(A, 'ghost', { set: { name: 'x' } }, { expectVersion: 1 })).rejects.toBeInstanceOf(
+        await expect(store.update(A, 'ghost', { set: { name: 'x' } })).rejects.toBeInstanceOf(
           DocumentNotFoundError,
         );
+        await expect(
+          store.update(A, 'ghost', { set: { name: 'x' } }, { expectVersion: 1 }),
+        ).rejects.toBeInstanceOf(DocumentNotFoundError);
         expect(await store.get(A, 'ghost')).toBeNull();
       });
 
@@ -262,7 +329,9 @@ export function describeDocumentStoreContract(name: string, factory: DocumentSto
       it('rejects a stale expectVersion with ConcurrencyError and changes nothing', async () => {
         await store.insert(A, deal('stale'));
         await store.update(A, 'stale', { set: { name: 'v2' } }, { expectVersion: 1 });
-        const error = await store.update(A, 'stale', { set: { name: 'v3?' } }, { expectVersion: 1 }).catch((e: unknown) => e);
+        const error = await store
+          .update(A, 'stale', { set: { name: 'v3?' } }, { expectVersion: 1 })
+          .catch((e: unknown) => e);
         expect(error).toBeInstanceOf(ConcurrencyError);
         expect(error).toMatchObject({ expectedVersion: 1, actualVersion: 2 });
         expect(await store.get(A, 'stale')).toMatchObject({ name: 'v2', version: 2 });
@@ -270,7 +339,9 @@ export function describeDocumentStoreContract(name: string, factory: DocumentSto
 
       it('applies concurrent increments atomically without losing any', async () => {
         await store.insert(A, deal('counter', { amount: 0 }));
-        await Promise.all(Array.from({ length: 20 }, () => store.update(A, 'counter', { inc: { amount: 1 } })));
+        await Promise.all(
+          Array.from({ length: 20 }, () => store.update(A, 'counter', { inc: { amount: 1 } })),
+        );
         expect(await store.get(A, 'counter')).toMatchObject({ amount: 20, version: 21 });
       });
 
@@ -278,11 +349,27 @@ export function describeDocumentStoreContract(name: string, factory: DocumentSto
         const created = await store.update(
           A,
           'up',
-          { setOnInsert: { name: 'initial', status: 'open', ref: 'ref-up', tags: [] }, inc: { amount: 3 } },
+          {
+            setOnInsert: { name: 'initial', status: 'open', ref: 'ref-up', tags: [] },
+            inc: { amount: 3 },
+          },
           { upsert: true },
         );
-        expect(created).toEqual({ id: 'up', name: 'initial', status: 'open', ref: 'ref-up', tags: [], amount: 3, version: 1 });
-        const again = await store.update(A, 'up', { setOnInsert: { name: 'ignored' }, inc: { amount: 3 } }, { upsert: true });
+        expect(created).toEqual({
+          id: 'up',
+          name: 'initial',
+          status: 'open',
+          ref: 'ref-up',
+          tags: [],
+          amount: 3,
+          version: 1,
+        });
+        const again = await store.update(
+          A,
+          'up',
+          { setOnInsert: { name: 'ignored' }, inc: { amount: 3 } },
+          { upsert: true },
+        );
         expect(again).toMatchObject({ name: 'initial', amount: 6, version: 2 });
       });
 
@@ -298,7 +385,9 @@ export function describeDocumentStoreContract(name: string, factory: DocumentSto
           [{ set: { name: 'x' } }, { upsert: true, expectVersion: 1 }],
         ];
         for (const [spec, options] of cases) {
-          await expect(store.update(A, 'bad', spec as never, options as never)).rejects.toBeInstanceOf(InvalidStorageRequestError);
+          await expect(
+            store.update(A, 'bad', spec as never, options as never),
+          ).rejects.toBeInstanceOf(InvalidStorageRequestError);
         }
         expect(await store.get(A, 'bad')).toEqual({ ...deal('bad'), version: 1 });
       });
@@ -314,10 +403,16 @@ export function describeDocumentStoreContract(name: string, factory: DocumentSto
       });
 
       it('honours expectVersion, including for a document that does not exist', async () => {
-        await expect(store.upsert(A, deal('ev'), { expectVersion: 1 })).rejects.toBeInstanceOf(ConcurrencyError);
+        await expect(store.upsert(A, deal('ev'), { expectVersion: 1 })).rejects.toBeInstanceOf(
+          ConcurrencyError,
+        );
         await store.upsert(A, deal('ev'));
-        await expect(store.upsert(A, deal('ev', { name: 'x' }), { expectVersion: 2 })).rejects.toBeInstanceOf(ConcurrencyError);
-        await expect(store.upsert(A, deal('ev', { name: 'y' }), { expectVersion: 1 })).resolves.toMatchObject({
+        await expect(
+          store.upsert(A, deal('ev', { name: 'x' }), { expectVersion: 2 }),
+        ).rejects.toBeInstanceOf(ConcurrencyError);
+        await expect(
+          store.upsert(A, deal('ev', { name: 'y' }), { expectVersion: 1 }),
+        ).resolves.toMatchObject({
           name: 'y',
           version: 2,
         });
@@ -327,8 +422,18 @@ export function describeDocumentStoreContract(name: string, factory: DocumentSto
     describe('find and count', () => {
       beforeEach(async () => {
         const docs = [
-          deal('d1', { status: 'open', amount: 50, owner: 'ann', closedAt: new Date('2024-01-01T00:00:00Z') }),
-          deal('d2', { status: 'won', amount: 500, owner: 'bob', closedAt: new Date('2024-02-01T00:00:00Z') }),
+          deal('d1', {
+            status: 'open',
+            amount: 50,
+            owner: 'ann',
+            closedAt: new Date('2024-01-01T00:00:00Z'),
+          }),
+          deal('d2', {
+            status: 'won',
+            amount: 500,
+            owner: 'bob',
+            closedAt: new Date('2024-02-01T00:00:00Z'),
+          }),
           deal('d3', { status: 'won', amount: 150, owner: null }),
           deal('d4', { status: 'lost', amount: 150 }),
           deal('d5', { status: 'open', amount: 5000, owner: 'ann', name: 'Zeta' }),
@@ -340,39 +445,107 @@ export function describeDocumentStoreContract(name: string, factory: DocumentSto
 
       it('filters by equality, $in, ranges and $exists', async () => {
         expect(ids(await store.find(A, { status: 'won' }))).toEqual(['d2', 'd3']);
-        expect(ids(await store.find(A, { status: { $in: ['won', 'lost'] } }))).toEqual(['d2', 'd3', 'd4']);
-        expect(ids(await store.find(A, { amount: { $gte: 150, $lt: 5000 } }))).toEqual(['d2', 'd3', 'd4', 'd6']);
+        expect(ids(await store.find(A, { status: { $in: ['won', 'lost'] } }))).toEqual([
+          'd2',
+          'd3',
+          'd4',
+        ]);
+        expect(ids(await store.find(A, { amount: { $gte: 150, $lt: 5000 } }))).toEqual([
+          'd2',
+          'd3',
+          'd4',
+          'd6',
+        ]);
         expect(ids(await store.find(A, { amount: { $gt: 150 }, status: 'open' }))).toEqual(['d5']);
         expect(ids(await store.find(A, { amount: { $lte: 50 } }))).toEqual(['d1']);
-        expect(ids(await store.find(A, { owner: { $exists: true } }))).toEqual(['d1', 'd2', 'd3', 'd5']);
+        expect(ids(await store.find(A, { owner: { $exists: true } }))).toEqual([
+          'd1',
+          'd2',
+          'd3',
+          'd5',
+        ]);
         expect(ids(await store.find(A, { owner: { $exists: false } }))).toEqual(['d4', 'd6']);
-        expect(ids(await store.find(A, { owner: 'ann', status: { $eq: 'open' } }))).toEqual(['d1', 'd5']);
-        expect(ids(await store.find(A, { version: 1, id: { $in: ['d1', 'd6', 'zz'] } }))).toEqual(['d1', 'd6']);
+        expect(ids(await store.find(A, { owner: 'ann', status: { $eq: 'open' } }))).toEqual([
+          'd1',
+          'd5',
+        ]);
+        expect(ids(await store.find(A, { version: 1, id: { $in: ['d1', 'd6', 'zz'] } }))).toEqual([
+          'd1',
+          'd6',
+        ]);
       });
 
       it('matches null against null and missing fields, as MongoDB does', async () => {
         expect(ids(await store.find(A, { owner: null }))).toEqual(['d3', 'd4', 'd6']);
-        expect(ids(await store.find(A, { owner: { $in: [null, 'bob'] } }))).toEqual(['d2', 'd3', 'd4', 'd6']);
+        expect(ids(await store.find(A, { owner: { $in: [null, 'bob'] } }))).toEqual([
+          'd2',
+          'd3',
+          'd4',
+          'd6',
+        ]);
       });
 
       it('compares dates by time and strings by code point (upper case before lower case)', async () => {
-        expect(ids(await store.find(A, { closedAt: { $gte: new Date('2024-01-15T00:00:00Z') } }))).toEqual(['d2']);
-        expect(ids(await store.find(A, { closedAt: { $lt: new Date('2030-01-01T00:00:00Z') } }))).toEqual(['d1', 'd2']);
+        expect(
+          ids(await store.find(A, { closedAt: { $gte: new Date('2024-01-15T00:00:00Z') } })),
+        ).toEqual(['d2']);
+        expect(
+          ids(await store.find(A, { closedAt: { $lt: new Date('2030-01-01T00:00:00Z') } })),
+        ).toEqual(['d1', 'd2']);
         expect(ids(await store.find(A, { name: { $lt: 'a' } }))).toEqual(['d5']);
-        expect(ids(await store.find(A, { name: { $gte: 'a' } }))).toEqual(['d1', 'd2', 'd3', 'd4', 'd6']);
+        expect(ids(await store.find(A, { name: { $gte: 'a' } }))).toEqual([
+          'd1',
+          'd2',
+          'd3',
+          'd4',
+          'd6',
+        ]);
       });
 
       it('sorts by several keys in order and breaks ties by id', async () => {
-        expect(ids(await store.find(A, {}, { sort: { amount: -1 } }))).toEqual(['d5', 'd2', 'd3', 'd4', 'd6', 'd1']);
-        expect(ids(await store.find(A, {}, { sort: { status: 1, amount: 1 } }))).toEqual(['d4', 'd1', 'd6', 'd5', 'd3', 'd2']);
-        expect(ids(await store.find(A, {}, { sort: { amount: 1, id: -1 } }))).toEqual(['d1', 'd6', 'd4', 'd3', 'd2', 'd5']);
+        expect(ids(await store.find(A, {}, { sort: { amount: -1 } }))).toEqual([
+          'd5',
+          'd2',
+          'd3',
+          'd4',
+          'd6',
+          'd1',
+        ]);
+        expect(ids(await store.find(A, {}, { sort: { status: 1, amount: 1 } }))).toEqual([
+          'd4',
+          'd1',
+          'd6',
+          'd5',
+          'd3',
+          'd2',
+        ]);
+        expect(ids(await store.find(A, {}, { sort: { amount: 1, id: -1 } }))).toEqual([
+          'd1',
+          'd6',
+          'd4',
+          'd3',
+          'd2',
+          'd5',
+        ]);
         // Missing and null sort first ascending.
-        expect(ids(await store.find(A, {}, { sort: { owner: 1 } }))).toEqual(['d3', 'd4', 'd6', 'd1', 'd5', 'd2']);
-        expect(ids(await store.find(A, {}, { sort: { closedAt: -1 }, limit: 2 }))).toEqual(['d2', 'd1']);
+        expect(ids(await store.find(A, {}, { sort: { owner: 1 } }))).toEqual([
+          'd3',
+          'd4',
+          'd6',
+          'd1',
+          'd5',
+          'd2',
+        ]);
+        expect(ids(await store.find(A, {}, { sort: { closedAt: -1 }, limit: 2 }))).toEqual([
+          'd2',
+          'd1',
+        ]);
       });
 
       it('applies the limit (default 100) and counts with the same filters', async () => {
-        expect(ids(await store.find(A, { status: 'open' }, { limit: 2, sort: { amount: -1 } }))).toEqual(['d5', 'd6']);
+        expect(
+          ids(await store.find(A, { status: 'open' }, { limit: 2, sort: { amount: -1 } })),
+        ).toEqual(['d5', 'd6']);
         expect(await store.count(A)).toBe(6);
         expect(await store.count(A, { status: 'open' })).toBe(3);
         expect(await store.count(A, { amount: { $gt: 100 }, owner: { $exists: false } })).toBe(2);
@@ -392,7 +565,9 @@ export function describeDocumentStoreContract(name: string, factory: DocumentSto
           [{}, { sort: { amount: 2 } }],
         ];
         for (const [filter, options] of bad) {
-          await expect(store.find(A, filter as never, options as never)).rejects.toBeInstanceOf(InvalidStorageRequestError);
+          await expect(store.find(A, filter as never, options as never)).rejects.toBeInstanceOf(
+            InvalidStorageRequestError,
+          );
         }
       });
     });
@@ -405,13 +580,20 @@ export function describeDocumentStoreContract(name: string, factory: DocumentSto
         expect(await store.get(A, 'del')).toBeNull();
         expect(await store.count(A)).toBe(0);
         expect(await store.delete(A, 'del')).toBe(false);
-        await expect(store.update(A, 'del', { inc: { amount: 1 } })).rejects.toBeInstanceOf(DocumentNotFoundError);
-        expect(await store.insert(A, deal('del', { name: 'reborn' }))).toMatchObject({ name: 'reborn', version: 1 });
+        await expect(store.update(A, 'del', { inc: { amount: 1 } })).rejects.toBeInstanceOf(
+          DocumentNotFoundError,
+        );
+        expect(await store.insert(A, deal('del', { name: 'reborn' }))).toMatchObject({
+          name: 'reborn',
+          version: 1,
+        });
       });
 
       it('honours expectVersion', async () => {
         await store.insert(A, deal('dv'));
-        await expect(store.delete(A, 'dv', { expectVersion: 2 })).rejects.toBeInstanceOf(ConcurrencyError);
+        await expect(store.delete(A, 'dv', { expectVersion: 2 })).rejects.toBeInstanceOf(
+          ConcurrencyError,
+        );
         expect(await store.get(A, 'dv')).not.toBeNull();
         expect(await store.delete(A, 'dv', { expectVersion: 1 })).toBe(true);
       });
@@ -421,40 +603,75 @@ export function describeDocumentStoreContract(name: string, factory: DocumentSto
       it('enforces declared unique indexes on insert, update and upsert', async () => {
         await store.insert(A, deal('u1', { ref: 'R-1' }));
         await store.insert(A, deal('u2', { ref: 'R-2' }));
-        await expect(store.insert(A, deal('u3', { ref: 'R-1' }))).rejects.toBeInstanceOf(DuplicateKeyError);
-        await expect(store.update(A, 'u2', { set: { ref: 'R-1' } })).rejects.toBeInstanceOf(DuplicateKeyError);
-        await expect(store.upsert(A, deal('u2', { ref: 'R-1' }))).rejects.toBeInstanceOf(DuplicateKeyError);
-        await expect(store.upsert(A, deal('u4', { ref: 'R-1' }))).rejects.toBeInstanceOf(DuplicateKeyError);
-        await expect(store.update(A, 'u5', { setOnInsert: { ref: 'R-1' } }, { upsert: true })).rejects.toBeInstanceOf(
+        await expect(store.insert(A, deal('u3', { ref: 'R-1' }))).rejects.toBeInstanceOf(
           DuplicateKeyError,
         );
+        await expect(store.update(A, 'u2', { set: { ref: 'R-1' } })).rejects.toBeInstanceOf(
+          DuplicateKeyError,
+        );
+        await expect(store.upsert(A, deal('u2', { ref: 'R-1' }))).rejects.toBeInstanceOf(
+          DuplicateKeyError,
+        );
+        await expect(store.upsert(A, deal('u4', { ref: 'R-1' }))).rejects.toBeInstanceOf(
+          DuplicateKeyError,
+        );
+        await expect(
+          store.update(A, 'u5', { setOnInsert: { ref: 'R-1' } }, { upsert: true }),
+        ).rejects.toBeInstanceOf(DuplicateKeyError);
         expect(await store.get(A, 'u2')).toMatchObject({ ref: 'R-2', version: 1 });
         expect(await store.count(A)).toBe(2);
         // Freed keys can be reused.
         await store.update(A, 'u1', { set: { ref: 'R-9' } });
-        await expect(store.update(A, 'u2', { set: { ref: 'R-1' } })).resolves.toMatchObject({ version: 2 });
+        await expect(store.update(A, 'u2', { set: { ref: 'R-1' } })).resolves.toMatchObject({
+          version: 2,
+        });
       });
     });
 
     describe('outbox', () => {
       it('commits entries with the update; the relay publishes each once and clears them', async () => {
         await store.insert(A, deal('ob'));
-        await store.update(A, 'ob', { set: { status: 'won' }, outbox: [message('won'), message('notify')] });
+        await store.update(A, 'ob', {
+          set: { status: 'won' },
+          outbox: [message('won'), message('notify')],
+        });
         const pending = await store.pendingOutbox({ limit: 10 });
         expect(pending).toHaveLength(1);
-        expect(pending[0]).toMatchObject({ collection: store.collection, tenantId: A, documentId: 'ob' });
+        expect(pending[0]).toMatchObject({
+          collection: store.collection,
+          tenantId: A,
+          documentId: 'ob',
+        });
         expect(pending[0]!.entries.map(text)).toEqual(['won', 'notify']);
         const [first] = pending[0]!.entries;
-        expect(first).toMatchObject({ topic: 'crm.deal.v1', key: 'k-won', headers: { ce_type: 'won' } });
+        expect(first).toMatchObject({
+          topic: 'crm.deal.v1',
+          key: 'k-won',
+          headers: { ce_type: 'won' },
+        });
         expect(first!.payload).toBeInstanceOf(Uint8Array);
         expect(first!.createdAt).toBeInstanceOf(Date);
         expect(typeof first!.id).toBe('string');
 
         const { relay, deliveries, errors } = recordingRelay(store);
-        expect(await relay.pollOnce()).toEqual({ documents: 1, published: 2, cleared: 2, failures: 0 });
+        expect(await relay.pollOnce()).toEqual({
+          documents: 1,
+          published: 2,
+          cleared: 2,
+          failures: 0,
+        });
         expect(deliveries.map((d) => text(d.entry))).toEqual(['won', 'notify']);
-        expect(deliveries[0]!.origin).toEqual({ collection: store.collection, tenantId: A, documentId: 'ob' });
-        expect(await relay.pollOnce()).toEqual({ documents: 0, published: 0, cleared: 0, failures: 0 });
+        expect(deliveries[0]!.origin).toEqual({
+          collection: store.collection,
+          tenantId: A,
+          documentId: 'ob',
+        });
+        expect(await relay.pollOnce()).toEqual({
+          documents: 0,
+          published: 0,
+          cleared: 0,
+          failures: 0,
+        });
         expect(deliveries).toHaveLength(2);
         expect(errors).toEqual([]);
         expect(await pendingEntries(store)).toEqual([]);
@@ -494,18 +711,32 @@ export function describeDocumentStoreContract(name: string, factory: DocumentSto
           },
         };
         const first = recordingRelay(crashing);
-        expect(await first.relay.pollOnce()).toMatchObject({ published: 2, cleared: 0, failures: 1 });
-        expect(first.errors).toEqual([expect.objectContaining({ phase: 'clear', documentId: 'crash' })]);
+        expect(await first.relay.pollOnce()).toMatchObject({
+          published: 2,
+          cleared: 0,
+          failures: 1,
+        });
+        expect(first.errors).toEqual([
+          expect.objectContaining({ phase: 'clear', documentId: 'crash' }),
+        ]);
         expect((await pendingEntries(store)).map(text)).toEqual(['e1', 'e2']);
 
         const second = recordingRelay(store);
-        expect(await second.relay.pollOnce()).toMatchObject({ published: 2, cleared: 2, failures: 0 });
-        expect(second.deliveries.map((d) => d.entry.id)).toEqual(first.deliveries.map((d) => d.entry.id));
+        expect(await second.relay.pollOnce()).toMatchObject({
+          published: 2,
+          cleared: 2,
+          failures: 0,
+        });
+        expect(second.deliveries.map((d) => d.entry.id)).toEqual(
+          first.deliveries.map((d) => d.entry.id),
+        );
         expect(await pendingEntries(store)).toEqual([]);
       });
 
       it('leaves a failed entry and those after it pending, in order, for the next poll', async () => {
-        await store.insert(A, deal('flaky'), { outbox: [message('f1'), message('f2'), message('f3')] });
+        await store.insert(A, deal('flaky'), {
+          outbox: [message('f1'), message('f2'), message('f3')],
+        });
         let failNext = true;
         const flaky = recordingRelay(store, {
           publish: async (entry) => {
@@ -515,7 +746,11 @@ export function describeDocumentStoreContract(name: string, factory: DocumentSto
             }
           },
         });
-        expect(await flaky.relay.pollOnce()).toMatchObject({ published: 1, cleared: 1, failures: 1 });
+        expect(await flaky.relay.pollOnce()).toMatchObject({
+          published: 1,
+          cleared: 1,
+          failures: 1,
+        });
         expect((await pendingEntries(store)).map(text)).toEqual(['f2', 'f3']);
         await flaky.relay.pollOnce();
         expect(flaky.deliveries.map((d) => text(d.entry))).toEqual(['f1', 'f2', 'f3']);
@@ -541,7 +776,9 @@ export function describeDocumentStoreContract(name: string, factory: DocumentSto
       });
 
       it('removes only the given entry ids', async () => {
-        await store.insert(A, deal('sel'), { outbox: [message('s1'), message('s2'), message('s3')] });
+        await store.insert(A, deal('sel'), {
+          outbox: [message('s1'), message('s2'), message('s3')],
+        });
         const [item] = await store.pendingOutbox({ limit: 10 });
         const [, second] = item!.entries;
         expect(await store.clearOutbox(A, 'sel', [second!.id, 'unknown-id'])).toBe(1);
@@ -550,7 +787,8 @@ export function describeDocumentStoreContract(name: string, factory: DocumentSto
       });
 
       it('pages through more pending documents than one batch, across tenants', async () => {
-        for (let i = 0; i < 5; i++) await store.insert(i % 2 ? A : B, deal(`p${i}`), { outbox: [message(`m${i}`)] });
+        for (let i = 0; i < 5; i++)
+          await store.insert(i % 2 ? A : B, deal(`p${i}`), { outbox: [message(`m${i}`)] });
         const { relay, deliveries } = recordingRelay(store, { batchSize: 2 });
         for (let i = 0; i < 4; i++) await relay.pollOnce();
         expect(deliveries.map((d) => text(d.entry)).sort()).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
@@ -565,7 +803,8 @@ export function describeDocumentStoreContract(name: string, factory: DocumentSto
         expect(relay.running).toBe(true);
         await store.insert(A, deal('bg'), { outbox: [message('background')] });
         const deadline = Date.now() + 10_000;
-        while (deliveries.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        while (deliveries.length === 0 && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 10));
         await relay.stop();
         expect(relay.running).toBe(false);
         expect(deliveries.map((d) => text(d.entry))).toEqual(['background']);
@@ -574,11 +813,14 @@ export function describeDocumentStoreContract(name: string, factory: DocumentSto
 
       it('refuses malformed outbox messages without writing anything', async () => {
         await store.insert(A, deal('mal'));
-        const bad = [{ topic: '', key: 'k', payload: new Uint8Array() }, { topic: 't', key: 'k', payload: 'text' }];
+        const bad = [
+          { topic: '', key: 'k', payload: new Uint8Array() },
+          { topic: 't', key: 'k', payload: 'text' },
+        ];
         for (const entry of bad) {
-          await expect(store.update(A, 'mal', { set: { name: 'x' }, outbox: [entry as never] })).rejects.toBeInstanceOf(
-            InvalidStorageRequestError,
-          );
+          await expect(
+            store.update(A, 'mal', { set: { name: 'x' }, outbox: [entry as never] }),
+          ).rejects.toBeInstanceOf(InvalidStorageRequestError);
         }
         expect(await store.get(A, 'mal')).toMatchObject({ name: 'deal mal', version: 1 });
         expect(await pendingEntries(store)).toEqual([]);

@@ -168,7 +168,7 @@ export interface Checkpoint {
 
 /**
  * AuditEntry is an AuditRecord as appended to the ledger; the ledger publishes it on the
- * analytics `audit` topic (Kafka key: tenant_id + correlation_id).
+ * analytics `audit` topic (Kafka key: tenant_id, so a tenant's entries arrive in ledger order).
  */
 export interface AuditEntry {
   /** The record as emitted. Its payload may be empty after erasure. */

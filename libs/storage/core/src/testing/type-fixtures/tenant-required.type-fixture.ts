@@ -14,11 +14,23 @@ interface Deal {
   tags: string[];
 }
 
-export async function tenantRequiredFixture(store: DocumentStore<Deal>, rawTenant: string): Promise<void> {
+export async function tenantRequiredFixture(
+  store: DocumentStore<Deal>,
+  rawTenant: string,
+): Promise<void> {
   const tenant = tenantId('acme');
   await store.get(tenant, 'd1');
-  await store.find(tenant, { amount: { $gt: 1 }, name: { $in: ['a'] } }, { limit: 10, sort: { amount: -1 } });
-  await store.update(tenant, 'd1', { set: { name: 'x' }, inc: { amount: 1 }, push: { tags: ['t'] } }, { expectVersion: 1 });
+  await store.find(
+    tenant,
+    { amount: { $gt: 1 }, name: { $in: ['a'] } },
+    { limit: 10, sort: { amount: -1 } },
+  );
+  await store.update(
+    tenant,
+    'd1',
+    { set: { name: 'x' }, inc: { amount: 1 }, push: { tags: ['t'] } },
+    { expectVersion: 1 },
+  );
 
   // @ts-expect-error get without a tenant
   await store.get('d1');

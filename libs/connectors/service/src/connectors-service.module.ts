@@ -8,13 +8,7 @@ import {
   type Failpoints,
 } from '@mandate/connectors-domain';
 import type { DecisionTokenVerifier } from '@mandate/decision-token';
-import {
-  OutboxRelayHost,
-  RelayLifecycle,
-  serviceModule,
-  type ServiceContext,
-  type StoreProvider,
-} from '@mandate/platform';
+import { serviceModule, type ServiceContext, type StoreProvider } from '@mandate/platform';
 import { CrmController } from './crm.controller';
 import { DecisionConsumer } from './decision.consumer';
 
@@ -31,12 +25,12 @@ export class ConnectorsServiceModule {
   static async create(o: ConnectorsServiceOptions): Promise<DynamicModule> {
     const records = await o.stores.store(CRM_RECORDS);
     const executions = await o.stores.store(EXECUTIONS);
-    const relay = new OutboxRelayHost(o.context, [records, executions], o.relayIntervalMs);
     return serviceModule({
       module: ConnectorsServiceModule,
       context: o.context,
       consumers: [DecisionConsumer],
       controllers: [CrmController],
+      outbox: { sources: [records, executions], intervalMs: o.relayIntervalMs },
       providers: [
         {
           provide: ActionExecutor,
@@ -48,8 +42,6 @@ export class ConnectorsServiceModule {
           ),
         },
         { provide: EmbeddedCrm, useValue: new EmbeddedCrm(records) },
-        { provide: OutboxRelayHost, useValue: relay },
-        RelayLifecycle,
       ],
       exports: [EmbeddedCrm],
     });

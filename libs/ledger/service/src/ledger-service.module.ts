@@ -1,12 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { LEDGER_LEAVES, LedgerAppender, LedgerReader } from '@mandate/ledger-domain';
-import {
-  OutboxRelayHost,
-  RelayLifecycle,
-  serviceModule,
-  type ServiceContext,
-  type StoreProvider,
-} from '@mandate/platform';
+import { serviceModule, type ServiceContext, type StoreProvider } from '@mandate/platform';
 import { AuditRecordConsumer } from './audit-record.consumer';
 
 export interface LedgerServiceOptions {
@@ -23,14 +17,10 @@ export class LedgerServiceModule {
       module: LedgerServiceModule,
       context: o.context,
       consumers: [AuditRecordConsumer],
+      outbox: { sources: [leaves], intervalMs: o.relayIntervalMs },
       providers: [
         { provide: LedgerAppender, useValue: new LedgerAppender(leaves) },
         { provide: LedgerReader, useValue: new LedgerReader(leaves) },
-        {
-          provide: OutboxRelayHost,
-          useValue: new OutboxRelayHost(o.context, [leaves], o.relayIntervalMs),
-        },
-        RelayLifecycle,
       ],
       exports: [LedgerReader],
     });

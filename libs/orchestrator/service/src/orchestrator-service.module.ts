@@ -1,12 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { PLANS, PlanRunner } from '@mandate/orchestrator-domain';
-import {
-  OutboxRelayHost,
-  RelayLifecycle,
-  serviceModule,
-  type ServiceContext,
-  type StoreProvider,
-} from '@mandate/platform';
+import { serviceModule, type ServiceContext, type StoreProvider } from '@mandate/platform';
 import { OrchestratorConsumers } from './orchestrator.consumers';
 
 export interface OrchestratorServiceOptions {
@@ -23,14 +17,8 @@ export class OrchestratorServiceModule {
       module: OrchestratorServiceModule,
       context: o.context,
       consumers: [OrchestratorConsumers],
-      providers: [
-        { provide: PlanRunner, useValue: new PlanRunner(plans) },
-        {
-          provide: OutboxRelayHost,
-          useValue: new OutboxRelayHost(o.context, [plans], o.relayIntervalMs),
-        },
-        RelayLifecycle,
-      ],
+      outbox: { sources: [plans], intervalMs: o.relayIntervalMs },
+      providers: [{ provide: PlanRunner, useValue: new PlanRunner(plans) }],
     });
   }
 }

@@ -1,5 +1,7 @@
 import { DynamicModule, Provider, Type } from '@nestjs/common';
+import type { OutboxSource } from '@mandate/storage';
 import { SERVICE_CONTEXT, ServiceContext } from '../service-context';
+import { OutboxRelayHost, RelayLifecycle } from './outbox-relay.host';
 import { CONSUMER_CLASSES, ConsumerHost } from './consumer-host';
 
 export interface ServiceModuleParts {
@@ -9,6 +11,8 @@ export interface ServiceModuleParts {
   providers?: Provider[];
   controllers?: Type[];
   exports?: Array<Type | string | symbol>;
+  /** Stores whose outboxes this service publishes; the relay runs with the app. */
+  outbox?: { sources: OutboxSource[]; intervalMs?: number };
 }
 
 /**
@@ -26,6 +30,19 @@ export function serviceModule(parts: ServiceModuleParts): DynamicModule {
       ConsumerHost,
       ...parts.consumers,
       ...(parts.providers ?? []),
+      ...(parts.outbox
+        ? [
+            {
+              provide: OutboxRelayHost,
+              useValue: new OutboxRelayHost(
+                parts.context,
+                parts.outbox.sources,
+                parts.outbox.intervalMs,
+              ),
+            },
+            RelayLifecycle,
+          ]
+        : []),
     ],
     exports: parts.exports ?? [],
   };

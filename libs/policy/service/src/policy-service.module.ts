@@ -1,13 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { BaselinePolicy, DECISIONS, DecisionService } from '@mandate/policy-domain';
 import type { DecisionTokenIssuer } from '@mandate/decision-token';
-import {
-  OutboxRelayHost,
-  RelayLifecycle,
-  serviceModule,
-  type ServiceContext,
-  type StoreProvider,
-} from '@mandate/platform';
+import { serviceModule, type ServiceContext, type StoreProvider } from '@mandate/platform';
 import { DECISION_STORE, ProposalConsumer } from './proposal.consumer';
 
 export interface PolicyServiceOptions {
@@ -25,14 +19,10 @@ export class PolicyServiceModule {
       module: PolicyServiceModule,
       context: o.context,
       consumers: [ProposalConsumer],
+      outbox: { sources: [store], intervalMs: o.relayIntervalMs },
       providers: [
         { provide: DecisionService, useValue: new DecisionService(new BaselinePolicy(), o.issuer) },
         { provide: DECISION_STORE, useValue: store },
-        {
-          provide: OutboxRelayHost,
-          useValue: new OutboxRelayHost(o.context, [store], o.relayIntervalMs),
-        },
-        RelayLifecycle,
       ],
       exports: [DecisionService],
     });

@@ -1,12 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { REVIEW_TASKS, ReviewTaskOpener } from '@mandate/review-domain';
-import {
-  OutboxRelayHost,
-  RelayLifecycle,
-  serviceModule,
-  type ServiceContext,
-  type StoreProvider,
-} from '@mandate/platform';
+import { serviceModule, type ServiceContext, type StoreProvider } from '@mandate/platform';
 import { REVIEW_TASK_STORE, ReviewDecisionConsumer } from './decision.consumer';
 
 export interface ReviewServiceOptions {
@@ -23,14 +17,10 @@ export class ReviewServiceModule {
       module: ReviewServiceModule,
       context: o.context,
       consumers: [ReviewDecisionConsumer],
+      outbox: { sources: [store], intervalMs: o.relayIntervalMs },
       providers: [
         { provide: ReviewTaskOpener, useValue: new ReviewTaskOpener() },
         { provide: REVIEW_TASK_STORE, useValue: store },
-        {
-          provide: OutboxRelayHost,
-          useValue: new OutboxRelayHost(o.context, [store], o.relayIntervalMs),
-        },
-        RelayLifecycle,
       ],
       exports: [REVIEW_TASK_STORE],
     });

@@ -57,10 +57,10 @@ func LoadCompose(ctx context.Context, file string, env []string, profiles []stri
 
 // ComposeService describes what a Mandate service must look like in compose.
 type ComposeService struct {
-	Name             string
-	HTTPPort         uint32
-	GRPCPort         uint32
-	NeedsEnv         []string
+	Name     string
+	HTTPPort uint32
+	GRPCPort uint32
+	NeedsEnv []string
 }
 
 // MandateComposeServices are the five service apps and their default ports.

@@ -30,9 +30,12 @@ type Object struct {
 // ID names the object in check output, e.g. "Deployment/policy".
 func (o *Object) ID() string { return o.Kind + "/" + o.Name }
 
-// Render runs kustomize in-process (the same code as `kubectl kustomize`) on dir.
+// Render runs kustomize in-process (the same code as `kubectl kustomize`) on dir, with the CLI's
+// default (legacy) resource order: Namespace first, then config, then workloads.
 func Render(fSys filesys.FileSystem, dir string) ([]*Object, error) {
-	m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(fSys, dir)
+	opts := krusty.MakeDefaultOptions()
+	opts.Reorder = krusty.ReorderOptionUnspecified
+	m, err := krusty.MakeKustomizer(opts).Run(fSys, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -49,16 +52,16 @@ func Render(fSys filesys.FileSystem, dir string) ([]*Object, error) {
 
 // The kinds Mandate ships. Anything else in a render is an error: it would not be validated.
 var knownKinds = map[string]func() any{
-	"v1/Namespace":                            func() any { return &corev1.Namespace{} },
-	"v1/ServiceAccount":                       func() any { return &corev1.ServiceAccount{} },
-	"v1/ConfigMap":                            func() any { return &corev1.ConfigMap{} },
-	"v1/Secret":                               func() any { return &corev1.Secret{} },
-	"v1/Service":                              func() any { return &corev1.Service{} },
-	"apps/v1/Deployment":                      func() any { return &appsv1.Deployment{} },
-	"batch/v1/Job":                            func() any { return &batchv1.Job{} },
-	"policy/v1/PodDisruptionBudget":           func() any { return &policyv1.PodDisruptionBudget{} },
-	"autoscaling/v2/HorizontalPodAutoscaler":  func() any { return &autoscalingv2.HorizontalPodAutoscaler{} },
-	"networking.k8s.io/v1/NetworkPolicy":      func() any { return &networkingv1.NetworkPolicy{} },
+	"v1/Namespace":                           func() any { return &corev1.Namespace{} },
+	"v1/ServiceAccount":                      func() any { return &corev1.ServiceAccount{} },
+	"v1/ConfigMap":                           func() any { return &corev1.ConfigMap{} },
+	"v1/Secret":                              func() any { return &corev1.Secret{} },
+	"v1/Service":                             func() any { return &corev1.Service{} },
+	"apps/v1/Deployment":                     func() any { return &appsv1.Deployment{} },
+	"batch/v1/Job":                           func() any { return &batchv1.Job{} },
+	"policy/v1/PodDisruptionBudget":          func() any { return &policyv1.PodDisruptionBudget{} },
+	"autoscaling/v2/HorizontalPodAutoscaler": func() any { return &autoscalingv2.HorizontalPodAutoscaler{} },
+	"networking.k8s.io/v1/NetworkPolicy":     func() any { return &networkingv1.NetworkPolicy{} },
 }
 
 // DecodeStrict decodes obj into its typed k8s.io/api struct the way the API server does in
@@ -73,6 +76,8 @@ func DecodeStrict(obj *Object) error {
 	if err != nil {
 		return err
 	}
+	// Unknown fields are dropped but the rest decoded: keep it, so the rules still run.
+	obj.Typed = typed
 	if len(strictErrs) > 0 {
 		msgs := make([]string, len(strictErrs))
 		for i, e := range strictErrs {
@@ -80,7 +85,6 @@ func DecodeStrict(obj *Object) error {
 		}
 		return fmt.Errorf("strict decoding: %s", strings.Join(msgs, "; "))
 	}
-	obj.Typed = typed
 	return nil
 }
 
@@ -109,7 +113,9 @@ func MandateRules(partitions int32) Rules {
 // Findings maps an object id (or "render" for whole-render problems) to its problems.
 type Findings map[string][]string
 
-func (f Findings) add(id, format string, args ...any) { f[id] = append(f[id], fmt.Sprintf(format, args...)) }
+func (f Findings) add(id, format string, args ...any) {
+	f[id] = append(f[id], fmt.Sprintf(format, args...))
+}
 
 // Validate decodes every object strictly and applies the rules. Every object gets an entry (an
 // empty one when clean), so that callers can report one check per object.
@@ -137,6 +143,11 @@ type validator struct {
 	rules Rules
 	f     Findings
 	pods  []podOwner
+}
+
+// cadd records a problem of one container (cid is its "container \"x\": " prefix).
+func (v *validator) cadd(id, cid, format string, args ...any) {
+	v.f.add(id, "%s%s", cid, fmt.Sprintf(format, args...))
 }
 
 func (v *validator) byKind(kind string) []*Object {
@@ -278,16 +289,16 @@ func (v *validator) podSpec(p podOwner) {
 	for _, c := range append(append([]corev1.Container{}, spec.InitContainers...), spec.Containers...) {
 		cid := fmt.Sprintf("container %q: ", c.Name)
 		if msg := imageProblem(c.Image); msg != "" {
-			v.f.add(id, cid+msg)
+			v.f.add(id, "%s%s", cid, msg)
 		}
 		// resources
 		for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
 			if _, ok := c.Resources.Requests[r]; !ok {
-				v.f.add(id, cid+"resources.requests.%s is not set", r)
+				v.cadd(id, cid, "resources.requests.%s is not set", r)
 			}
 		}
 		if _, ok := c.Resources.Limits[corev1.ResourceMemory]; !ok {
-			v.f.add(id, cid+"resources.limits.memory is not set")
+			v.cadd(id, cid, "resources.limits.memory is not set")
 		}
 		// probes (servers only)
 		ports := map[string]bool{}
@@ -299,42 +310,42 @@ func (v *validator) podSpec(p podOwner) {
 		if p.longRun {
 			for name, pr := range map[string]*corev1.Probe{"livenessProbe": c.LivenessProbe, "readinessProbe": c.ReadinessProbe, "startupProbe": c.StartupProbe} {
 				if pr == nil {
-					v.f.add(id, cid+"%s is missing", name)
+					v.cadd(id, cid, "%s is missing", name)
 					continue
 				}
 				if pr.HTTPGet != nil && pr.HTTPGet.Port.StrVal != "" && !ports[pr.HTTPGet.Port.StrVal] {
-					v.f.add(id, cid+"%s targets port %q, which the container does not name", name, pr.HTTPGet.Port.StrVal)
+					v.cadd(id, cid, "%s targets port %q, which the container does not name", name, pr.HTTPGet.Port.StrVal)
 				}
 			}
 			if c.LivenessProbe != nil && c.LivenessProbe.HTTPGet != nil && c.LivenessProbe.HTTPGet.Path == "/ready" {
-				v.f.add(id, cid+"livenessProbe must not use /ready: a Kafka outage would restart every pod")
+				v.cadd(id, cid, "livenessProbe must not use /ready: a Kafka outage would restart every pod")
 			}
 		}
 		// security
 		sc := c.SecurityContext
 		nonRoot := (sc != nil && sc.RunAsNonRoot != nil && *sc.RunAsNonRoot) || (psc != nil && psc.RunAsNonRoot != nil && *psc.RunAsNonRoot)
 		if !nonRoot {
-			v.f.add(id, cid+"runAsNonRoot is not true (pod or container securityContext)")
+			v.cadd(id, cid, "runAsNonRoot is not true (pod or container securityContext)")
 		}
 		if (sc != nil && sc.RunAsUser != nil && *sc.RunAsUser == 0) || (psc != nil && psc.RunAsUser != nil && *psc.RunAsUser == 0) {
-			v.f.add(id, cid+"runAsUser 0")
+			v.cadd(id, cid, "runAsUser 0")
 		}
 		seccomp := (sc != nil && sc.SeccompProfile != nil && sc.SeccompProfile.Type == corev1.SeccompProfileTypeRuntimeDefault) ||
 			(psc != nil && psc.SeccompProfile != nil && psc.SeccompProfile.Type == corev1.SeccompProfileTypeRuntimeDefault)
 		if !seccomp {
-			v.f.add(id, cid+"seccompProfile RuntimeDefault is not set (PSA restricted)")
+			v.cadd(id, cid, "seccompProfile RuntimeDefault is not set (PSA restricted)")
 		}
 		if sc == nil {
-			v.f.add(id, cid+"securityContext is missing")
+			v.cadd(id, cid, "securityContext is missing")
 		} else {
 			if sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem {
-				v.f.add(id, cid+"readOnlyRootFilesystem is not true")
+				v.cadd(id, cid, "readOnlyRootFilesystem is not true")
 			}
 			if sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation {
-				v.f.add(id, cid+"allowPrivilegeEscalation is not false")
+				v.cadd(id, cid, "allowPrivilegeEscalation is not false")
 			}
 			if sc.Privileged != nil && *sc.Privileged {
-				v.f.add(id, cid+"privileged")
+				v.cadd(id, cid, "privileged")
 			}
 			dropsAll := false
 			if sc.Capabilities != nil {
@@ -342,18 +353,18 @@ func (v *validator) podSpec(p podOwner) {
 					dropsAll = dropsAll || d == "ALL"
 				}
 				if len(sc.Capabilities.Add) > 0 {
-					v.f.add(id, cid+"adds capabilities %v", sc.Capabilities.Add)
+					v.cadd(id, cid, "adds capabilities %v", sc.Capabilities.Add)
 				}
 			}
 			if !dropsAll {
-				v.f.add(id, cid+"capabilities.drop does not contain ALL")
+				v.cadd(id, cid, "capabilities.drop does not contain ALL")
 			}
 		}
 		// env
 		for _, e := range c.Env {
 			for _, bad := range v.rules.ForbiddenEnv {
 				if e.Name == bad {
-					v.f.add(id, cid+"sets %s (test only, never in a manifest)", bad)
+					v.cadd(id, cid, "sets %s (test only, never in a manifest)", bad)
 				}
 			}
 			if e.ValueFrom != nil {
@@ -370,13 +381,13 @@ func (v *validator) podSpec(p podOwner) {
 				cm := v.find("ConfigMap", r.Name)
 				if cm == nil {
 					if r.Optional == nil || !*r.Optional {
-						v.f.add(id, cid+"envFrom ConfigMap %q is not in the render", r.Name)
+						v.cadd(id, cid, "envFrom ConfigMap %q is not in the render", r.Name)
 					}
 					continue
 				}
 				for _, bad := range v.rules.ForbiddenEnv {
 					if _, ok := cm.Typed.(*corev1.ConfigMap).Data[bad]; ok {
-						v.f.add(id, cid+"envFrom ConfigMap %q sets %s (test only)", r.Name, bad)
+						v.cadd(id, cid, "envFrom ConfigMap %q sets %s (test only)", r.Name, bad)
 					}
 				}
 			}
@@ -391,12 +402,12 @@ func (v *validator) configMapKey(id, cid, name, key string, optional *bool) {
 	cm := v.find("ConfigMap", name)
 	if cm == nil {
 		if optional == nil || !*optional {
-			v.f.add(id, cid+"ConfigMap %q is not in the render", name)
+			v.cadd(id, cid, "ConfigMap %q is not in the render", name)
 		}
 		return
 	}
 	if _, ok := cm.Typed.(*corev1.ConfigMap).Data[key]; !ok && (optional == nil || !*optional) {
-		v.f.add(id, cid+"ConfigMap %q has no key %q", name, key)
+		v.cadd(id, cid, "ConfigMap %q has no key %q", name, key)
 	}
 }
 
@@ -409,7 +420,7 @@ func (v *validator) secretKey(id, cid, name, key string, optional *bool) {
 			}
 		}
 		if optional == nil || !*optional {
-			v.f.add(id, cid+"Secret %q is neither in the render nor a documented external Secret %v", name, v.rules.ExternalSecrets)
+			v.cadd(id, cid, "Secret %q is neither in the render nor a documented external Secret %v", name, v.rules.ExternalSecrets)
 		}
 		return
 	}
@@ -417,7 +428,7 @@ func (v *validator) secretKey(id, cid, name, key string, optional *bool) {
 	_, inData := sec.Data[key]
 	_, inString := sec.StringData[key]
 	if key != "" && !inData && !inString && (optional == nil || !*optional) {
-		v.f.add(id, cid+"Secret %q has no key %q", name, key)
+		v.cadd(id, cid, "Secret %q has no key %q", name, key)
 	}
 }
 

@@ -92,6 +92,7 @@ func kustomizeChecks(r *check.Report, root string) {
 		}
 		r.Check(dir+" cross-object rules (namespace, default-deny)", findings["render"])
 		r.Check(dir+" entry points exist", entryPoints(root, objs))
+		r.Check(dir+" images: entries take effect", check.ImagesTakeEffect(fSys, filepath.Join(root, dir), objs))
 		for _, p := range check.Placeholders(objs) {
 			r.Note("%s: %s still holds a REPLACE_ placeholder: set it before deploying", dir, p)
 		}

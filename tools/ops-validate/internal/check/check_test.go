@@ -61,6 +61,37 @@ func TestMandateOverlaysAreClean(t *testing.T) {
 	}
 }
 
+func TestImagesTakeEffect(t *testing.T) {
+	fSys := filesys.MakeFsInMemory()
+	files := map[string]string{
+		"/base/kustomization.yaml": "resources: [job.yaml]\nimages:\n  - name: app\n    newName: reg.example/app\n    newTag: \"1\"\n",
+		"/base/job.yaml":           "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec:\n  template:\n    spec:\n      containers: [{name: c, image: app}]\n",
+		// Matches by the original name, which the base already renamed: kustomize ignores it.
+		"/dev/kustomization.yaml": "resources: [../base]\nimages:\n  - name: app\n    newTag: dev\n",
+	}
+	for p, c := range files {
+		if err := fSys.WriteFile(p, []byte(c)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	objs, err := Render(fSys, "/dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objs {
+		if err := DecodeStrict(o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	problems := ImagesTakeEffect(fSys, "/dev", objs)
+	if len(problems) != 1 || !strings.Contains(problems[0], `runs "reg.example/app:1"`) {
+		t.Errorf("want the ignored images: entry reported, got %q", problems)
+	}
+	if p := ImagesTakeEffect(fSys, "/base", objs); len(p) != 0 {
+		t.Errorf("base: %q", p)
+	}
+}
+
 func TestDecodeStrictIsCaseSensitiveAndRejectsDuplicates(t *testing.T) {
 	for name, js := range map[string]string{
 		"wrong case": `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"},"Data":{"a":"b"}}`,

@@ -2,6 +2,7 @@ package check
 
 import (
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -17,7 +18,9 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+	"sigs.k8s.io/yaml"
 )
 
 // Object is one rendered manifest: its identity, its JSON and, once decoded, its typed struct.
@@ -706,5 +709,64 @@ func Placeholders(objs []*Object) []string {
 			}
 		}
 	}
+	return out
+}
+
+// ImagesTakeEffect checks that the images: entries of the kustomization in dir are what the
+// render runs: an entry whose name no longer matches (e.g. a base already renamed the image)
+// is silently ignored by kustomize.
+func ImagesTakeEffect(fSys filesys.FileSystem, dir string, objs []*Object) []string {
+	raw, err := fSys.ReadFile(filepath.Join(dir, "kustomization.yaml"))
+	if err != nil {
+		return []string{err.Error()}
+	}
+	var k types.Kustomization
+	if err := yaml.UnmarshalStrict(raw, &k); err != nil {
+		return []string{fmt.Sprintf("kustomization.yaml: %v", err)}
+	}
+	want := map[string]bool{}
+	for _, im := range k.Images {
+		name := im.Name
+		if im.NewName != "" {
+			name = im.NewName
+		}
+		switch {
+		case im.Digest != "":
+			want[name+"@"+im.Digest] = true
+		case im.NewTag != "":
+			want[name+":"+im.NewTag] = true
+		default:
+			return []string{fmt.Sprintf("images entry %q sets neither newTag nor digest", im.Name)}
+		}
+	}
+	if len(want) == 0 {
+		return []string{"kustomization.yaml has no images: entry to pin the image"}
+	}
+	var problems []string
+	for _, o := range objs {
+		var spec *corev1.PodSpec
+		switch t := o.Typed.(type) {
+		case *appsv1.Deployment:
+			spec = &t.Spec.Template.Spec
+		case *batchv1.Job:
+			spec = &t.Spec.Template.Spec
+		default:
+			continue
+		}
+		for _, c := range spec.Containers {
+			if !want[c.Image] {
+				problems = append(problems, fmt.Sprintf("%s container %q runs %q, not an image this kustomization sets (%v)", o.ID(), c.Name, c.Image, keysOfBool(want)))
+			}
+		}
+	}
+	return problems
+}
+
+func keysOfBool(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
 	return out
 }

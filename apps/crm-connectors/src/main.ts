@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { z } from 'zod';
 import { DecisionTokenVerifier, parsePublicKey } from '@mandate/decision-token';
+import { EmbeddedCrm } from '@mandate/connectors-domain';
 import { ConnectorsServiceModule, registerConnectorGrpc } from '@mandate/connectors-service';
 import { envFailpoints } from '@mandate/platform';
 import { bootServiceApp, serviceConfigSchema } from '@mandate/platform/distributed';
@@ -43,5 +44,5 @@ bootServiceApp({
       verifier: new DecisionTokenVerifier(config.DECISION_VERIFY_KEYS),
       failpoints: envFailpoints(config.MANDATE_FAILPOINTS, runtime.context.logger),
     }),
-  grpc: (host) => registerConnectorGrpc(host),
+  grpc: (host, app) => registerConnectorGrpc(host, app.get(EmbeddedCrm)),
 });

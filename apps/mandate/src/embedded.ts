@@ -107,7 +107,7 @@ export async function startEmbedded(o: EmbeddedOptions): Promise<EmbeddedMandate
   registerPolicyGrpc(grpc, app.get(DecisionService));
   registerLedgerGrpc(grpc, app.get(LedgerReader), 'mandate-embedded/ledger');
   registerReviewGrpc(grpc, app.get(REVIEW_TASK_STORE));
-  registerConnectorGrpc(grpc);
+  registerConnectorGrpc(grpc, app.get(EmbeddedCrm));
   const grpcPort = await grpc.start(host, o.grpcPort ?? 50050);
 
   return {

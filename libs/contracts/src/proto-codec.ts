@@ -5,7 +5,12 @@ import { ActionPayload, ActionProposal } from './gen/mandate/v1/action';
 import { AuditEntry, AuditRecord, Checkpoint } from './gen/mandate/v1/audit';
 import { CrmChangeEvent } from './gen/mandate/v1/crm';
 import { ExecutionOutcome } from './gen/mandate/v1/execution';
-import { DecisionToken, PolicyDecision } from './gen/mandate/v1/policy';
+import {
+  DecisionToken,
+  PolicyControlEvent,
+  PolicyDecision,
+  TrustEvidence,
+} from './gen/mandate/v1/policy';
 import { ReviewDecision, ReviewTask } from './gen/mandate/v1/review';
 
 /** Encodes and decodes one protobuf message type. */
@@ -47,6 +52,8 @@ export const codecs = {
   AuditRecord: codecOf(AuditRecord, `${PACKAGE}.AuditRecord`),
   AuditEntry: codecOf(AuditEntry, `${PACKAGE}.AuditEntry`),
   Checkpoint: codecOf(Checkpoint, `${PACKAGE}.Checkpoint`),
+  PolicyControlEvent: codecOf(PolicyControlEvent, `${PACKAGE}.PolicyControlEvent`),
+  TrustEvidence: codecOf(TrustEvidence, `${PACKAGE}.TrustEvidence`),
 } as const;
 
 /** The codec registered in `codecs` for a full type name, or undefined. */

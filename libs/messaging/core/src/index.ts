@@ -14,4 +14,4 @@ export {
   type InProcessEventBusOptions,
 } from './in-process/in-process-event-bus';
 export * from './outbox';
-export { allTopics, Topics } from './topic-catalog';
+export { allTopics, controlTenant, SYSTEM_TENANT, Topics } from './topic-catalog';

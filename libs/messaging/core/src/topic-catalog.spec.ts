@@ -11,7 +11,7 @@ import { allTopics, Topics } from './topic-catalog';
 const DAY = 86_400_000;
 
 describe('topic catalog', () => {
-  it('lists every Mandate topic with its type, 6 partitions and retention', () => {
+  it('lists every Mandate topic with its type, partitions and retention', () => {
     expect(
       allTopics().map((t) => [
         t.name,
@@ -29,6 +29,9 @@ describe('topic catalog', () => {
       ['mandate.executions.outcomes.v1', 'mandate.v1.ExecutionOutcome', 6, 7, 'delete'],
       ['mandate.audit.records.v1', 'mandate.v1.AuditRecord', 6, 30, 'delete'],
       ['mandate.audit.v1', 'mandate.v1.AuditEntry', 6, 365, 'delete'],
+      // One partition: control events are applied in one total order by every replica.
+      ['mandate.policy.control.v1', 'mandate.v1.PolicyControlEvent', 1, 365, 'delete'],
+      ['mandate.policy.trust-evidence.v1', 'mandate.v1.TrustEvidence', 6, 7, 'delete'],
     ]);
     expect(allTopics().map((t) => t.deadLetter)).toEqual(allTopics().map((t) => `${t.name}.dlq`));
     expect(deadLetterTopic(Topics.audit).retentionMs).toBe(365 * DAY);

@@ -5,7 +5,9 @@ import {
   type AuditRecord,
   type CrmChangeEvent,
   type ExecutionOutcome,
+  type PolicyControlEvent,
   type PolicyDecision,
+  type TrustEvidence,
   type RecordRef,
   type ReviewDecision,
   type ReviewTask,
@@ -104,7 +106,43 @@ export const Topics = {
     partitions: PARTITIONS,
     retentionMs: 365 * DAY_MS,
   }),
+  policyControl: defineTopic<PolicyControlEvent>({
+    name: 'mandate.policy.control.v1',
+    description:
+      'Kill switches, breaker resets and bundle activations. Every policy replica consumes all of it ' +
+      '(a group per replica); one partition keeps a total order. Compacted per scope would lose history, ' +
+      'so it is kept 365 days and replayed from the start when a replica starts.',
+    key: (e) => controlTenant(e),
+    codec: codecs.PolicyControlEvent,
+    partitions: 1,
+    retentionMs: 365 * DAY_MS,
+  }),
+  trustEvidence: defineTopic<TrustEvidence>({
+    name: 'mandate.policy.trust-evidence.v1',
+    description:
+      'Review and execution outcomes re-keyed by tenant/agent/action type, so one policy consumer owns ' +
+      'each trust record (single writer per key).',
+    key: (e) => tenantKey(e.tenantId, e.agentId, e.actionType),
+    codec: codecs.TrustEvidence,
+    partitions: PARTITIONS,
+    retentionMs: RETENTION_MS,
+  }),
 } as const;
+
+/** Tenant that scopes a control event: the kill switch's tenant, else the system tenant. */
+export const SYSTEM_TENANT = 'mandate-system';
+export function controlTenant(e: PolicyControlEvent): string {
+  const change = e.change;
+  if (
+    change &&
+    (change.$case === 'killSwitchSet' || change.$case === 'killSwitchCleared') &&
+    change.value.tenantId
+  ) {
+    return change.value.tenantId;
+  }
+  if (change?.$case === 'breakerReset' && change.value.tenantId) return change.value.tenantId;
+  return SYSTEM_TENANT;
+}
 
 /** Every catalog topic (dead-letter topics are derived from them). */
 export function allTopics(): TopicSpec<unknown>[] {

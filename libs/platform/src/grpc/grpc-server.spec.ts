@@ -26,6 +26,9 @@ describe('GrpcServerHost', () => {
         if (!tenantId) throw new GrpcError(status.INVALID_ARGUMENT, 'tenant_id is required');
         return GetCapabilitiesResponse.fromPartial({ connector: `for-${tenantId}` });
       },
+      getRecord: async () => {
+        throw new GrpcError(status.UNIMPLEMENTED, 'not used here');
+      },
     });
     const port = await host.start('127.0.0.1', 0);
     client = new ConnectorServiceClient(`127.0.0.1:${port}`, credentials.createInsecure(), {

@@ -18,7 +18,25 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { Struct } from "../../google/protobuf/struct";
+import { RecordRef } from "./common";
 import { ObjectCapability } from "./connector";
+
+/** GetRecordRequest names one record. */
+export interface GetRecordRequest {
+  /** Tenant that owns the record. */
+  tenantId: string;
+  /** The record. */
+  record: RecordRef | undefined;
+}
+
+/** GetRecordResponse carries the record's fields. */
+export interface GetRecordResponse {
+  /** False when the record does not exist (fields is then empty). */
+  found: boolean;
+  /** Field values (scalars) as the CRM holds them. */
+  fields: { [key: string]: any } | undefined;
+}
 
 /** GetCapabilitiesRequest names the tenant. */
 export interface GetCapabilitiesRequest {
@@ -35,6 +53,182 @@ export interface GetCapabilitiesResponse {
   /** CrmAction cases it can execute, by their proto field name: "update_field", "apply_discount", ... */
   supportedActions: string[];
 }
+
+function createBaseGetRecordRequest(): GetRecordRequest {
+  return { tenantId: "", record: undefined };
+}
+
+export const GetRecordRequest: MessageFns<GetRecordRequest> = {
+  encode(message: GetRecordRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    if (message.record !== undefined) {
+      RecordRef.encode(message.record, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetRecordRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetRecordRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.record = RecordRef.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetRecordRequest {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      record: isSet(object.record) ? RecordRef.fromJSON(object.record) : undefined,
+    };
+  },
+
+  toJSON(message: GetRecordRequest): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.record !== undefined) {
+      obj.record = RecordRef.toJSON(message.record);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetRecordRequest>): GetRecordRequest {
+    return GetRecordRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetRecordRequest>): GetRecordRequest {
+    const message = createBaseGetRecordRequest();
+    message.tenantId = object.tenantId ?? "";
+    message.record = (object.record !== undefined && object.record !== null)
+      ? RecordRef.fromPartial(object.record)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGetRecordResponse(): GetRecordResponse {
+  return { found: false, fields: undefined };
+}
+
+export const GetRecordResponse: MessageFns<GetRecordResponse> = {
+  encode(message: GetRecordResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.found !== false) {
+      writer.uint32(8).bool(message.found);
+    }
+    if (message.fields !== undefined) {
+      Struct.encode(Struct.wrap(message.fields), writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetRecordResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetRecordResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.found = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.fields = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetRecordResponse {
+    return {
+      found: isSet(object.found) ? globalThis.Boolean(object.found) : false,
+      fields: isObject(object.fields) ? object.fields : undefined,
+    };
+  },
+
+  toJSON(message: GetRecordResponse): unknown {
+    const obj: any = {};
+    if (message.found !== false) {
+      obj.found = message.found;
+    }
+    if (message.fields !== undefined) {
+      obj.fields = message.fields;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetRecordResponse>): GetRecordResponse {
+    return GetRecordResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetRecordResponse>): GetRecordResponse {
+    const message = createBaseGetRecordResponse();
+    message.found = object.found ?? false;
+    message.fields = object.fields ?? undefined;
+    return message;
+  },
+};
 
 function createBaseGetCapabilitiesRequest(): GetCapabilitiesRequest {
   return { tenantId: "" };
@@ -231,11 +425,29 @@ export const ConnectorServiceService = {
       Buffer.from(GetCapabilitiesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetCapabilitiesResponse => GetCapabilitiesResponse.decode(value),
   },
+  /**
+   * One record's current fields, as the CRM holds them (policy reads its facts here, never from
+   * the agent's proposal).
+   */
+  getRecord: {
+    path: "/mandate.v1.ConnectorService/GetRecord" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetRecordRequest): Buffer => Buffer.from(GetRecordRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetRecordRequest => GetRecordRequest.decode(value),
+    responseSerialize: (value: GetRecordResponse): Buffer => Buffer.from(GetRecordResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetRecordResponse => GetRecordResponse.decode(value),
+  },
 } as const;
 
 export interface ConnectorServiceServer extends UntypedServiceImplementation {
   /** The objects, fields (with their classification) and actions the tenant's connector supports. */
   getCapabilities: handleUnaryCall<GetCapabilitiesRequest, GetCapabilitiesResponse>;
+  /**
+   * One record's current fields, as the CRM holds them (policy reads its facts here, never from
+   * the agent's proposal).
+   */
+  getRecord: handleUnaryCall<GetRecordRequest, GetRecordResponse>;
 }
 
 export interface ConnectorServiceClient extends Client {
@@ -254,6 +466,25 @@ export interface ConnectorServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetCapabilitiesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * One record's current fields, as the CRM holds them (policy reads its facts here, never from
+   * the agent's proposal).
+   */
+  getRecord(
+    request: GetRecordRequest,
+    callback: (error: ServiceError | null, response: GetRecordResponse) => void,
+  ): ClientUnaryCall;
+  getRecord(
+    request: GetRecordRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetRecordResponse) => void,
+  ): ClientUnaryCall;
+  getRecord(
+    request: GetRecordRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetRecordResponse) => void,
   ): ClientUnaryCall;
 }
 
@@ -274,6 +505,10 @@ type DeepPartial<T> = T extends Builtin ? T
   : T extends { $case: string; value: unknown } ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
+}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;

@@ -118,6 +118,35 @@ export interface DecisionExplanation {
   matrixVersion: string;
   /** One-sentence human-readable explanation (no raw PII). */
   summary: string;
+  /** The Cedar policies that determined the Cedar answer, with their annotations. */
+  matchedPolicies: MatchedPolicy[];
+  /**
+   * Evidence behind trust_score: decayed pseudo-counts by outcome kind ("approve", "reject",
+   * "execution_success", "incident", ...).
+   */
+  trustEvidence: { [key: string]: number };
+  /** Content hash of the bundle (sha256:<hex>); with bundle_version it identifies the bundle. */
+  bundleHash: string;
+}
+
+export interface DecisionExplanation_TrustEvidenceEntry {
+  key: string;
+  value: number;
+}
+
+/** MatchedPolicy is one Cedar policy that determined a decision. */
+export interface MatchedPolicy {
+  /** The policy's @id. */
+  id: string;
+  /** "permit" or "forbid". */
+  effect: string;
+  /** The policy's annotations (e.g. reason, obligation). */
+  annotations: { [key: string]: string };
+}
+
+export interface MatchedPolicy_AnnotationsEntry {
+  key: string;
+  value: string;
 }
 
 /** Approval is one recorded human approval carried inside a DecisionToken. */
@@ -170,6 +199,10 @@ export interface DecisionToken {
    * (algorithm and key handling: libs/decision-token).
    */
   signature: Buffer;
+  /** Approvals the verdict requires (0 for AUTO, 1 for APPROVE_1, 2 for APPROVE_2). */
+  requiredApprovals: number;
+  /** Version of the policy bundle that decided. */
+  bundleVersion: string;
 }
 
 /** PolicyDecision is policy's answer to one proposal. */
@@ -202,6 +235,99 @@ export interface PolicyDecision {
     | undefined;
   /** When policy decided. */
   decidedAt: string | undefined;
+}
+
+/**
+ * PolicyControlEvent changes what every policy replica enforces. It is broadcast on the policy
+ * control topic (every replica consumes all of it) and applied in version order.
+ */
+export interface PolicyControlEvent {
+  /** Unique id of the event (idempotency). */
+  eventId: string;
+  /** Monotonic version: a replica ignores an event older than the last one it applied. */
+  version: string;
+  /** Who made the change (an authorised person's id). */
+  actor: string;
+  /** Why. */
+  reason: string;
+  /** When. */
+  occurredAt:
+    | string
+    | undefined;
+  /** The change. */
+  change:
+    | //
+    /** Engage a kill switch. */
+    { $case: "killSwitchSet"; value: KillSwitch }
+    | //
+    /** Release a kill switch. */
+    { $case: "killSwitchCleared"; value: KillSwitch }
+    | //
+    /** Activate a bundle stored in MongoDB. */
+    { $case: "bundleActivated"; value: BundleRef }
+    | //
+    /** Close a tripped circuit breaker. */
+    { $case: "breakerReset"; value: BreakerRef }
+    | undefined;
+}
+
+/** KillSwitch stops or demotes autonomy for a scope at once. */
+export interface KillSwitch {
+  /** "global", "tenant", "agent" or "action". */
+  scope: string;
+  /** Tenant, for tenant/agent/action scopes ("" = every tenant). */
+  tenantId: string;
+  /** Agent, for the agent scope. */
+  agentId: string;
+  /** Action type (snake_case), for the action scope. */
+  actionType: string;
+  /** "deny" (no action at all) or "require_approval" (at most APPROVE_1). */
+  mode: string;
+}
+
+/** BundleRef names a stored policy bundle. */
+export interface BundleRef {
+  /** Bundle version. */
+  version: string;
+  /** Its content hash (sha256:<hex>); a replica refuses a bundle whose files hash differently. */
+  contentHash: string;
+}
+
+/** BreakerRef names one circuit breaker of one tenant x agent. */
+export interface BreakerRef {
+  /** Tenant. */
+  tenantId: string;
+  /** Agent. */
+  agentId: string;
+  /** "rejection_rate", "error_rate" or "action_rate". */
+  kind: string;
+}
+
+/**
+ * TrustEvidence is one outcome that moves an agent's trust for one action type. Policy derives it
+ * from review decisions and execution outcomes and re-keys it by tenant/agent/action type, so one
+ * consumer owns each trust record (single writer per key).
+ */
+export interface TrustEvidence {
+  /** Id of the source event (review decision or execution outcome): updates are idempotent on it. */
+  eventId: string;
+  /** Tenant. */
+  tenantId: string;
+  /** Agent whose trust moves. */
+  agentId: string;
+  /** Action type (snake_case). */
+  actionType: string;
+  /**
+   * "approve", "edit_approve", "reject", "execution_success", "execution_failure",
+   * "rolled_back" or "incident".
+   */
+  kind: string;
+  /** When the outcome happened (decay is measured from here). */
+  occurredAt:
+    | string
+    | undefined;
+  /** Correlation id of the flow it came from. */
+  correlationId: string;
 }
 
 function createBaseRiskContribution(): RiskContribution {
@@ -334,6 +460,9 @@ function createBaseDecisionExplanation(): DecisionExplanation {
     bundleVersion: "",
     matrixVersion: "",
     summary: "",
+    matchedPolicies: [],
+    trustEvidence: {},
+    bundleHash: "",
   };
 }
 
@@ -371,6 +500,15 @@ export const DecisionExplanation: MessageFns<DecisionExplanation> = {
     }
     if (message.summary !== "") {
       writer.uint32(90).string(message.summary);
+    }
+    for (const v of message.matchedPolicies) {
+      MatchedPolicy.encode(v!, writer.uint32(98).fork()).join();
+    }
+    globalThis.Object.entries(message.trustEvidence).forEach(([key, value]: [string, number]) => {
+      DecisionExplanation_TrustEvidenceEntry.encode({ key: key as any, value }, writer.uint32(106).fork()).join();
+    });
+    if (message.bundleHash !== "") {
+      writer.uint32(114).string(message.bundleHash);
     }
     return writer;
   },
@@ -476,6 +614,33 @@ export const DecisionExplanation: MessageFns<DecisionExplanation> = {
             message.summary = reader.string();
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.matchedPolicies.push(MatchedPolicy.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            const entry13 = DecisionExplanation_TrustEvidenceEntry.decode(reader, reader.uint32());
+            if (entry13.value !== undefined) {
+              message.trustEvidence[entry13.key] = entry13.value;
+            }
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.bundleHash = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -541,6 +706,43 @@ export const DecisionExplanation: MessageFns<DecisionExplanation> = {
         ? globalThis.String(object.matrix_version)
         : "",
       summary: isSet(object.summary) ? globalThis.String(object.summary) : "",
+      matchedPolicies: globalThis.Array.isArray(object?.matchedPolicies)
+        ? object.matchedPolicies.map((e: any) => MatchedPolicy.fromJSON(e))
+        : globalThis.Array.isArray(object?.matched_policies)
+        ? object.matched_policies.map((e: any) => MatchedPolicy.fromJSON(e))
+        : [],
+      trustEvidence: isObject(object.trustEvidence)
+        ? (globalThis.Object.entries(object.trustEvidence) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.trust_evidence)
+        ? (globalThis.Object.entries(object.trust_evidence) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      bundleHash: isSet(object.bundleHash)
+        ? globalThis.String(object.bundleHash)
+        : isSet(object.bundle_hash)
+        ? globalThis.String(object.bundle_hash)
+        : "",
     };
   },
 
@@ -579,6 +781,21 @@ export const DecisionExplanation: MessageFns<DecisionExplanation> = {
     if (message.summary !== "") {
       obj.summary = message.summary;
     }
+    if (message.matchedPolicies?.length) {
+      obj.matchedPolicies = message.matchedPolicies.map((e) => MatchedPolicy.toJSON(e));
+    }
+    if (message.trustEvidence) {
+      const entries = globalThis.Object.entries(message.trustEvidence) as [string, number][];
+      if (entries.length > 0) {
+        obj.trustEvidence = {};
+        entries.forEach(([k, v]) => {
+          obj.trustEvidence[k] = floatToJson(v);
+        });
+      }
+    }
+    if (message.bundleHash !== "") {
+      obj.bundleHash = message.bundleHash;
+    }
     return obj;
   },
 
@@ -598,6 +815,318 @@ export const DecisionExplanation: MessageFns<DecisionExplanation> = {
     message.bundleVersion = object.bundleVersion ?? "";
     message.matrixVersion = object.matrixVersion ?? "";
     message.summary = object.summary ?? "";
+    message.matchedPolicies = object.matchedPolicies?.map((e) => MatchedPolicy.fromPartial(e)) || [];
+    message.trustEvidence = (globalThis.Object.entries(object.trustEvidence ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.bundleHash = object.bundleHash ?? "";
+    return message;
+  },
+};
+
+function createBaseDecisionExplanation_TrustEvidenceEntry(): DecisionExplanation_TrustEvidenceEntry {
+  return { key: "", value: 0 };
+}
+
+export const DecisionExplanation_TrustEvidenceEntry: MessageFns<DecisionExplanation_TrustEvidenceEntry> = {
+  encode(message: DecisionExplanation_TrustEvidenceEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(17).double(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DecisionExplanation_TrustEvidenceEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDecisionExplanation_TrustEvidenceEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.value = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DecisionExplanation_TrustEvidenceEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: DecisionExplanation_TrustEvidenceEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = floatToJson(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DecisionExplanation_TrustEvidenceEntry>): DecisionExplanation_TrustEvidenceEntry {
+    return DecisionExplanation_TrustEvidenceEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DecisionExplanation_TrustEvidenceEntry>): DecisionExplanation_TrustEvidenceEntry {
+    const message = createBaseDecisionExplanation_TrustEvidenceEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseMatchedPolicy(): MatchedPolicy {
+  return { id: "", effect: "", annotations: {} };
+}
+
+export const MatchedPolicy: MessageFns<MatchedPolicy> = {
+  encode(message: MatchedPolicy, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.effect !== "") {
+      writer.uint32(18).string(message.effect);
+    }
+    globalThis.Object.entries(message.annotations).forEach(([key, value]: [string, string]) => {
+      MatchedPolicy_AnnotationsEntry.encode({ key: key as any, value }, writer.uint32(26).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MatchedPolicy {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMatchedPolicy();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.effect = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            const entry3 = MatchedPolicy_AnnotationsEntry.decode(reader, reader.uint32());
+            if (entry3.value !== undefined) {
+              message.annotations[entry3.key] = entry3.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MatchedPolicy {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      effect: isSet(object.effect) ? globalThis.String(object.effect) : "",
+      annotations: isObject(object.annotations)
+        ? (globalThis.Object.entries(object.annotations) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: MatchedPolicy): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.effect !== "") {
+      obj.effect = message.effect;
+    }
+    if (message.annotations) {
+      const entries = globalThis.Object.entries(message.annotations) as [string, string][];
+      if (entries.length > 0) {
+        obj.annotations = {};
+        entries.forEach(([k, v]) => {
+          obj.annotations[k] = v;
+        });
+      }
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MatchedPolicy>): MatchedPolicy {
+    return MatchedPolicy.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MatchedPolicy>): MatchedPolicy {
+    const message = createBaseMatchedPolicy();
+    message.id = object.id ?? "";
+    message.effect = object.effect ?? "";
+    message.annotations = (globalThis.Object.entries(object.annotations ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseMatchedPolicy_AnnotationsEntry(): MatchedPolicy_AnnotationsEntry {
+  return { key: "", value: "" };
+}
+
+export const MatchedPolicy_AnnotationsEntry: MessageFns<MatchedPolicy_AnnotationsEntry> = {
+  encode(message: MatchedPolicy_AnnotationsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MatchedPolicy_AnnotationsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMatchedPolicy_AnnotationsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MatchedPolicy_AnnotationsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: MatchedPolicy_AnnotationsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MatchedPolicy_AnnotationsEntry>): MatchedPolicy_AnnotationsEntry {
+    return MatchedPolicy_AnnotationsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MatchedPolicy_AnnotationsEntry>): MatchedPolicy_AnnotationsEntry {
+    const message = createBaseMatchedPolicy_AnnotationsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };
@@ -728,6 +1257,8 @@ function createBaseDecisionToken(): DecisionToken {
     expiresAt: undefined,
     keyId: "",
     signature: Buffer.alloc(0),
+    requiredApprovals: 0,
+    bundleVersion: "",
   };
 }
 
@@ -765,6 +1296,12 @@ export const DecisionToken: MessageFns<DecisionToken> = {
     }
     if (message.signature.length !== 0) {
       writer.uint32(90).bytes(message.signature);
+    }
+    if (message.requiredApprovals !== 0) {
+      writer.uint32(96).uint32(message.requiredApprovals);
+    }
+    if (message.bundleVersion !== "") {
+      writer.uint32(106).string(message.bundleVersion);
     }
     return writer;
   },
@@ -870,6 +1407,22 @@ export const DecisionToken: MessageFns<DecisionToken> = {
             message.signature = Buffer.from(reader.bytes());
             continue;
           }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.requiredApprovals = reader.uint32();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.bundleVersion = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -929,6 +1482,16 @@ export const DecisionToken: MessageFns<DecisionToken> = {
         ? globalThis.String(object.key_id)
         : "",
       signature: isSet(object.signature) ? Buffer.from(bytesFromBase64(object.signature)) : Buffer.alloc(0),
+      requiredApprovals: isSet(object.requiredApprovals)
+        ? globalThis.Number(object.requiredApprovals)
+        : isSet(object.required_approvals)
+        ? globalThis.Number(object.required_approvals)
+        : 0,
+      bundleVersion: isSet(object.bundleVersion)
+        ? globalThis.String(object.bundleVersion)
+        : isSet(object.bundle_version)
+        ? globalThis.String(object.bundle_version)
+        : "",
     };
   },
 
@@ -967,6 +1530,12 @@ export const DecisionToken: MessageFns<DecisionToken> = {
     if (message.signature.length !== 0) {
       obj.signature = base64FromBytes(message.signature);
     }
+    if (message.requiredApprovals !== 0) {
+      obj.requiredApprovals = Math.round(message.requiredApprovals);
+    }
+    if (message.bundleVersion !== "") {
+      obj.bundleVersion = message.bundleVersion;
+    }
     return obj;
   },
 
@@ -986,6 +1555,8 @@ export const DecisionToken: MessageFns<DecisionToken> = {
     message.expiresAt = object.expiresAt ?? undefined;
     message.keyId = object.keyId ?? "";
     message.signature = object.signature ?? Buffer.alloc(0);
+    message.requiredApprovals = object.requiredApprovals ?? 0;
+    message.bundleVersion = object.bundleVersion ?? "";
     return message;
   },
 };
@@ -1202,6 +1773,777 @@ export const PolicyDecision: MessageFns<PolicyDecision> = {
   },
 };
 
+function createBasePolicyControlEvent(): PolicyControlEvent {
+  return { eventId: "", version: "0", actor: "", reason: "", occurredAt: undefined, change: undefined };
+}
+
+export const PolicyControlEvent: MessageFns<PolicyControlEvent> = {
+  encode(message: PolicyControlEvent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.eventId !== "") {
+      writer.uint32(10).string(message.eventId);
+    }
+    if (message.version !== "0") {
+      writer.uint32(16).uint64(message.version);
+    }
+    if (message.actor !== "") {
+      writer.uint32(26).string(message.actor);
+    }
+    if (message.reason !== "") {
+      writer.uint32(34).string(message.reason);
+    }
+    if (message.occurredAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.occurredAt), writer.uint32(42).fork()).join();
+    }
+    switch (message.change?.$case) {
+      case "killSwitchSet":
+        KillSwitch.encode(message.change.value, writer.uint32(82).fork()).join();
+        break;
+      case "killSwitchCleared":
+        KillSwitch.encode(message.change.value, writer.uint32(90).fork()).join();
+        break;
+      case "bundleActivated":
+        BundleRef.encode(message.change.value, writer.uint32(98).fork()).join();
+        break;
+      case "breakerReset":
+        BreakerRef.encode(message.change.value, writer.uint32(106).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PolicyControlEvent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePolicyControlEvent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.version = reader.uint64().toString();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.actor = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.occurredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.change = { $case: "killSwitchSet", value: KillSwitch.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.change = { $case: "killSwitchCleared", value: KillSwitch.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.change = { $case: "bundleActivated", value: BundleRef.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.change = { $case: "breakerReset", value: BreakerRef.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PolicyControlEvent {
+    return {
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+        ? globalThis.String(object.event_id)
+        : "",
+      version: isSet(object.version) ? globalThis.String(object.version) : "0",
+      actor: isSet(object.actor) ? globalThis.String(object.actor) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      occurredAt: isSet(object.occurredAt)
+        ? globalThis.String(object.occurredAt)
+        : isSet(object.occurred_at)
+        ? globalThis.String(object.occurred_at)
+        : undefined,
+      change: isSet(object.killSwitchSet)
+        ? { $case: "killSwitchSet", value: KillSwitch.fromJSON(object.killSwitchSet) }
+        : isSet(object.kill_switch_set)
+        ? { $case: "killSwitchSet", value: KillSwitch.fromJSON(object.kill_switch_set) }
+        : isSet(object.killSwitchCleared)
+        ? { $case: "killSwitchCleared", value: KillSwitch.fromJSON(object.killSwitchCleared) }
+        : isSet(object.kill_switch_cleared)
+        ? { $case: "killSwitchCleared", value: KillSwitch.fromJSON(object.kill_switch_cleared) }
+        : isSet(object.bundleActivated)
+        ? { $case: "bundleActivated", value: BundleRef.fromJSON(object.bundleActivated) }
+        : isSet(object.bundle_activated)
+        ? { $case: "bundleActivated", value: BundleRef.fromJSON(object.bundle_activated) }
+        : isSet(object.breakerReset)
+        ? { $case: "breakerReset", value: BreakerRef.fromJSON(object.breakerReset) }
+        : isSet(object.breaker_reset)
+        ? { $case: "breakerReset", value: BreakerRef.fromJSON(object.breaker_reset) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: PolicyControlEvent): unknown {
+    const obj: any = {};
+    if (message.eventId !== "") {
+      obj.eventId = message.eventId;
+    }
+    if (message.version !== "0") {
+      obj.version = message.version;
+    }
+    if (message.actor !== "") {
+      obj.actor = message.actor;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.occurredAt !== undefined) {
+      obj.occurredAt = message.occurredAt;
+    }
+    if (message.change?.$case === "killSwitchSet") {
+      obj.killSwitchSet = KillSwitch.toJSON(message.change.value);
+    } else if (message.change?.$case === "killSwitchCleared") {
+      obj.killSwitchCleared = KillSwitch.toJSON(message.change.value);
+    } else if (message.change?.$case === "bundleActivated") {
+      obj.bundleActivated = BundleRef.toJSON(message.change.value);
+    } else if (message.change?.$case === "breakerReset") {
+      obj.breakerReset = BreakerRef.toJSON(message.change.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PolicyControlEvent>): PolicyControlEvent {
+    return PolicyControlEvent.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PolicyControlEvent>): PolicyControlEvent {
+    const message = createBasePolicyControlEvent();
+    message.eventId = object.eventId ?? "";
+    message.version = object.version ?? "0";
+    message.actor = object.actor ?? "";
+    message.reason = object.reason ?? "";
+    message.occurredAt = object.occurredAt ?? undefined;
+    switch (object.change?.$case) {
+      case "killSwitchSet": {
+        if (object.change?.value !== undefined && object.change?.value !== null) {
+          message.change = { $case: "killSwitchSet", value: KillSwitch.fromPartial(object.change.value) };
+        }
+        break;
+      }
+      case "killSwitchCleared": {
+        if (object.change?.value !== undefined && object.change?.value !== null) {
+          message.change = { $case: "killSwitchCleared", value: KillSwitch.fromPartial(object.change.value) };
+        }
+        break;
+      }
+      case "bundleActivated": {
+        if (object.change?.value !== undefined && object.change?.value !== null) {
+          message.change = { $case: "bundleActivated", value: BundleRef.fromPartial(object.change.value) };
+        }
+        break;
+      }
+      case "breakerReset": {
+        if (object.change?.value !== undefined && object.change?.value !== null) {
+          message.change = { $case: "breakerReset", value: BreakerRef.fromPartial(object.change.value) };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseKillSwitch(): KillSwitch {
+  return { scope: "", tenantId: "", agentId: "", actionType: "", mode: "" };
+}
+
+export const KillSwitch: MessageFns<KillSwitch> = {
+  encode(message: KillSwitch, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.scope !== "") {
+      writer.uint32(10).string(message.scope);
+    }
+    if (message.tenantId !== "") {
+      writer.uint32(18).string(message.tenantId);
+    }
+    if (message.agentId !== "") {
+      writer.uint32(26).string(message.agentId);
+    }
+    if (message.actionType !== "") {
+      writer.uint32(34).string(message.actionType);
+    }
+    if (message.mode !== "") {
+      writer.uint32(42).string(message.mode);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KillSwitch {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKillSwitch();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.scope = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.agentId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.actionType = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.mode = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): KillSwitch {
+    return {
+      scope: isSet(object.scope) ? globalThis.String(object.scope) : "",
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      agentId: isSet(object.agentId)
+        ? globalThis.String(object.agentId)
+        : isSet(object.agent_id)
+        ? globalThis.String(object.agent_id)
+        : "",
+      actionType: isSet(object.actionType)
+        ? globalThis.String(object.actionType)
+        : isSet(object.action_type)
+        ? globalThis.String(object.action_type)
+        : "",
+      mode: isSet(object.mode) ? globalThis.String(object.mode) : "",
+    };
+  },
+
+  toJSON(message: KillSwitch): unknown {
+    const obj: any = {};
+    if (message.scope !== "") {
+      obj.scope = message.scope;
+    }
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.agentId !== "") {
+      obj.agentId = message.agentId;
+    }
+    if (message.actionType !== "") {
+      obj.actionType = message.actionType;
+    }
+    if (message.mode !== "") {
+      obj.mode = message.mode;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<KillSwitch>): KillSwitch {
+    return KillSwitch.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<KillSwitch>): KillSwitch {
+    const message = createBaseKillSwitch();
+    message.scope = object.scope ?? "";
+    message.tenantId = object.tenantId ?? "";
+    message.agentId = object.agentId ?? "";
+    message.actionType = object.actionType ?? "";
+    message.mode = object.mode ?? "";
+    return message;
+  },
+};
+
+function createBaseBundleRef(): BundleRef {
+  return { version: "", contentHash: "" };
+}
+
+export const BundleRef: MessageFns<BundleRef> = {
+  encode(message: BundleRef, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.version !== "") {
+      writer.uint32(10).string(message.version);
+    }
+    if (message.contentHash !== "") {
+      writer.uint32(18).string(message.contentHash);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BundleRef {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBundleRef();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.version = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.contentHash = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BundleRef {
+    return {
+      version: isSet(object.version) ? globalThis.String(object.version) : "",
+      contentHash: isSet(object.contentHash)
+        ? globalThis.String(object.contentHash)
+        : isSet(object.content_hash)
+        ? globalThis.String(object.content_hash)
+        : "",
+    };
+  },
+
+  toJSON(message: BundleRef): unknown {
+    const obj: any = {};
+    if (message.version !== "") {
+      obj.version = message.version;
+    }
+    if (message.contentHash !== "") {
+      obj.contentHash = message.contentHash;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<BundleRef>): BundleRef {
+    return BundleRef.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<BundleRef>): BundleRef {
+    const message = createBaseBundleRef();
+    message.version = object.version ?? "";
+    message.contentHash = object.contentHash ?? "";
+    return message;
+  },
+};
+
+function createBaseBreakerRef(): BreakerRef {
+  return { tenantId: "", agentId: "", kind: "" };
+}
+
+export const BreakerRef: MessageFns<BreakerRef> = {
+  encode(message: BreakerRef, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    if (message.agentId !== "") {
+      writer.uint32(18).string(message.agentId);
+    }
+    if (message.kind !== "") {
+      writer.uint32(26).string(message.kind);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BreakerRef {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBreakerRef();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.agentId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BreakerRef {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      agentId: isSet(object.agentId)
+        ? globalThis.String(object.agentId)
+        : isSet(object.agent_id)
+        ? globalThis.String(object.agent_id)
+        : "",
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+    };
+  },
+
+  toJSON(message: BreakerRef): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.agentId !== "") {
+      obj.agentId = message.agentId;
+    }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<BreakerRef>): BreakerRef {
+    return BreakerRef.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<BreakerRef>): BreakerRef {
+    const message = createBaseBreakerRef();
+    message.tenantId = object.tenantId ?? "";
+    message.agentId = object.agentId ?? "";
+    message.kind = object.kind ?? "";
+    return message;
+  },
+};
+
+function createBaseTrustEvidence(): TrustEvidence {
+  return { eventId: "", tenantId: "", agentId: "", actionType: "", kind: "", occurredAt: undefined, correlationId: "" };
+}
+
+export const TrustEvidence: MessageFns<TrustEvidence> = {
+  encode(message: TrustEvidence, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.eventId !== "") {
+      writer.uint32(10).string(message.eventId);
+    }
+    if (message.tenantId !== "") {
+      writer.uint32(18).string(message.tenantId);
+    }
+    if (message.agentId !== "") {
+      writer.uint32(26).string(message.agentId);
+    }
+    if (message.actionType !== "") {
+      writer.uint32(34).string(message.actionType);
+    }
+    if (message.kind !== "") {
+      writer.uint32(42).string(message.kind);
+    }
+    if (message.occurredAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.occurredAt), writer.uint32(50).fork()).join();
+    }
+    if (message.correlationId !== "") {
+      writer.uint32(58).string(message.correlationId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TrustEvidence {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTrustEvidence();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.agentId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.actionType = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.occurredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.correlationId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TrustEvidence {
+    return {
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+        ? globalThis.String(object.event_id)
+        : "",
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      agentId: isSet(object.agentId)
+        ? globalThis.String(object.agentId)
+        : isSet(object.agent_id)
+        ? globalThis.String(object.agent_id)
+        : "",
+      actionType: isSet(object.actionType)
+        ? globalThis.String(object.actionType)
+        : isSet(object.action_type)
+        ? globalThis.String(object.action_type)
+        : "",
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      occurredAt: isSet(object.occurredAt)
+        ? globalThis.String(object.occurredAt)
+        : isSet(object.occurred_at)
+        ? globalThis.String(object.occurred_at)
+        : undefined,
+      correlationId: isSet(object.correlationId)
+        ? globalThis.String(object.correlationId)
+        : isSet(object.correlation_id)
+        ? globalThis.String(object.correlation_id)
+        : "",
+    };
+  },
+
+  toJSON(message: TrustEvidence): unknown {
+    const obj: any = {};
+    if (message.eventId !== "") {
+      obj.eventId = message.eventId;
+    }
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.agentId !== "") {
+      obj.agentId = message.agentId;
+    }
+    if (message.actionType !== "") {
+      obj.actionType = message.actionType;
+    }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.occurredAt !== undefined) {
+      obj.occurredAt = message.occurredAt;
+    }
+    if (message.correlationId !== "") {
+      obj.correlationId = message.correlationId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TrustEvidence>): TrustEvidence {
+    return TrustEvidence.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TrustEvidence>): TrustEvidence {
+    const message = createBaseTrustEvidence();
+    message.eventId = object.eventId ?? "";
+    message.tenantId = object.tenantId ?? "";
+    message.agentId = object.agentId ?? "";
+    message.actionType = object.actionType ?? "";
+    message.kind = object.kind ?? "";
+    message.occurredAt = object.occurredAt ?? undefined;
+    message.correlationId = object.correlationId ?? "";
+    return message;
+  },
+};
+
 function bytesFromBase64(b64: string): Uint8Array {
   return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
 }
@@ -1234,6 +2576,10 @@ function fromTimestamp(t: Timestamp): string {
   let millis = (globalThis.Number(t.seconds) || 0) * 1_000;
   millis += (t.nanos || 0) / 1_000_000;
   return new globalThis.Date(millis).toISOString();
+}
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
 }
 
 function isSet(value: any): boolean {

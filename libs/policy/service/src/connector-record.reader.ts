@@ -1,4 +1,4 @@
-import { credentials, type ServiceError } from '@grpc/grpc-js';
+import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { ConnectorServiceClient, GetRecordResponse } from '@mandate/contracts';
 import type { RecordReader } from '@mandate/policy-domain';
 import { traceContextClientInterceptor } from '@mandate/platform';
@@ -27,6 +27,7 @@ export class ConnectorRecordReader implements RecordReader {
     return new Promise((resolve, reject) => {
       this.client.getRecord(
         { tenantId, record: { objectType, recordId } },
+        new Metadata(),
         { deadline: Date.now() + this.deadlineMs },
         (err: ServiceError | null, res?: GetRecordResponse) => {
           if (err) reject(err);

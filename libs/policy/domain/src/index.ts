@@ -3,3 +3,7 @@ export * from './decision.service';
 export * from './collections';
 export * from './engine/decision-input';
 export * from './engine/record-reader';
+export * from './cedar';
+export * from './risk';
+export * from './trust';
+export * from './autonomy';

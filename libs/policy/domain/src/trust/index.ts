@@ -1,0 +1,28 @@
+export { betaQuantile, logGamma, regularizedIncompleteBeta } from './beta-distribution';
+export {
+  DEFAULT_TRUST_CONFIG,
+  InvalidTrustEvidenceError,
+  TRUST_BANDS,
+  TRUST_EVIDENCE_KINDS,
+  applyTrustEvidence,
+  assessTrust,
+  decayTrust,
+  newTrustState,
+  noveltyOf,
+  trustBandOf,
+  trustEvidenceKindOfExecution,
+  trustEvidenceKindOfReview,
+  trustScoreOf,
+  validateTrustConfig,
+} from './trust-model';
+export type {
+  EvidenceWeight,
+  TrustAssessment,
+  TrustBand,
+  TrustEvidence,
+  TrustEvidenceKind,
+  TrustModelConfig,
+  TrustState,
+} from './trust-model';
+export { TRUST_STATES, TrustRepository, trustDocId } from './trust.repository';
+export type { TrustDoc, TrustRecordResult, TrustRepositoryOptions } from './trust.repository';

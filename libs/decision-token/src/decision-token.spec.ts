@@ -126,3 +126,17 @@ describe('decision tokens', () => {
     expect(() => issuer.issue(proposal, Verdict.VERDICT_DENY)).toThrow(/no token/);
   });
 });
+
+describe('token binding', () => {
+  it('binds the bundle version and required approvals into the signature', () => {
+    const { issuer, keys, now } = setup();
+    const token = issuer.issue(proposal, Verdict.VERDICT_AUTO, [], 'bundle-1.2.0');
+    expect(token.bundleVersion).toBe('bundle-1.2.0');
+    expect(token.requiredApprovals).toBe(0);
+    const verifier = new DecisionTokenVerifier(keys, () => now);
+    expect(verifier.verify(token, proposal)).toEqual({ ok: true });
+    expect(verifier.verify({ ...token, bundleVersion: 'bundle-0.0.1' }, proposal)).toMatchObject({
+      reason: 'BAD_SIGNATURE',
+    });
+  });
+});

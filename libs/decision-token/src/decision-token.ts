@@ -85,7 +85,16 @@ export class DecisionTokenIssuer {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  issue(proposal: ActionProposal, verdict: Verdict, approvals: Approval[] = []): DecisionToken {
+  /**
+   * Signs a token for exactly this proposal. `bundleVersion` and the required approvals are
+   * bound into the signature, so neither can be changed after issue.
+   */
+  issue(
+    proposal: ActionProposal,
+    verdict: Verdict,
+    approvals: Approval[] = [],
+    bundleVersion = '',
+  ): DecisionToken {
     if (!EXECUTABLE.has(verdict))
       throw new Error(`no token is issued for verdict ${Verdict[verdict]}`);
     const issuedAt = this.now();
@@ -100,6 +109,8 @@ export class DecisionTokenIssuer {
       issuedAt: issuedAt.toISOString(),
       expiresAt: new Date(issuedAt.getTime() + this.ttlMs).toISOString(),
       keyId: this.key.keyId,
+      requiredApprovals: requiredApprovals(verdict),
+      bundleVersion,
     });
     return { ...unsigned, signature: sign(null, signingBytes(unsigned), this.key.privateKey) };
   }
@@ -184,6 +195,11 @@ export class DecisionTokenVerifier {
     }
     return { ok: true };
   }
+}
+
+/** Approvals a verdict requires before execution. */
+export function requiredApprovals(verdict: Verdict): number {
+  return verdict === Verdict.VERDICT_APPROVE_2 ? 2 : verdict === Verdict.VERDICT_APPROVE_1 ? 1 : 0;
 }
 
 function refuse(reason: TokenRefusal, detail: string): TokenCheck {

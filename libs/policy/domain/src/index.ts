@@ -7,3 +7,4 @@ export * from './cedar';
 export * from './risk';
 export * from './trust';
 export * from './autonomy';
+export * from './engine/policy-engine';

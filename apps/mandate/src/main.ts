@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { allTopics } from '@mandate/messaging';
 import { KafkaTopicAdmin } from '@mandate/messaging-kafka';
 import { ConfigError, createLogger, env, loadConfig, runService } from '@mandate/platform';
+import { policyEval, policyTest } from './policy-cli';
 import { DEMO_TENANT, formatChain, runDemo, startEmbedded } from './embedded';
 
 const USAGE = `mandate — governed autonomy for LLM agents in CRM
@@ -12,6 +13,9 @@ usage:
   mandate topics apply [--brokers host:port,...] [--dry-run]
                                    create or update every catalog topic (and its dead-letter topic) on a cluster
   mandate topics list              print the topic catalog
+  mandate policy test [DIR]        run a policy bundle's test cases (default libs/policy/bundles/default)
+  mandate policy eval --proposal FILE [--facts FILE] [--bundle DIR] [--at ISO-TIME]
+                                   print the decision for a proposal (JSON or YAML) as JSON
   mandate help
 
 environment (start): MANDATE_HTTP_PORT (8080), MANDATE_GRPC_PORT (50050), MANDATE_HOST (127.0.0.1), LOG_LEVEL (warn)
@@ -24,6 +28,13 @@ async function main(argv: string[]): Promise<number> {
       return start([sub, ...rest].filter(Boolean) as string[]);
     case 'topics':
       return topics(sub, rest);
+    case 'policy':
+      if (sub === 'test') return policyTest(rest[0], (s) => process.stdout.write(`${s}\n`));
+      if (sub === 'eval') return policyEval(rest, (s) => process.stdout.write(`${s}\n`));
+      console.error(
+        `usage: mandate policy test [DIR] | eval --proposal FILE [--facts FILE]\n\n${USAGE}`,
+      );
+      return 2;
     case 'help':
     case '--help':
     case '-h':

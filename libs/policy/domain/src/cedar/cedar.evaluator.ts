@@ -41,7 +41,7 @@ export interface CedarOutcome {
 export class CedarEvaluator {
   readonly schemaName: string;
   readonly policySetId: string;
-  private readonly schema: SchemaModel;
+  readonly schema: SchemaModel;
   private readonly policies: ReadonlyMap<string, BundlePolicy>;
 
   /**

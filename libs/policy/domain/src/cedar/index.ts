@@ -13,7 +13,7 @@ export {
   type CedarOutcome,
   type MatchedCedarPolicy,
 } from './cedar.evaluator';
-export { RESOURCE_ENTITY_TYPES } from './cedar-request.mapper';
+export { mapToCedarRequest, RESOURCE_ENTITY_TYPES } from './cedar-request.mapper';
 export { localClock, type LocalClock } from './local-clock';
 export { BundleRegistry, type ActiveBundle, type BundleOfferResult } from './bundle.registry';
 export {

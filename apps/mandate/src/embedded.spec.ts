@@ -163,6 +163,29 @@ describe('embedded Mandate (all five services in one process)', () => {
     });
   });
 
+  it('refuses bad CRM input with a clear 400 and writes nothing', async () => {
+    const post = (tenant: string, type: string, body: unknown) =>
+      fetch(`http://127.0.0.1:${m.httpPort}/v1/tenants/${tenant}/crm/${type}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const cases: Array<[string, string, unknown, RegExp]> = [
+      ['acme', 'lead', { fields: {} }, /body must be/],
+      ['acme', 'spaceship', { id: 'x1', fields: {} }, /unknown object type "spaceship"/],
+      ['acme', 'lead', { id: 'bad id!', fields: {} }, /record id must be/],
+      ['Not A Tenant', 'lead', { id: 'x2', fields: {} }, /tenant/i],
+    ];
+    for (const [tenant, type, body, message] of cases) {
+      const res = await post(tenant, type, body);
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { message: string }).message).toMatch(message);
+    }
+    expect(await m.crm.get(DEMO_TENANT, 'x1')).toBeNull();
+    const missing = await fetch(`http://127.0.0.1:${m.httpPort}/v1/tenants/acme/crm/lead/nope`);
+    expect(missing.status).toBe(404);
+  });
+
   it('serves health, readiness and Prometheus metrics', async () => {
     const base = `http://127.0.0.1:${m.httpPort}`;
     expect((await fetch(`${base}/health`)).status).toBe(200);

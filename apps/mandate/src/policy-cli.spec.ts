@@ -72,3 +72,38 @@ describe('mandate policy eval', () => {
     expect(decision.explanation.reasonCodes).toContain('DISCOUNT_OVER_CEILING');
   });
 });
+
+describe('mandate policy eval, bad input', () => {
+  it('says how to call it when --proposal is missing', async () => {
+    await expect(policyEval([], () => undefined)).rejects.toThrow(
+      /usage: mandate policy eval --proposal FILE/,
+    );
+  });
+
+  it('denies, with the reason, when no facts are given', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'eval-'));
+    await writeFile(
+      path.join(dir, 'p.json'),
+      JSON.stringify({
+        proposalId: 'p',
+        tenantId: 'acme',
+        agentId: 'lead-qualification',
+        idempotencyKey: 'k',
+        target: { objectType: 'lead', recordId: 'l1' },
+        action: { qualifyLead: { score: 80, reason: 'x' } },
+      }),
+    );
+    const out: string[] = [];
+    const cwd = process.cwd();
+    process.chdir(ROOT);
+    try {
+      await policyEval(['--proposal', path.join(dir, 'p.json')], (s) => out.push(s));
+    } finally {
+      process.chdir(cwd);
+    }
+    const decision = JSON.parse(out.join('\n'));
+    expect(decision.verdict).toBe('VERDICT_DENY');
+    expect(decision.explanation.reasonCodes).toEqual(['FACTS_UNAVAILABLE']);
+    expect(decision.explanation.summary).toMatch(/no --facts file given/);
+  });
+});

@@ -15,7 +15,7 @@ import {
   newTrustState,
   PolicyEngine,
   runPolicyTestCases,
-  type RecordFacts,
+  readFacts,
 } from '@mandate/policy-domain';
 import { parse as parseYaml } from 'yaml';
 
@@ -88,22 +88,17 @@ export async function policyEval(args: string[], out: (s: string) => void): Prom
     ),
     maxBundleAgeMs: Number.MAX_SAFE_INTEGER,
   });
-  const facts: RecordFacts | undefined =
-    attributes && proposal.target
-      ? {
-          objectType: proposal.target.objectType,
-          recordId: proposal.target.recordId,
-          tenantId: proposal.tenantId,
-          attributes,
-        }
-      : undefined;
-  const decision = await engine.decide(
+  // The facts file stands in for the CRM: the same read path (and fail-closed rules) as the service.
+  const facts = await readFacts(
+    {
+      read: async () => {
+        if (!attributes) throw new Error('no --facts file given');
+        return attributes;
+      },
+    },
     proposal,
-    facts
-      ? { facts }
-      : { facts: undefined, reason: 'FACTS_UNAVAILABLE', detail: 'no --facts given' },
-    now,
   );
+  const decision = await engine.decide(proposal, facts, now);
   out(JSON.stringify(PolicyDecision.toJSON(decision), null, 2));
   return 0;
 }

@@ -8,7 +8,7 @@ import {
   Verdict,
 } from '@mandate/contracts';
 import { auditOutboxMessage } from '@mandate/audit-client';
-import type { DecisionTokenVerifier } from '@mandate/decision-token';
+import { requiredApprovals, type DecisionTokenVerifier } from '@mandate/decision-token';
 import { outboxMessage, Topics } from '@mandate/messaging';
 import {
   ConcurrencyError,
@@ -81,10 +81,7 @@ export class ActionExecutor {
         reason: `verdict ${Verdict[decision.verdict]} is not executable by the connector`,
       };
     }
-    const isApproval =
-      decision.verdict === Verdict.VERDICT_APPROVE_1 ||
-      decision.verdict === Verdict.VERDICT_APPROVE_2;
-    if (isApproval && !decision.token)
+    if (requiredApprovals(decision.verdict) > 0 && !decision.token)
       return { kind: 'skipped', reason: 'waiting for human review' };
     const tenant = tenantId(proposal.tenantId);
     const key = proposal.idempotencyKey;

@@ -10,10 +10,11 @@ import {
   Verdict,
 } from '@mandate/contracts';
 import { auditOutboxMessage } from '@mandate/audit-client';
-import type { DecisionTokenIssuer } from '@mandate/decision-token';
+import { requiredApprovals, type DecisionTokenIssuer } from '@mandate/decision-token';
 import { outboxMessage, Topics } from '@mandate/messaging';
 import { DuplicateKeyError, isTenantId, type DocumentStore } from '@mandate/storage';
 import { BaselinePolicy } from './baseline-policy';
+import { decisionIdFor } from './engine/decision-id';
 
 const SOURCE = 'policy';
 
@@ -40,10 +41,7 @@ export class DecisionService {
   evaluate(proposal: ActionProposal): PolicyDecision {
     const { verdict, explanation } = this.policy.decide(proposal);
     return PolicyDecision.fromPartial({
-      decisionId: createHash('sha256')
-        .update(`decision/${proposal.tenantId}/${proposal.proposalId}`)
-        .digest('hex')
-        .slice(0, 32),
+      decisionId: decisionIdFor(proposal),
       tenantId: proposal.tenantId,
       correlationId: proposal.correlationId,
       proposal,
@@ -75,7 +73,7 @@ export class DecisionService {
     const fresh = this.policy.decide(proposal);
     if (fresh.verdict === Verdict.VERDICT_DENY)
       return { ...this.evaluate(proposal), decidedAt: this.now().toISOString() };
-    const needed = Math.max(approvalsNeeded(decision.verdict), approvalsNeeded(fresh.verdict));
+    const needed = Math.max(requiredApprovals(decision.verdict), requiredApprovals(fresh.verdict));
     const approvals: Approval[] = [];
     for (const r of reviews) {
       const approved =
@@ -196,10 +194,6 @@ export class DecisionService {
       throw err;
     }
   }
-}
-
-function approvalsNeeded(v: Verdict): number {
-  return v === Verdict.VERDICT_APPROVE_2 ? 2 : v === Verdict.VERDICT_APPROVE_1 ? 1 : 0;
 }
 
 export class MalformedProposalError extends Error {

@@ -8,3 +8,4 @@ export * from './risk';
 export * from './trust';
 export * from './autonomy';
 export * from './engine/policy-engine';
+export * from './engine/decision-id';

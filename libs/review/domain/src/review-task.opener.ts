@@ -1,11 +1,6 @@
-import {
-  AuditKind,
-  PolicyDecision,
-  ReviewTask,
-  ReviewTaskStatus,
-  Verdict,
-} from '@mandate/contracts';
+import { AuditKind, PolicyDecision, ReviewTask, ReviewTaskStatus } from '@mandate/contracts';
 import { auditOutboxMessage } from '@mandate/audit-client';
+import { requiredApprovals } from '@mandate/decision-token';
 import { outboxMessage, Topics } from '@mandate/messaging';
 import { DuplicateKeyError, tenantId, type DocumentStore } from '@mandate/storage';
 
@@ -36,12 +31,7 @@ export class ReviewTaskOpener {
     store: DocumentStore<ReviewTaskDoc>,
     decision: PolicyDecision,
   ): Promise<ReviewTask | undefined> {
-    const required =
-      decision.verdict === Verdict.VERDICT_APPROVE_2
-        ? 2
-        : decision.verdict === Verdict.VERDICT_APPROVE_1
-          ? 1
-          : 0;
+    const required = requiredApprovals(decision.verdict);
     if (required === 0 || decision.token) return undefined;
     const tenant = tenantId(decision.tenantId);
     const createdAt = this.now();

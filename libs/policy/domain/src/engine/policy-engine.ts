@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   actionTypeOf,
   ActionProposal,
@@ -16,6 +15,7 @@ import type { BundleRegistry } from '../cedar/bundle.registry';
 import { parseRiskConfig, type RiskModelConfig } from '../risk/risk-model.config';
 import { scoreRisk } from '../risk/risk-scorer';
 import type { TrustAssessment } from '../trust/trust-model';
+import { decisionIdFor } from './decision-id';
 import type { DecisionInput } from './decision-input';
 import type { FactsResult } from './record-reader';
 
@@ -136,7 +136,7 @@ export class PolicyEngine {
       summary: summarize(actionType, verdict, reasonCodes, risk.band, trust.band),
     });
     return PolicyDecision.fromPartial({
-      decisionId: decisionId(proposal),
+      decisionId: decisionIdFor(proposal),
       tenantId: proposal.tenantId,
       correlationId: proposal.correlationId,
       proposal,
@@ -172,7 +172,7 @@ export class PolicyEngine {
   ): PolicyDecision {
     const active = this.deps.registry.active();
     return PolicyDecision.fromPartial({
-      decisionId: decisionId(proposal),
+      decisionId: decisionIdFor(proposal),
       tenantId: proposal.tenantId,
       correlationId: proposal.correlationId,
       proposal,
@@ -186,13 +186,6 @@ export class PolicyEngine {
       decidedAt: now.toISOString(),
     });
   }
-}
-
-function decisionId(p: ActionProposal): string {
-  return createHash('sha256')
-    .update(`decision/${p.tenantId}/${p.proposalId}`)
-    .digest('hex')
-    .slice(0, 32);
 }
 
 function summarize(

@@ -1,0 +1,13 @@
+import { createHash } from 'node:crypto';
+import type { ActionProposal } from '@mandate/contracts';
+
+/**
+ * The id of the first decision on a proposal: derived from it, so a redelivered proposal is
+ * decided under the same id by the baseline table and by the engine alike.
+ */
+export function decisionIdFor(p: Pick<ActionProposal, 'tenantId' | 'proposalId'>): string {
+  return createHash('sha256')
+    .update(`decision/${p.tenantId}/${p.proposalId}`)
+    .digest('hex')
+    .slice(0, 32);
+}

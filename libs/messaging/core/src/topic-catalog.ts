@@ -120,9 +120,9 @@ export const Topics = {
   trustEvidence: defineTopic<TrustEvidence>({
     name: 'mandate.policy.trust-evidence.v1',
     description:
-      'Review and execution outcomes re-keyed by tenant/agent/action type, so one policy consumer owns ' +
-      'each trust record (single writer per key).',
-    key: (e) => tenantKey(e.tenantId, e.agentId, e.actionType),
+      'Review and execution outcomes re-keyed by tenant/agent, so one policy consumer owns each ' +
+      "agent's trust records (single writer per key) and sees all of its outcomes (exact breaker windows).",
+    key: (e) => tenantKey(e.tenantId, e.agentId),
     codec: codecs.TrustEvidence,
     partitions: PARTITIONS,
     retentionMs: RETENTION_MS,
@@ -141,6 +141,8 @@ export function controlTenant(e: PolicyControlEvent): string {
     return change.value.tenantId;
   }
   if (change?.$case === 'breakerReset' && change.value.tenantId) return change.value.tenantId;
+  if (change?.$case === 'breakerTripped' && change.value.breaker?.tenantId)
+    return change.value.breaker.tenantId;
   return SYSTEM_TENANT;
 }
 

@@ -254,6 +254,10 @@ export interface PolicyControlEvent {
   occurredAt:
     | string
     | undefined;
+  /** Roles the actor held when the change was authorised (each replica authorises it again). */
+  actorRoles: string[];
+  /** Tenant of a tenant-bound actor (a supervisor); empty for a policy admin. */
+  actorTenantId: string;
   /** The change. */
   change:
     | //
@@ -268,6 +272,12 @@ export interface PolicyControlEvent {
     | //
     /** Close a tripped circuit breaker. */
     { $case: "breakerReset"; value: BreakerRef }
+    | //
+    /** A replica tripped a circuit breaker; every replica demotes the tenant x agent at once. */
+    { $case: "breakerTripped"; value: BreakerTrip }
+    | //
+    /** Run a stored bundle in shadow beside the active one (an empty version stops shadowing). */
+    { $case: "shadowSet"; value: BundleRef }
     | undefined;
 }
 
@@ -303,10 +313,22 @@ export interface BreakerRef {
   kind: string;
 }
 
+/** BreakerTrip is a circuit breaker that tripped, with what it demotes to. */
+export interface BreakerTrip {
+  /** Which breaker. */
+  breaker:
+    | BreakerRef
+    | undefined;
+  /** Human-readable, e.g. "4 of 6 reviews rejected within 60 min". */
+  reason: string;
+  /** The most autonomous verdict allowed while it is open. */
+  demoteTo: Verdict;
+}
+
 /**
  * TrustEvidence is one outcome that moves an agent's trust for one action type. Policy derives it
- * from review decisions and execution outcomes and re-keys it by tenant/agent/action type, so one
- * consumer owns each trust record (single writer per key).
+ * from review decisions and execution outcomes and re-keys it by tenant/agent, so one
+ * consumer owns each agent's trust records (single writer per key) and sees all its outcomes.
  */
 export interface TrustEvidence {
   /** Id of the source event (review decision or execution outcome): updates are idempotent on it. */
@@ -1774,7 +1796,16 @@ export const PolicyDecision: MessageFns<PolicyDecision> = {
 };
 
 function createBasePolicyControlEvent(): PolicyControlEvent {
-  return { eventId: "", version: "0", actor: "", reason: "", occurredAt: undefined, change: undefined };
+  return {
+    eventId: "",
+    version: "0",
+    actor: "",
+    reason: "",
+    occurredAt: undefined,
+    actorRoles: [],
+    actorTenantId: "",
+    change: undefined,
+  };
 }
 
 export const PolicyControlEvent: MessageFns<PolicyControlEvent> = {
@@ -1794,6 +1825,12 @@ export const PolicyControlEvent: MessageFns<PolicyControlEvent> = {
     if (message.occurredAt !== undefined) {
       Timestamp.encode(toTimestamp(message.occurredAt), writer.uint32(42).fork()).join();
     }
+    for (const v of message.actorRoles) {
+      writer.uint32(50).string(v!);
+    }
+    if (message.actorTenantId !== "") {
+      writer.uint32(58).string(message.actorTenantId);
+    }
     switch (message.change?.$case) {
       case "killSwitchSet":
         KillSwitch.encode(message.change.value, writer.uint32(82).fork()).join();
@@ -1806,6 +1843,12 @@ export const PolicyControlEvent: MessageFns<PolicyControlEvent> = {
         break;
       case "breakerReset":
         BreakerRef.encode(message.change.value, writer.uint32(106).fork()).join();
+        break;
+      case "breakerTripped":
+        BreakerTrip.encode(message.change.value, writer.uint32(114).fork()).join();
+        break;
+      case "shadowSet":
+        BundleRef.encode(message.change.value, writer.uint32(122).fork()).join();
         break;
     }
     return writer;
@@ -1864,6 +1907,22 @@ export const PolicyControlEvent: MessageFns<PolicyControlEvent> = {
             message.occurredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.actorRoles.push(reader.string());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.actorTenantId = reader.string();
+            continue;
+          }
           case 10: {
             if (tag !== 82) {
               break;
@@ -1896,6 +1955,22 @@ export const PolicyControlEvent: MessageFns<PolicyControlEvent> = {
             message.change = { $case: "breakerReset", value: BreakerRef.decode(reader, reader.uint32()) };
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.change = { $case: "breakerTripped", value: BreakerTrip.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.change = { $case: "shadowSet", value: BundleRef.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1923,6 +1998,16 @@ export const PolicyControlEvent: MessageFns<PolicyControlEvent> = {
         : isSet(object.occurred_at)
         ? globalThis.String(object.occurred_at)
         : undefined,
+      actorRoles: globalThis.Array.isArray(object?.actorRoles)
+        ? object.actorRoles.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.actor_roles)
+        ? object.actor_roles.map((e: any) => globalThis.String(e))
+        : [],
+      actorTenantId: isSet(object.actorTenantId)
+        ? globalThis.String(object.actorTenantId)
+        : isSet(object.actor_tenant_id)
+        ? globalThis.String(object.actor_tenant_id)
+        : "",
       change: isSet(object.killSwitchSet)
         ? { $case: "killSwitchSet", value: KillSwitch.fromJSON(object.killSwitchSet) }
         : isSet(object.kill_switch_set)
@@ -1939,6 +2024,14 @@ export const PolicyControlEvent: MessageFns<PolicyControlEvent> = {
         ? { $case: "breakerReset", value: BreakerRef.fromJSON(object.breakerReset) }
         : isSet(object.breaker_reset)
         ? { $case: "breakerReset", value: BreakerRef.fromJSON(object.breaker_reset) }
+        : isSet(object.breakerTripped)
+        ? { $case: "breakerTripped", value: BreakerTrip.fromJSON(object.breakerTripped) }
+        : isSet(object.breaker_tripped)
+        ? { $case: "breakerTripped", value: BreakerTrip.fromJSON(object.breaker_tripped) }
+        : isSet(object.shadowSet)
+        ? { $case: "shadowSet", value: BundleRef.fromJSON(object.shadowSet) }
+        : isSet(object.shadow_set)
+        ? { $case: "shadowSet", value: BundleRef.fromJSON(object.shadow_set) }
         : undefined,
     };
   },
@@ -1960,6 +2053,12 @@ export const PolicyControlEvent: MessageFns<PolicyControlEvent> = {
     if (message.occurredAt !== undefined) {
       obj.occurredAt = message.occurredAt;
     }
+    if (message.actorRoles?.length) {
+      obj.actorRoles = message.actorRoles;
+    }
+    if (message.actorTenantId !== "") {
+      obj.actorTenantId = message.actorTenantId;
+    }
     if (message.change?.$case === "killSwitchSet") {
       obj.killSwitchSet = KillSwitch.toJSON(message.change.value);
     } else if (message.change?.$case === "killSwitchCleared") {
@@ -1968,6 +2067,10 @@ export const PolicyControlEvent: MessageFns<PolicyControlEvent> = {
       obj.bundleActivated = BundleRef.toJSON(message.change.value);
     } else if (message.change?.$case === "breakerReset") {
       obj.breakerReset = BreakerRef.toJSON(message.change.value);
+    } else if (message.change?.$case === "breakerTripped") {
+      obj.breakerTripped = BreakerTrip.toJSON(message.change.value);
+    } else if (message.change?.$case === "shadowSet") {
+      obj.shadowSet = BundleRef.toJSON(message.change.value);
     }
     return obj;
   },
@@ -1982,6 +2085,8 @@ export const PolicyControlEvent: MessageFns<PolicyControlEvent> = {
     message.actor = object.actor ?? "";
     message.reason = object.reason ?? "";
     message.occurredAt = object.occurredAt ?? undefined;
+    message.actorRoles = object.actorRoles?.map((e) => e) || [];
+    message.actorTenantId = object.actorTenantId ?? "";
     switch (object.change?.$case) {
       case "killSwitchSet": {
         if (object.change?.value !== undefined && object.change?.value !== null) {
@@ -2004,6 +2109,18 @@ export const PolicyControlEvent: MessageFns<PolicyControlEvent> = {
       case "breakerReset": {
         if (object.change?.value !== undefined && object.change?.value !== null) {
           message.change = { $case: "breakerReset", value: BreakerRef.fromPartial(object.change.value) };
+        }
+        break;
+      }
+      case "breakerTripped": {
+        if (object.change?.value !== undefined && object.change?.value !== null) {
+          message.change = { $case: "breakerTripped", value: BreakerTrip.fromPartial(object.change.value) };
+        }
+        break;
+      }
+      case "shadowSet": {
+        if (object.change?.value !== undefined && object.change?.value !== null) {
+          message.change = { $case: "shadowSet", value: BundleRef.fromPartial(object.change.value) };
         }
         break;
       }
@@ -2351,6 +2468,113 @@ export const BreakerRef: MessageFns<BreakerRef> = {
     message.tenantId = object.tenantId ?? "";
     message.agentId = object.agentId ?? "";
     message.kind = object.kind ?? "";
+    return message;
+  },
+};
+
+function createBaseBreakerTrip(): BreakerTrip {
+  return { breaker: undefined, reason: "", demoteTo: 0 };
+}
+
+export const BreakerTrip: MessageFns<BreakerTrip> = {
+  encode(message: BreakerTrip, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.breaker !== undefined) {
+      BreakerRef.encode(message.breaker, writer.uint32(10).fork()).join();
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    if (message.demoteTo !== 0) {
+      writer.uint32(24).int32(message.demoteTo);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BreakerTrip {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBreakerTrip();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.breaker = BreakerRef.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.demoteTo = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BreakerTrip {
+    return {
+      breaker: isSet(object.breaker) ? BreakerRef.fromJSON(object.breaker) : undefined,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      demoteTo: isSet(object.demoteTo)
+        ? verdictFromJSON(object.demoteTo)
+        : isSet(object.demote_to)
+        ? verdictFromJSON(object.demote_to)
+        : 0,
+    };
+  },
+
+  toJSON(message: BreakerTrip): unknown {
+    const obj: any = {};
+    if (message.breaker !== undefined) {
+      obj.breaker = BreakerRef.toJSON(message.breaker);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.demoteTo !== 0) {
+      obj.demoteTo = verdictToJSON(message.demoteTo);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<BreakerTrip>): BreakerTrip {
+    return BreakerTrip.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<BreakerTrip>): BreakerTrip {
+    const message = createBaseBreakerTrip();
+    message.breaker = (object.breaker !== undefined && object.breaker !== null)
+      ? BreakerRef.fromPartial(object.breaker)
+      : undefined;
+    message.reason = object.reason ?? "";
+    message.demoteTo = object.demoteTo ?? 0;
     return message;
   },
 };

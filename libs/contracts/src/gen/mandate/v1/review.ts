@@ -179,7 +179,13 @@ export interface ReviewDecision {
     | CrmAction
     | undefined;
   /** When the reviewer decided. */
-  decidedAt: string | undefined;
+  decidedAt:
+    | string
+    | undefined;
+  /** Proposal the reviewed decision was about (policy attributes the outcome to its agent's trust). */
+  proposalId: string;
+  /** Decision that opened the task. */
+  decisionId: string;
 }
 
 function createBaseReviewTask(): ReviewTask {
@@ -467,6 +473,8 @@ function createBaseReviewDecision(): ReviewDecision {
     comment: "",
     editedAction: undefined,
     decidedAt: undefined,
+    proposalId: "",
+    decisionId: "",
   };
 }
 
@@ -501,6 +509,12 @@ export const ReviewDecision: MessageFns<ReviewDecision> = {
     }
     if (message.decidedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.decidedAt), writer.uint32(82).fork()).join();
+    }
+    if (message.proposalId !== "") {
+      writer.uint32(90).string(message.proposalId);
+    }
+    if (message.decisionId !== "") {
+      writer.uint32(98).string(message.decisionId);
     }
     return writer;
   },
@@ -598,6 +612,22 @@ export const ReviewDecision: MessageFns<ReviewDecision> = {
             message.decidedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.proposalId = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.decisionId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -654,6 +684,16 @@ export const ReviewDecision: MessageFns<ReviewDecision> = {
         : isSet(object.decided_at)
         ? globalThis.String(object.decided_at)
         : undefined,
+      proposalId: isSet(object.proposalId)
+        ? globalThis.String(object.proposalId)
+        : isSet(object.proposal_id)
+        ? globalThis.String(object.proposal_id)
+        : "",
+      decisionId: isSet(object.decisionId)
+        ? globalThis.String(object.decisionId)
+        : isSet(object.decision_id)
+        ? globalThis.String(object.decision_id)
+        : "",
     };
   },
 
@@ -689,6 +729,12 @@ export const ReviewDecision: MessageFns<ReviewDecision> = {
     if (message.decidedAt !== undefined) {
       obj.decidedAt = message.decidedAt;
     }
+    if (message.proposalId !== "") {
+      obj.proposalId = message.proposalId;
+    }
+    if (message.decisionId !== "") {
+      obj.decisionId = message.decisionId;
+    }
     return obj;
   },
 
@@ -709,6 +755,8 @@ export const ReviewDecision: MessageFns<ReviewDecision> = {
       ? CrmAction.fromPartial(object.editedAction)
       : undefined;
     message.decidedAt = object.decidedAt ?? undefined;
+    message.proposalId = object.proposalId ?? "";
+    message.decisionId = object.decisionId ?? "";
     return message;
   },
 };

@@ -17,8 +17,9 @@ import {
 import {
   BundleRegistry,
   CircuitBreakers,
-  DecisionService,
-  BaselinePolicy,
+  DECISIONS,
+  PolicyDecider,
+  SHADOW_DIVERGENCES,
   KillSwitchBoard,
   loadBundleDirectory,
   mapToCedarRequest,
@@ -143,12 +144,21 @@ async function main() {
     await time(() => engine.decide(proposal, facts, NOW), N),
   );
 
-  // gRPC Decide on loopback (the service's handler, the same engine path used by the baseline flow today).
+  // gRPC Decide on loopback: the service's handler on the same engine, facts from an in-memory
+  // reader (the service reads them from the connector over gRPC: one more loopback call).
   const host = new GrpcServerHost(
     createLogger('bench', 'silent'),
     new ProcessMetrics(false).forService('bench'),
   );
-  registerPolicyGrpc(host, new DecisionService(new BaselinePolicy(), issuer));
+  const decider = new PolicyDecider({
+    engine,
+    reader: { read: async () => facts.facts?.attributes },
+    decisions: new InMemoryDocumentStore(DECISIONS),
+    divergences: new InMemoryDocumentStore(SHADOW_DIVERGENCES),
+    breakers: new CircuitBreakers(undefined, undefined, () => NOW),
+    clock: () => NOW,
+  });
+  registerPolicyGrpc(host, decider);
   const port = await host.start('127.0.0.1', 0);
   const client = new PolicyServiceClient(`127.0.0.1:${port}`, credentials.createInsecure());
   const decide = () =>

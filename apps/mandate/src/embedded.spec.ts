@@ -107,6 +107,8 @@ describe('embedded Mandate (all five services in one process)', () => {
       source: 'referral',
       notes: 'budget approved',
       email: 'x@corp.example',
+      // Policy needs the industry: a lead without one might be regulated, so a human decides.
+      industry: 'software',
     };
     await m.crm.create(DEMO_TENANT, 'lead', 'lead-redelivery', fields, 'corr-redelivery');
     const event = CrmChangeEvent.fromPartial({
@@ -154,7 +156,13 @@ describe('embedded Mandate (all five services in one process)', () => {
       DEMO_TENANT,
       'lead',
       'lead-after-dlq',
-      { employees: 900, title: 'VP Sales', source: 'referral', notes: 'pricing' },
+      {
+        employees: 900,
+        title: 'VP Sales',
+        source: 'referral',
+        notes: 'pricing',
+        industry: 'software',
+      },
       'corr-after-dlq',
     );
     await waitFor('the next lead to be qualified', async () => {

@@ -12,8 +12,9 @@ import {
 import { LedgerReader } from '@mandate/ledger-domain';
 import { LedgerServiceModule, registerLedgerGrpc } from '@mandate/ledger-service';
 import { OrchestratorServiceModule } from '@mandate/orchestrator-service';
-import { DecisionService } from '@mandate/policy-domain';
+import { cleanTrackRecord, PolicyDecider, TrustRepository } from '@mandate/policy-domain';
 import { PolicyServiceModule, registerPolicyGrpc } from '@mandate/policy-service';
+import { Topics } from '@mandate/messaging';
 import {
   REVIEW_TASK_STORE,
   ReviewServiceModule,
@@ -21,18 +22,25 @@ import {
 } from '@mandate/review-service';
 import { tenantId, type TenantId } from '@mandate/storage';
 import {
+  ApiTokenAuthenticator,
   createNestApp,
   EmbeddedRuntime,
   GrpcServerHost,
   installTracing,
+  type ApiTokenEntry,
   type Logger,
 } from '@mandate/platform';
+import { defaultBundleDir } from './bundle-dir';
 
 export interface EmbeddedOptions {
   logger: Logger;
   host?: string;
   httpPort?: number;
   grpcPort?: number;
+  /** Operators allowed on the admin APIs (hashes only); none means every admin call is 401. */
+  apiTokens?: ApiTokenEntry[];
+  /** Policy bundle that seeds the (in-memory) bundle store; default: the repository's. */
+  bundleDir?: string;
 }
 
 export interface EmbeddedMandate {
@@ -42,6 +50,7 @@ export interface EmbeddedMandate {
   grpcPort: number;
   crm: EmbeddedCrm;
   ledger: LedgerReader;
+  trust: TrustRepository;
   close(): Promise<void>;
 }
 
@@ -60,6 +69,15 @@ export async function startEmbedded(o: EmbeddedOptions): Promise<EmbeddedMandate
   );
   const verifier = new DecisionTokenVerifier(new Map([[keyId, parsePublicKey(keys.publicKey)]]));
   const relayIntervalMs = 200;
+  // Policy reads facts from the CRM; here the CRM is the embedded one, in this process.
+  const crmRef: { current?: EmbeddedCrm } = {};
+  const reader = {
+    read: async (tenant: string, objectType: string, recordId: string) => {
+      if (!crmRef.current) throw new Error('the embedded CRM is not started yet');
+      const record = await crmRef.current.get(tenantId(tenant), recordId);
+      return record && record.objectType === objectType ? record.fields : undefined;
+    },
+  };
   const modules = [
     await ConnectorsServiceModule.create({
       context: runtime.context('crm-connectors'),
@@ -76,6 +94,9 @@ export async function startEmbedded(o: EmbeddedOptions): Promise<EmbeddedMandate
       context: runtime.context('policy'),
       stores: runtime.stores,
       issuer,
+      reader,
+      seedBundleDir: o.bundleDir ?? defaultBundleDir(),
+      authenticator: new ApiTokenAuthenticator(o.apiTokens ?? []),
       relayIntervalMs,
     }),
     await ReviewServiceModule.create({
@@ -98,13 +119,14 @@ export async function startEmbedded(o: EmbeddedOptions): Promise<EmbeddedMandate
     },
     o.logger,
   );
+  crmRef.current = app.get(EmbeddedCrm);
   const host = o.host ?? '127.0.0.1';
   await app.listen(o.httpPort ?? 8080, host);
   const address = app.getHttpServer().address();
   const httpPort = typeof address === 'object' && address ? address.port : (o.httpPort ?? 8080);
 
   const grpc = new GrpcServerHost(o.logger, runtime.contexts[0].metrics);
-  registerPolicyGrpc(grpc, app.get(DecisionService));
+  registerPolicyGrpc(grpc, app.get(PolicyDecider));
   registerLedgerGrpc(grpc, app.get(LedgerReader), 'mandate-embedded/ledger');
   registerReviewGrpc(grpc, app.get(REVIEW_TASK_STORE));
   registerConnectorGrpc(grpc, app.get(EmbeddedCrm));
@@ -117,6 +139,7 @@ export async function startEmbedded(o: EmbeddedOptions): Promise<EmbeddedMandate
     grpcPort,
     crm: app.get(EmbeddedCrm),
     ledger: app.get(LedgerReader),
+    trust: app.get(TrustRepository),
     close: async () => {
       await app.close();
       await grpc.stop();
@@ -134,6 +157,42 @@ const TERMINAL_KINDS = new Set([
   AuditKind.AUDIT_KIND_TOKEN_REFUSED,
 ]);
 
+export const DEMO_AGENT = 'lead-qualification';
+export const DEMO_TRACK_RECORD = 40;
+
+/**
+ * Gives the demo agent a clean track record for qualifying leads (40 approved reviews, each
+ * followed by a successful execution), published on the trust-evidence topic like real outcomes,
+ * and waits until policy has applied it. A brand-new agent is untrusted and every action would
+ * wait for a human; this is the history that earns it autonomy for one action type only.
+ */
+export async function seedDemoTrust(m: EmbeddedMandate, timeoutMs = 10_000): Promise<void> {
+  const now = new Date();
+  const events = cleanTrackRecord({
+    tenantId: DEMO_TENANT,
+    agentId: DEMO_AGENT,
+    actionType: 'qualify_lead',
+    count: DEMO_TRACK_RECORD,
+    until: now,
+    idPrefix: 'demo-track-record',
+  });
+  for (const e of events)
+    await m.runtime.bus.publish(Topics.trustEvidence, e, {
+      tenantId: e.tenantId,
+      correlationId: e.correlationId,
+      source: 'demo',
+      id: `trust/${e.eventId}`,
+    });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const t = await m.trust.get(DEMO_TENANT, DEMO_AGENT, 'qualify_lead', new Date());
+    if (t.evidence.execution_success >= DEMO_TRACK_RECORD) return;
+    if (Date.now() > deadline)
+      throw new Error(`demo track record not applied within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /**
  * Seeds the demo leads and waits until each one's chain in the ledger has reached a terminal
  * step (an outcome, or a review task for a human). Returns each lead's chain in log order.
@@ -142,6 +201,7 @@ export async function runDemo(
   m: EmbeddedMandate,
   timeoutMs = 15_000,
 ): Promise<Map<string, AuditEntry[]>> {
+  await seedDemoTrust(m);
   const chains = new Map<string, AuditEntry[]>();
   const correlations: Array<{ lead: string; correlationId: string }> = [];
   for (const lead of DEMO_LEADS) {

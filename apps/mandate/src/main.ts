@@ -2,7 +2,15 @@ import 'reflect-metadata';
 import { z } from 'zod';
 import { allTopics } from '@mandate/messaging';
 import { KafkaTopicAdmin } from '@mandate/messaging-kafka';
-import { ConfigError, createLogger, env, loadConfig, runService } from '@mandate/platform';
+import {
+  ConfigError,
+  createLogger,
+  env,
+  loadConfig,
+  parseApiTokens,
+  runService,
+} from '@mandate/platform';
+import { embeddedOperatorTokens } from './operator-tokens';
 import { policyEval, policyTest } from './policy-cli';
 import { DEMO_TENANT, formatChain, runDemo, startEmbedded } from './embedded';
 
@@ -18,7 +26,8 @@ usage:
                                    print the decision for a proposal (JSON or YAML) as JSON
   mandate help
 
-environment (start): MANDATE_HTTP_PORT (8080), MANDATE_GRPC_PORT (50050), MANDATE_HOST (127.0.0.1), LOG_LEVEL (warn)
+environment (start): MANDATE_HTTP_PORT (8080), MANDATE_GRPC_PORT (50050), MANDATE_HOST (127.0.0.1), LOG_LEVEL (warn),
+                     MANDATE_API_TOKENS (operator token hashes; default: dev tokens written to .mandate/)
 environment (topics): KAFKA_BROKERS (127.0.0.1:9092)`;
 
 async function main(argv: string[]): Promise<number> {
@@ -59,11 +68,29 @@ async function start(args: string[]): Promise<number> {
       MANDATE_HTTP_PORT: env.port(8080),
       MANDATE_GRPC_PORT: env.port(50050),
       LOG_LEVEL: env.logLevel().default('warn'),
+      MANDATE_API_TOKENS: z
+        .string()
+        .optional()
+        .transform((raw, ctx) => {
+          try {
+            return raw ? parseApiTokens(raw) : undefined;
+          } catch (err) {
+            ctx.addIssue({
+              code: 'custom',
+              message: err instanceof Error ? err.message : String(err),
+            });
+            return z.NEVER;
+          }
+        }),
     }),
   );
   await runService('mandate', async () => {
     const logger = createLogger('mandate', config.LOG_LEVEL);
+    const operators = config.MANDATE_API_TOKENS
+      ? { entries: config.MANDATE_API_TOKENS, file: undefined }
+      : await embeddedOperatorTokens();
     const m = await startEmbedded({
+      apiTokens: operators.entries,
       logger,
       host: config.MANDATE_HOST,
       httpPort: config.MANDATE_HTTP_PORT,
@@ -77,6 +104,11 @@ async function start(args: string[]): Promise<number> {
       '  services: crm-connectors, orchestrator, policy, human-review, audit-ledger — in-process bus, in-memory storage',
     );
     out('  model:    built-in offline rules (not an LLM), deterministic');
+    out(
+      operators.file
+        ? `  admin:    two policy-admin tokens (dev only) in ${operators.file}`
+        : '  admin:    tokens from MANDATE_API_TOKENS',
+    );
     if (!args.includes('--no-demo')) {
       out('\nDemo: two inbound leads arrive in the embedded CRM (tenant "acme")…');
       const chains = await runDemo(m);

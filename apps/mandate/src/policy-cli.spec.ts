@@ -8,13 +8,13 @@ const ROOT = path.resolve(__dirname, '..', '..', '..');
 describe('mandate policy test', () => {
   it("passes the default bundle's own test cases and ends with a summary line", async () => {
     const lines: string[] = [];
-    expect(await policyTest(path.join(ROOT, DEFAULT_BUNDLE), (s) => lines.push(s))).toBe(0);
+    expect(await policyTest(path.resolve(ROOT, DEFAULT_BUNDLE), (s) => lines.push(s))).toBe(0);
     expect(lines[lines.length - 1]).toMatch(/^\d+ passed, 0 failed$/);
   });
 
   it('fails on a case whose expectation the policies do not meet', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'bundle-'));
-    await cp(path.join(ROOT, DEFAULT_BUNDLE), dir, { recursive: true });
+    await cp(path.resolve(ROOT, DEFAULT_BUNDLE), dir, { recursive: true });
     const file = path.join(dir, 'tests', 'tenancy.yaml');
     await writeFile(
       file,

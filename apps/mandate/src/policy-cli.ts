@@ -1,3 +1,4 @@
+import { defaultBundleDir } from './bundle-dir';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { ActionProposal, PolicyDecision } from '@mandate/contracts';
@@ -19,7 +20,7 @@ import {
 } from '@mandate/policy-domain';
 import { parse as parseYaml } from 'yaml';
 
-export const DEFAULT_BUNDLE = 'libs/policy/bundles/default';
+export const DEFAULT_BUNDLE = defaultBundleDir();
 
 /**
  * `mandate policy test DIR`: runs a bundle's test cases (DIR/tests/*.yaml|json) and fails on any

@@ -17,3 +17,4 @@ export * from './runtime/bus-logger';
 export * from './runtime/embedded.runtime';
 export * from './bootstrap/failpoints';
 export * from './bootstrap/nest-app';
+export * from './auth';

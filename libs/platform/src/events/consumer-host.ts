@@ -6,6 +6,8 @@ import {
   Type,
 } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Envelope, Subscription } from '@mandate/messaging';
 import { SERVICE_CONTEXT, ServiceContext } from '../service-context';
 import { inSpanFrom } from '../tracing/tracing';
@@ -21,12 +23,21 @@ export const CONSUMER_CLASSES = Symbol('CONSUMER_CLASSES');
 @Injectable()
 export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly subscriptions: Subscription[] = [];
+  /**
+   * Group of this replica's broadcast subscriptions: new at every start, so the replica replays
+   * the topic from its beginning. (Kafka expires an abandoned group's offsets after
+   * `offsets.retention.minutes`, 7 days by default.)
+   */
+  readonly replicaGroup: string;
 
   constructor(
     private readonly moduleRef: ModuleRef,
     @Inject(SERVICE_CONTEXT) private readonly ctx: ServiceContext,
     @Inject(CONSUMER_CLASSES) private readonly consumers: Type[],
-  ) {}
+  ) {
+    const host = hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 40);
+    this.replicaGroup = `${ctx.group}.replica.${host}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     for (const cls of this.consumers) {
@@ -36,8 +47,12 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
       >;
       for (const binding of eventBindingsOf(cls)) {
         const topic = binding.topic;
+        const group = binding.options.broadcast ? this.replicaGroup : this.ctx.group;
+        // Metric labels stay bounded: every replica group is reported as "<group>.replica".
+        const metricGroup = binding.options.broadcast ? `${this.ctx.group}.replica` : group;
         const sub = await this.ctx.bus.subscribe(topic, {
-          group: this.ctx.group,
+          group,
+          fromBeginning: binding.options.broadcast ? true : undefined,
           retry: binding.options.maxAttempts
             ? { maxAttempts: binding.options.maxAttempts }
             : undefined,
@@ -47,12 +62,12 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
               `${topic.name} process`,
               'consumer',
               async () => {
-                const end = this.ctx.metrics.startHandlerTimer(topic.name, this.ctx.group);
+                const end = this.ctx.metrics.startHandlerTimer(topic.name, metricGroup);
                 try {
                   await instance[binding.method].call(instance, env);
-                  this.ctx.metrics.handled(topic.name, this.ctx.group, 'ok');
+                  this.ctx.metrics.handled(topic.name, metricGroup, 'ok');
                 } catch (err) {
-                  this.ctx.metrics.handled(topic.name, this.ctx.group, 'error');
+                  this.ctx.metrics.handled(topic.name, metricGroup, 'error');
                   this.ctx.logger.warn(
                     {
                       err,
@@ -71,7 +86,7 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
             ),
         });
         this.subscriptions.push(sub);
-        this.ctx.logger.info({ topic: topic.name, group: this.ctx.group }, 'subscribed');
+        this.ctx.logger.info({ topic: topic.name, group }, 'subscribed');
       }
     }
   }

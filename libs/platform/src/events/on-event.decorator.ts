@@ -5,6 +5,11 @@ const ON_EVENT = Symbol('mandate:on-event');
 export interface OnEventOptions {
   /** Attempts before the message goes to the topic's dead-letter topic. */
   maxAttempts?: number;
+  /**
+   * Every replica gets every message (a consumer group of its own, read from the start of the
+   * topic), instead of replicas sharing them. For control topics that each replica must apply.
+   */
+  broadcast?: boolean;
 }
 
 export interface OnEventBinding {

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
  * One Prometheus registry per process. Every Mandate metric carries a `service` label, so the
@@ -70,5 +70,47 @@ export class ServiceMetrics {
 
   grpcCall(method: string, code: string): void {
     this.process.grpcCalls.inc({ service: this.service, method, code });
+  }
+
+  /**
+   * A domain counter, `mandate_<name>` with a `service` label plus `labelNames`; registered on
+   * first use and shared by every service in the process. Label values must be bounded (verdicts,
+   * bundle versions), never ids.
+   */
+  counter(
+    name: string,
+    help: string,
+    labelNames: string[] = [],
+  ): { inc(labels?: Record<string, string>, value?: number): void } {
+    const full = `mandate_${name}`;
+    const counter =
+      (this.registry.getSingleMetric(full) as Counter<string> | undefined) ??
+      new Counter({
+        name: full,
+        help,
+        labelNames: ['service', ...labelNames],
+        registers: [this.registry],
+      });
+    return {
+      inc: (labels = {}, value = 1) => counter.inc({ ...labels, service: this.service }, value),
+    };
+  }
+
+  /** A domain gauge, `mandate_<name>`, same rules as `counter`. */
+  gauge(
+    name: string,
+    help: string,
+    labelNames: string[] = [],
+  ): { set(labels: Record<string, string>, value: number): void } {
+    const full = `mandate_${name}`;
+    const gauge =
+      (this.registry.getSingleMetric(full) as Gauge<string> | undefined) ??
+      new Gauge({
+        name: full,
+        help,
+        labelNames: ['service', ...labelNames],
+        registers: [this.registry],
+      });
+    return { set: (labels, value) => gauge.set({ ...labels, service: this.service }, value) };
   }
 }

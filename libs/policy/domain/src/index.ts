@@ -1,6 +1,3 @@
-export * from './baseline-policy';
-export * from './decision.service';
-export * from './collections';
 export * from './engine/decision-input';
 export * from './engine/record-reader';
 export * from './cedar';
@@ -9,3 +6,6 @@ export * from './trust';
 export * from './autonomy';
 export * from './engine/policy-engine';
 export * from './engine/decision-id';
+export * from './engine/policy-decider';
+export * from './bundle-store';
+export * from './control';

@@ -1,3 +1,4 @@
 export * from './policy-service.module';
 export * from './policy.grpc-controller';
 export * from './proposal.consumer';
+export * from './connector-record.reader';

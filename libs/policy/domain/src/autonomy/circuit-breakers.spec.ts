@@ -3,6 +3,7 @@ import {
   CircuitBreakers,
   DEFAULT_CIRCUIT_BREAKER_CONFIG,
   type BreakerObservation,
+  type OpenBreaker,
 } from './circuit-breakers';
 import { RoleAuthorizer, type Principal } from './control-authorizer';
 
@@ -247,5 +248,79 @@ describe('CircuitBreakers', () => {
     ).toThrow(/rejectionRate\.threshold/);
     const t = setup();
     expect(() => t.breakers.observe({ ...t.proposal(), tenantId: '' })).toThrow(RangeError);
+  });
+
+  describe('replicated state (control topic)', () => {
+    const trip = (over: Partial<OpenBreaker> = {}): OpenBreaker => ({
+      kind: 'error_spike',
+      tenantId: 'acme',
+      agentId: 'deal-bot',
+      reason: '3 execution failures within 10 min',
+      trippedAt: '2025-03-01T08:59:00.000Z',
+      demoteTo: Verdict.VERDICT_DENY,
+      ...over,
+    });
+
+    it('opens a breaker tripped by another replica, once (idempotent)', () => {
+      const t = setup();
+      expect(t.breakers.applyTrip(trip())).toBe(true);
+      expect(
+        t.breakers.applyTrip(trip({ reason: 'again', trippedAt: '2025-03-01T09:00:00Z' })),
+      ).toBe(false);
+      expect(t.breakers.state('acme', 'deal-bot')).toEqual([trip()]);
+    });
+
+    it('keeps a local trip when the broadcast of it comes back', () => {
+      const t = setup();
+      for (let i = 0; i < 3; i++) t.breakers.observe(t.execution(true));
+      const [local] = t.breakers.state('acme', 'deal-bot');
+      expect(t.breakers.applyTrip({ ...local })).toBe(false);
+      expect(t.breakers.state('acme', 'deal-bot')).toEqual([local]);
+    });
+
+    it('fails closed on an unknown demote-to verdict and refuses a malformed trip', () => {
+      const t = setup();
+      t.breakers.applyTrip(trip({ demoteTo: 42 as Verdict }));
+      expect(t.breakers.state('acme', 'deal-bot')[0].demoteTo).toBe(Verdict.VERDICT_DENY);
+      for (const bad of [
+        trip({ kind: 'error_rate' as OpenBreaker['kind'] }),
+        trip({ tenantId: '' }),
+        trip({ agentId: '' }),
+        trip({ trippedAt: 'yesterday' }),
+        undefined as unknown as OpenBreaker,
+      ])
+        expect(() => t.breakers.applyTrip(bad)).toThrow(RangeError);
+    });
+
+    it('closes a replicated trip on an authorised reset, with a deterministic audit', () => {
+      const a = setup();
+      const b = setup();
+      a.breakers.applyTrip(trip());
+      b.breakers.applyTrip(trip());
+      const at = new Date('2025-03-01T10:00:00Z');
+      const ra = a.breakers.reset('acme', 'deal-bot', 'error_spike', ADMIN, 'fixed', at);
+      b.advance(5 * MIN);
+      const rb = b.breakers.reset('acme', 'deal-bot', 'error_spike', ADMIN, 'fixed', at);
+      expect(ra.status).toBe('reset');
+      expect(rb).toEqual(ra);
+      expect(ra.audit?.occurredAt).toBe(at.toISOString());
+      expect(a.breakers.openBreakers()).toEqual([]);
+      const refused = a.breakers.reset('acme', 'deal-bot', 'error_spike', REVIEWER, 'x', at);
+      expect(refused.audit?.auditId).toContain(at.toISOString());
+    });
+
+    it('lists every open breaker by tenant, agent and kind', () => {
+      const t = setup();
+      t.breakers.applyTrip(trip({ tenantId: 'globex' }));
+      t.breakers.applyTrip(trip({ agentId: 'zed-bot' }));
+      t.breakers.applyTrip(trip({ kind: 'rejection_rate' }));
+      t.breakers.applyTrip(trip());
+      expect(t.breakers.openBreakers().map((b) => [b.tenantId, b.agentId, b.kind])).toEqual([
+        ['acme', 'deal-bot', 'rejection_rate'],
+        ['acme', 'deal-bot', 'error_spike'],
+        ['acme', 'zed-bot', 'error_spike'],
+        ['globex', 'deal-bot', 'error_spike'],
+      ]);
+    });
   });
 });

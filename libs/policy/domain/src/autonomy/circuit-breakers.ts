@@ -146,10 +146,54 @@ export class CircuitBreakers {
       : [];
   }
 
+  /** Every open breaker, by tenant, then agent, then kind (in `BREAKER_KINDS` order). */
+  openBreakers(): OpenBreaker[] {
+    const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+    return [...this.windows.values()]
+      .flatMap((w) =>
+        BREAKER_KINDS.flatMap((k) => (w.open.has(k) ? [w.open.get(k) as OpenBreaker] : [])),
+      )
+      .sort((a, b) => cmp(a.tenantId, b.tenantId) || cmp(a.agentId, b.agentId));
+  }
+
+  /**
+   * Opens a breaker that another replica tripped (broadcast on the control topic), so every
+   * replica demotes the tenant × agent at once. Idempotent: true when this call opened it,
+   * false when it was already open (the first trip is kept, as for a local trip). No audit
+   * event: the replica that tripped it audited the trip. Throws RangeError on a malformed trip.
+   */
+  applyTrip(trip: OpenBreaker): boolean {
+    if (
+      !trip ||
+      !BREAKER_KINDS.includes(trip.kind) ||
+      typeof trip.tenantId !== 'string' ||
+      trip.tenantId === '' ||
+      typeof trip.agentId !== 'string' ||
+      trip.agentId === '' ||
+      typeof trip.reason !== 'string' ||
+      typeof trip.trippedAt !== 'string' ||
+      Number.isNaN(Date.parse(trip.trippedAt))
+    )
+      throw new RangeError('breaker trip needs kind, tenantId, agentId, reason and trippedAt');
+    const w = this.windowsOf(trip.tenantId, trip.agentId);
+    if (w.open.has(trip.kind)) return false;
+    w.open.set(trip.kind, {
+      kind: trip.kind,
+      tenantId: trip.tenantId,
+      agentId: trip.agentId,
+      reason: trip.reason,
+      trippedAt: trip.trippedAt,
+      demoteTo: normalizeVerdict(trip.demoteTo),
+    });
+    return true;
+  }
+
   /**
    * Closes a breaker. Only an authorised person may (same rule as kill switches, for the
    * agent within its tenant); the breaker's window starts empty again, so the events that
-   * tripped it do not trip it again at once.
+   * tripped it do not trip it again at once. `at` (default: the clock) is when the reset was
+   * asked for: a replica applying a reset from the control topic passes the event's time, so
+   * every replica produces the same audit event.
    */
   reset(
     tenantId: string,
@@ -157,13 +201,15 @@ export class CircuitBreakers {
     kind: BreakerKind,
     by: Principal,
     reason: string,
+    at: Date = this.clock(),
   ): BreakerResetResult {
-    const at = this.clock().toISOString();
+    const when = at instanceof Date && !Number.isNaN(at.getTime()) ? at : this.clock();
+    const atIso = when.toISOString();
     const target = { scope: 'agent' as const, tenantId, agentId };
     const base = {
       tenantId,
       actor: by?.id ?? '',
-      occurredAt: at,
+      occurredAt: atIso,
       attributes: { agent_id: agentId, breaker: kind, reason: reason ?? '' },
     };
     if (
@@ -175,7 +221,7 @@ export class CircuitBreakers {
         status: 'refused',
         audit: {
           ...base,
-          auditId: `breaker-reset-refused/${tenantId}/${agentId}/${kind}/${at}/${by?.id ?? ''}`,
+          auditId: `breaker-reset-refused/${tenantId}/${agentId}/${kind}/${atIso}/${by?.id ?? ''}`,
           kind: 'CIRCUIT_BREAKER_RESET_REFUSED',
           summary: `reset of ${kind} breaker for agent ${agentId} refused for ${by?.id || 'unknown principal'}`,
         },

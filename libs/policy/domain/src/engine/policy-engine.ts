@@ -1,11 +1,15 @@
+import { createHash } from 'node:crypto';
 import {
   actionTypeOf,
   ActionProposal,
+  Approval,
   DecisionExplanation,
   PolicyDecision,
+  ReviewDecision,
+  ReviewOutcome,
   Verdict,
 } from '@mandate/contracts';
-import type { DecisionTokenIssuer } from '@mandate/decision-token';
+import { requiredApprovals, type DecisionTokenIssuer } from '@mandate/decision-token';
 import { tenantId as toTenantId } from '@mandate/storage';
 import { decideAutonomy } from '../autonomy/decide-autonomy';
 import { parseAutonomyMatrix, type AutonomyMatrix } from '../autonomy/autonomy-matrix';
@@ -38,6 +42,8 @@ export interface PolicyEngineDeps {
   /** A bundle not confirmed by its source for longer than this is stale: DENY. */
   maxBundleAgeMs: number;
   tenantTimeZone?: (tenantId: string) => string | undefined;
+  /** False for a shadow engine: its decisions are compared, never executed, so never signed. */
+  issueTokens?: boolean;
 }
 
 const AUTONOMOUS = new Set([Verdict.VERDICT_AUTO, Verdict.VERDICT_AUTO_WITH_NOTICE]);
@@ -142,10 +148,100 @@ export class PolicyEngine {
       proposal,
       verdict,
       explanation,
-      token: AUTONOMOUS.has(verdict)
-        ? this.deps.issuer.issue(proposal, verdict, [], active.identity.version)
-        : undefined,
+      token:
+        AUTONOMOUS.has(verdict) && this.deps.issueTokens !== false
+          ? this.deps.issuer.issue(proposal, verdict, [], active.identity.version)
+          : undefined,
       decidedAt: now.toISOString(),
+    });
+  }
+
+  /**
+   * Re-checks a decision after human review. Any rejection denies. The last edit replaces the
+   * action, and the (possibly edited) action is decided again on fresh facts: DENY wins, and the
+   * approvals needed are those of the stricter of the original and the fresh verdict. A token is
+   * issued only when that many distinct reviewers approved — never the agent itself — and it binds
+   * the approvals and the bundle that decided.
+   */
+  async recheck(
+    decision: PolicyDecision,
+    reviews: ReviewDecision[],
+    facts: FactsResult,
+    now: Date = new Date(),
+  ): Promise<PolicyDecision> {
+    const original = decision.proposal;
+    const recheckId = (prefix: string) =>
+      createHash('sha256')
+        .update(
+          `${prefix}/${decision.decisionId}/${reviews.map((r) => r.reviewDecisionId).join(',')}`,
+        )
+        .digest('hex')
+        .slice(0, 32);
+    if (!original)
+      return {
+        ...this.deny(
+          ActionProposal.fromPartial({}),
+          now,
+          ['MALFORMED_PROPOSAL'],
+          'decision carries no proposal',
+        ),
+        decisionId: recheckId('recheck-deny'),
+      };
+    if (reviews.some((r) => r.outcome === ReviewOutcome.REVIEW_OUTCOME_REJECT))
+      return {
+        ...this.deny(original, now, ['REVIEW_REJECTED'], 'a reviewer rejected the action'),
+        decisionId: recheckId('recheck-deny'),
+      };
+    const edits = reviews.filter(
+      (r) => r.outcome === ReviewOutcome.REVIEW_OUTCOME_EDIT_APPROVE && r.editedAction,
+    );
+    const proposal = edits.length
+      ? { ...original, action: edits[edits.length - 1].editedAction }
+      : original;
+    const fresh = await this.decide(proposal, facts, now);
+    if (fresh.verdict === Verdict.VERDICT_DENY)
+      return { ...fresh, decisionId: recheckId('recheck-deny') };
+    const needed = Math.max(requiredApprovals(decision.verdict), requiredApprovals(fresh.verdict));
+    const approvals: Approval[] = [];
+    for (const r of reviews) {
+      const approved =
+        r.outcome === ReviewOutcome.REVIEW_OUTCOME_APPROVE ||
+        r.outcome === ReviewOutcome.REVIEW_OUTCOME_EDIT_APPROVE;
+      if (
+        approved &&
+        r.reviewerId &&
+        r.reviewerId !== proposal.agentId &&
+        !approvals.some((a) => a.reviewerId === r.reviewerId)
+      )
+        approvals.push({
+          reviewerId: r.reviewerId,
+          decidedAt: r.decidedAt,
+          reviewDecisionId: r.reviewDecisionId,
+        });
+    }
+    const verdict =
+      needed >= 2
+        ? Verdict.VERDICT_APPROVE_2
+        : needed === 1
+          ? Verdict.VERDICT_APPROVE_1
+          : fresh.verdict;
+    const explanation = DecisionExplanation.fromPartial({
+      ...fresh.explanation,
+      reasonCodes: [
+        ...(fresh.explanation?.reasonCodes ?? []),
+        `APPROVALS_${approvals.length}_OF_${needed}`,
+      ],
+    });
+    const bundleVersion = explanation.bundleVersion;
+    return PolicyDecision.fromPartial({
+      ...fresh,
+      decisionId: recheckId('recheck'),
+      verdict,
+      explanation,
+      token:
+        approvals.length >= needed && this.deps.issueTokens !== false
+          ? this.deps.issuer.issue(proposal, verdict, approvals, bundleVersion)
+          : undefined,
     });
   }
 

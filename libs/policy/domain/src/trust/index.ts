@@ -26,3 +26,10 @@ export type {
 } from './trust-model';
 export { TRUST_STATES, TrustRepository, trustDocId } from './trust.repository';
 export type { TrustDoc, TrustRecordResult, TrustRepositoryOptions } from './trust.repository';
+export {
+  InvalidTrustEvidenceEventError,
+  TrustEvidenceRecorder,
+  TrustEvidenceRouter,
+} from './trust-evidence.flow';
+export type { NoEvidence, RecordedEvidence } from './trust-evidence.flow';
+export { cleanTrackRecord } from './trust-history';

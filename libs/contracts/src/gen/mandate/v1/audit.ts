@@ -33,6 +33,14 @@ export enum AuditKind {
   AUDIT_KIND_OUTCOME = 9,
   /** AUDIT_KIND_ERASURE - A data subject's personal data was erased (key shredded). */
   AUDIT_KIND_ERASURE = 10,
+  /**
+   * AUDIT_KIND_POLICY_CONTROL - A policy control change: kill switch set/cleared/refused, circuit breaker tripped/reset,
+   * bundle pushed/activated/shadowed (payload: PolicyControlEvent when there is one; the specific
+   * transition is in attributes["control"]).
+   */
+  AUDIT_KIND_POLICY_CONTROL = 11,
+  /** AUDIT_KIND_SHADOW_DIVERGENCE - Shadow mode: a candidate bundle decided a proposal differently from the active one. */
+  AUDIT_KIND_SHADOW_DIVERGENCE = 12,
   UNRECOGNIZED = -1,
 }
 
@@ -71,6 +79,12 @@ export function auditKindFromJSON(object: any): AuditKind {
     case 10:
     case "AUDIT_KIND_ERASURE":
       return AuditKind.AUDIT_KIND_ERASURE;
+    case 11:
+    case "AUDIT_KIND_POLICY_CONTROL":
+      return AuditKind.AUDIT_KIND_POLICY_CONTROL;
+    case 12:
+    case "AUDIT_KIND_SHADOW_DIVERGENCE":
+      return AuditKind.AUDIT_KIND_SHADOW_DIVERGENCE;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -102,6 +116,10 @@ export function auditKindToJSON(object: AuditKind): string {
       return "AUDIT_KIND_OUTCOME";
     case AuditKind.AUDIT_KIND_ERASURE:
       return "AUDIT_KIND_ERASURE";
+    case AuditKind.AUDIT_KIND_POLICY_CONTROL:
+      return "AUDIT_KIND_POLICY_CONTROL";
+    case AuditKind.AUDIT_KIND_SHADOW_DIVERGENCE:
+      return "AUDIT_KIND_SHADOW_DIVERGENCE";
     case AuditKind.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";

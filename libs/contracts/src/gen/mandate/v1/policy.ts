@@ -340,8 +340,8 @@ export interface TrustEvidence {
   /** Action type (snake_case). */
   actionType: string;
   /**
-   * "approve", "edit_approve", "reject", "execution_success", "execution_failure",
-   * "rolled_back" or "incident".
+   * "review_approve", "review_edit_approve", "review_reject", "execution_success",
+   * "execution_failure", "execution_rolled_back" or "incident".
    */
   kind: string;
   /** When the outcome happened (decay is measured from here). */

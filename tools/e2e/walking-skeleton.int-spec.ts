@@ -10,6 +10,9 @@ import {
 } from '@mandate/contracts';
 import { generateSigningKeyPair } from '@mandate/decision-token';
 import { DLQ_HEADERS, Topics } from '@mandate/messaging';
+import { KafkaEventBus } from '@mandate/messaging-kafka';
+import { cleanTrackRecord, readBundleFiles } from '@mandate/policy-domain';
+import { generateApiToken } from '@mandate/platform';
 import { Kafka, logLevel } from 'kafkajs';
 import {
   ServiceProcess,
@@ -31,6 +34,12 @@ const RUN = randomBytes(4).toString('hex');
 const TENANT = `it-${RUN}`;
 const BASE = 20000 + Math.floor(Math.random() * 2000) * 10;
 const keys = generateSigningKeyPair();
+const admins = [
+  { id: 'admin-1', roles: ['policy-admin'], ...generateApiToken() },
+  { id: 'admin-2', roles: ['policy-admin'], ...generateApiToken() },
+];
+/** Stated bound: a kill switch or bundle activation reaches every policy replica within this. */
+const PROPAGATION_BOUND_MS = 5_000;
 
 const SERVICES = [
   'orchestrator',
@@ -50,6 +59,15 @@ function envFor(s: Service, extra: Record<string, string> = {}): Record<string, 
     DECISION_SIGNING_KEY: keys.privateKey,
     DECISION_SIGNING_KEY_ID: 'it-1',
     DECISION_VERIFY_KEYS: `it-1=${keys.publicKey}`,
+    ...(s === 'policy'
+      ? {
+          CONNECTOR_GRPC_ADDRESS: `127.0.0.1:${port('crm-connectors', true)}`,
+          MANDATE_API_TOKENS: JSON.stringify(
+            admins.map(({ id, roles, sha256 }) => ({ id, roles, sha256 })),
+          ),
+          BUNDLE_SYNC_INTERVAL_MS: '2000',
+        }
+      : {}),
     ...extra,
   };
 }
@@ -93,6 +111,58 @@ async function getLead(id: string) {
     ? ((await res.json()) as { fields: Record<string, unknown>; appliedActions: string[] })
     : undefined;
 }
+/** The policy operator API of one replica, as `admin`. */
+async function policyApi(
+  httpPort: number,
+  admin: 0 | 1,
+  method: 'GET' | 'POST',
+  route: string,
+  body?: unknown,
+): Promise<{ status: number; body: any }> {
+  const res = await fetch(`http://127.0.0.1:${httpPort}${route}`, {
+    method,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${admins[admin].token}` },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+/**
+ * The lead-qualification agent's track record in this run's tenant, published on the
+ * trust-evidence topic like real outcomes; resolves once policy has applied it.
+ */
+async function seedTrust(): Promise<void> {
+  const bus = new KafkaEventBus({ brokers: BROKERS.split(','), clientId: `it-seed-${RUN}` });
+  await bus.start();
+  try {
+    for (const e of cleanTrackRecord({
+      tenantId: TENANT,
+      agentId: 'lead-qualification',
+      actionType: 'qualify_lead',
+      count: 40,
+      until: new Date(),
+    }))
+      await bus.publish(Topics.trustEvidence, e, {
+        tenantId: TENANT,
+        correlationId: e.correlationId,
+        source: 'it-seed',
+        id: `trust/${e.eventId}`,
+      });
+  } finally {
+    await bus.stop();
+  }
+  await waitUntil('the track record to be applied', async () => {
+    const r = await policyApi(
+      port('policy'),
+      0,
+      'GET',
+      `/v1/tenants/${TENANT}/policy/trust/lead-qualification/qualify_lead`,
+    );
+    return r.body?.evidence?.execution_success >= 40 ? true : undefined;
+  });
+}
+
 const HOT_LEAD = {
   employees: 1200,
   title: 'VP Operations',
@@ -119,6 +189,7 @@ describe('walking skeleton on Apache Kafka and FerretDB', () => {
       `127.0.0.1:${port('audit-ledger', true)}`,
       credentials.createInsecure(),
     );
+    await seedTrust();
   });
 
   afterAll(async () => {
@@ -226,6 +297,9 @@ describe('walking skeleton on Apache Kafka and FerretDB', () => {
       Topics.actionsProposed,
       Topics.policyDecisions,
       Topics.executionOutcomes,
+      Topics.reviewDecisions,
+      Topics.trustEvidence,
+      Topics.policyControl,
       Topics.auditRecords,
     ];
     const marker = `malformed-${RUN}`;
@@ -271,6 +345,93 @@ describe('walking skeleton on Apache Kafka and FerretDB', () => {
     await waitUntil('the lead after the malformed messages', async () =>
       (await getLead('lead-e2e-4'))?.fields['status'] === 'Qualified' ? true : undefined,
     );
+  });
+
+  it('propagates a kill switch and a bundle activation to every policy replica within the stated bound', async () => {
+    const second = startService('policy', BASE + 50, BASE + 60, envFor('policy'), RUN);
+    try {
+      await waitReady(second);
+      const replicas = [port('policy'), BASE + 50];
+      await createLead('lead-e2e-5', `corr-${RUN}-5`, HOT_LEAD);
+      const proposal = {
+        proposalId: `preview-${RUN}`,
+        tenantId: TENANT,
+        correlationId: `corr-${RUN}-preview`,
+        agentId: 'lead-qualification',
+        idempotencyKey: `preview-${RUN}`,
+        confidence: 0.95,
+        target: { objectType: 'lead', recordId: 'lead-e2e-5' },
+        action: { qualifyLead: { score: 90, reason: 'fit' } },
+      };
+      const killed = async (httpPort: number) => {
+        const r = await policyApi(httpPort, 0, 'POST', '/v1/policy/preview', proposal);
+        return (r.body?.explanation?.reasonCodes ?? []).includes('KILL_SWITCH_TENANT');
+      };
+      /** Milliseconds until `probe` holds on every replica (polled every 20 ms). */
+      const propagation = async (probe: (httpPort: number) => Promise<boolean>) => {
+        const t0 = Date.now();
+        const reached = await Promise.all(
+          replicas.map(async (p) => {
+            await waitUntil(
+              'propagation',
+              async () => ((await probe(p)) ? true : undefined),
+              30_000,
+              20,
+            );
+            return Date.now() - t0;
+          }),
+        );
+        return Math.max(...reached);
+      };
+      for (const p of replicas) expect(await killed(p)).toBe(false);
+
+      const target = { scope: 'tenant', tenantId: TENANT };
+      expect(
+        (
+          await policyApi(replicas[0], 0, 'POST', '/v1/policy/kill-switches', {
+            ...target,
+            mode: 'deny',
+            reason: 'e2e: stop the tenant',
+          })
+        ).status,
+      ).toBe(201);
+      const setMs = await propagation(killed);
+      expect(
+        (
+          await policyApi(replicas[1], 1, 'POST', '/v1/policy/kill-switches/clear', {
+            ...target,
+            reason: 'e2e: resume',
+          })
+        ).status,
+      ).toBe(201);
+      const clearMs = await propagation(async (p) => !(await killed(p)));
+
+      const files = await readBundleFiles(path.join(ROOT, 'libs/policy/bundles/default'));
+      const version = `1.0.1-e2e-${RUN}`;
+      files['bundle.json'] = JSON.stringify({ ...JSON.parse(files['bundle.json']), version });
+      expect(
+        (await policyApi(replicas[1], 0, 'POST', '/v1/policy/bundles', { files })).status,
+      ).toBe(201);
+      expect(
+        (
+          await policyApi(replicas[1], 1, 'POST', `/v1/policy/bundles/${version}/activate`, {
+            reason: 'e2e: roll out',
+          })
+        ).status,
+      ).toBe(200);
+      const activateMs = await propagation(
+        async (p) =>
+          (await policyApi(p, 0, 'GET', '/v1/policy/bundles')).body?.serving?.version === version,
+      );
+      process.stdout.write(
+        `policy replicas: kill switch set reached both in ${setMs} ms, cleared in ${clearMs} ms, ` +
+          `bundle activation in ${activateMs} ms (bound ${PROPAGATION_BOUND_MS} ms)\n`,
+      );
+      for (const ms of [setMs, clearMs, activateMs])
+        expect(ms).toBeLessThanOrEqual(PROPAGATION_BOUND_MS);
+    } finally {
+      await stopService(second);
+    }
   });
 
   it('serves health, readiness and Prometheus metrics on every service', async () => {

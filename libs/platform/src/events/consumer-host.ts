@@ -35,7 +35,9 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
     @Inject(SERVICE_CONTEXT) private readonly ctx: ServiceContext,
     @Inject(CONSUMER_CLASSES) private readonly consumers: Type[],
   ) {
-    const host = hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 40);
+    const host = hostname()
+      .replace(/[^A-Za-z0-9._-]/g, '-')
+      .slice(0, 40);
     this.replicaGroup = `${ctx.group}.replica.${host}.${process.pid}.${randomBytes(4).toString('hex')}`;
   }
 

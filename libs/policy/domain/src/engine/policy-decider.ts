@@ -17,12 +17,16 @@ import {
 } from '@mandate/storage';
 import type { CircuitBreakers } from '../autonomy/circuit-breakers';
 import type { AutonomyAuditEvent } from '../autonomy/autonomy-audit';
-import type { PolicyEngine } from './policy-engine';
+import { lastEditIndex, type PolicyEngine } from './policy-engine';
 import { readFacts, type RecordReader } from './record-reader';
 
 const SOURCE = 'policy';
 
-/** One decision per proposal (id = proposal id), kept so a redelivery gets the same answer. */
+/**
+ * One decision per proposal (id = proposal id): a redelivered proposal is recognised and nothing
+ * is written twice; re-checks start from the verdict recorded here; trust evidence is attributed
+ * to its agent and action type.
+ */
 export interface DecisionDoc {
   id: string;
   decisionId: string;
@@ -118,15 +122,32 @@ export class PolicyDecider {
     );
   }
 
-  /** Re-check after review, on fresh facts for the (possibly edited) action. */
+  /**
+   * Re-check after review, on fresh facts for the (possibly edited) action. The decision under
+   * review must be one policy recorded: its verdict is taken from policy's record, not from the
+   * caller, so a re-check can never start from a laxer verdict than the one policy gave.
+   */
   async recheck(decision: PolicyDecision, reviews: ReviewDecision[]): Promise<PolicyDecision> {
     const proposal = decision.proposal ?? ActionProposal.fromPartial({});
-    const edited = [...reviews].reverse().find((r) => r.editedAction);
+    const recorded =
+      isTenantId(proposal.tenantId) && proposal.proposalId
+        ? await this.deps.decisions.get(toTenantId(proposal.tenantId), proposal.proposalId)
+        : undefined;
+    const verdict =
+      recorded && recorded.decisionId === decision.decisionId
+        ? (Verdict[recorded.verdict as keyof typeof Verdict] as Verdict | undefined)
+        : undefined;
+    const checked = PolicyDecision.fromPartial({
+      ...decision,
+      // Unknown to policy (never decided, or another decision id): re-checked as DENY.
+      verdict: verdict ?? Verdict.VERDICT_DENY,
+    });
+    const lastEdit = lastEditIndex(reviews);
     const facts = await readFacts(
       this.deps.reader,
-      edited ? { ...proposal, action: edited.editedAction } : proposal,
+      lastEdit >= 0 ? { ...proposal, action: reviews[lastEdit].editedAction } : proposal,
     );
-    return this.deps.engine.recheck(decision, reviews, facts, this.clock());
+    return this.deps.engine.recheck(checked, reviews, facts, this.clock());
   }
 
   /**
@@ -177,6 +198,7 @@ export class PolicyDecider {
                 dedupeKey: decision.decisionId,
                 payloadType: 'mandate.v1.PolicyDecision',
                 payload: PolicyDecision.encode(decision).finish(),
+                occurredAt: now,
                 attributes: {
                   verdict: Verdict[decision.verdict],
                   bundleVersion,
@@ -245,6 +267,7 @@ export class PolicyDecider {
                 `shadow bundle ${doc.shadowBundle} would decide ${doc.shadowVerdict.replace('VERDICT_', '')}` +
                 ` where ${doc.activeBundle} decided ${doc.activeVerdict.replace('VERDICT_', '')}`,
               dedupeKey: `shadow/${active.decisionId}`,
+              occurredAt: now,
               attributes: {
                 activeBundle: doc.activeBundle,
                 activeVerdict: doc.activeVerdict,

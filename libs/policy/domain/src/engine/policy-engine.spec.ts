@@ -1,41 +1,10 @@
-import * as path from 'node:path';
 import { ActionProposal, Verdict } from '@mandate/contracts';
-import {
-  DecisionTokenIssuer,
-  DecisionTokenVerifier,
-  generateSigningKeyPair,
-  parsePrivateKey,
-  parsePublicKey,
-} from '@mandate/decision-token';
-import { CircuitBreakers } from '../autonomy/circuit-breakers';
-import { KillSwitchBoard } from '../autonomy/kill-switch.board';
-import { loadBundleDirectory } from '../cedar/bundle-directory.loader';
-import { BundleRegistry } from '../cedar/bundle.registry';
-import {
-  assessTrust,
-  applyTrustEvidence,
-  newTrustState,
-  type TrustAssessment,
-} from '../trust/trust-model';
+import type { TrustAssessment } from '../trust/trust-model';
 import type { FactsResult } from './record-reader';
-import { PolicyEngine, type TrustSource } from './policy-engine';
+import { engineFixture, FIXTURE_NOW, trustAfter } from './engine.fixtures';
+import type { TrustSource } from './policy-engine';
 
-const NOW = new Date('2025-01-15T10:00:00Z'); // a Wednesday morning
-const BUNDLE_DIR = path.resolve(__dirname, '../../../bundles/default');
-
-/** Trust as the TrustRepository would compute it after `approvals` clean reviewed executions. */
-function trustAfter(approvals: number, actionType = 'qualify_lead'): TrustAssessment {
-  let state = newTrustState('lead-qualification', actionType, new Date(NOW.getTime() - 86_400_000));
-  for (let i = 0; i < approvals; i++) {
-    state = applyTrustEvidence(state, { eventId: `a${i}`, kind: 'review_approve', at: NOW }).state;
-    state = applyTrustEvidence(state, {
-      eventId: `e${i}`,
-      kind: 'execution_success',
-      at: NOW,
-    }).state;
-  }
-  return assessTrust(state, NOW);
-}
+const NOW = FIXTURE_NOW;
 
 const proposal = ActionProposal.fromPartial({
   proposalId: 'p-1',
@@ -57,31 +26,7 @@ const facts: FactsResult = {
 };
 
 async function setup(trust: TrustAssessment) {
-  const registry = new BundleRegistry();
-  const offered = registry.offer(await loadBundleDirectory(BUNDLE_DIR), NOW);
-  if (!offered.ok) throw new Error(offered.errors.join('\n'));
-  const keys = generateSigningKeyPair();
-  const issuer = new DecisionTokenIssuer(
-    { keyId: 'k', privateKey: parsePrivateKey(keys.privateKey) },
-    60_000,
-    () => NOW,
-  );
-  const verifier = new DecisionTokenVerifier(
-    new Map([['k', parsePublicKey(keys.publicKey)]]),
-    () => NOW,
-  );
-  const killSwitches = new KillSwitchBoard();
-  const breakers = new CircuitBreakers(undefined, undefined, () => NOW);
-  const source: TrustSource = { get: async () => trust };
-  const engine = new PolicyEngine({
-    registry,
-    trust: source,
-    killSwitches,
-    breakers,
-    issuer,
-    maxBundleAgeMs: 3_600_000,
-  });
-  return { engine, verifier, killSwitches, breakers, registry };
+  return engineFixture({ trust: trust });
 }
 
 describe('PolicyEngine (Cedar ▸ risk ▸ trust ▸ matrix ▸ switches ▸ ceiling)', () => {

@@ -12,6 +12,7 @@ import {
 import { requiredApprovals, type DecisionTokenIssuer } from '@mandate/decision-token';
 import { tenantId as toTenantId } from '@mandate/storage';
 import { decideAutonomy } from '../autonomy/decide-autonomy';
+import { normalizeVerdict } from '../autonomy/verdict-order';
 import { parseAutonomyMatrix, type AutonomyMatrix } from '../autonomy/autonomy-matrix';
 import type { CircuitBreakers } from '../autonomy/circuit-breakers';
 import type { KillSwitchBoard } from '../autonomy/kill-switch.board';
@@ -157,11 +158,13 @@ export class PolicyEngine {
   }
 
   /**
-   * Re-checks a decision after human review. Any rejection denies. The last edit replaces the
-   * action, and the (possibly edited) action is decided again on fresh facts: DENY wins, and the
-   * approvals needed are those of the stricter of the original and the fresh verdict. A token is
-   * issued only when that many distinct reviewers approved — never the agent itself — and it binds
-   * the approvals and the bundle that decided.
+   * Re-checks a decision after human review (reviews in the order they were made). A DENY stays
+   * DENY and any rejection denies. The last edit replaces the action, and the (possibly edited)
+   * action is decided again on fresh facts: DENY wins, and the approvals needed are those of the
+   * stricter of the original and the fresh verdict. Only approvals of the final action count (the
+   * last editor's and those given after the edit: an approval of an earlier version approved
+   * something else). A token is issued only when that many distinct reviewers approved — never
+   * the agent itself — and it binds the approvals and the bundle that decided.
    */
   async recheck(
     decision: PolicyDecision,
@@ -187,23 +190,25 @@ export class PolicyEngine {
         ),
         decisionId: recheckId('recheck-deny'),
       };
+    if (normalizeVerdict(decision.verdict) === Verdict.VERDICT_DENY)
+      return {
+        ...this.deny(original, now, ['ORIGINAL_DENIED'], 'the decision under review was DENY'),
+        decisionId: recheckId('recheck-deny'),
+      };
     if (reviews.some((r) => r.outcome === ReviewOutcome.REVIEW_OUTCOME_REJECT))
       return {
         ...this.deny(original, now, ['REVIEW_REJECTED'], 'a reviewer rejected the action'),
         decisionId: recheckId('recheck-deny'),
       };
-    const edits = reviews.filter(
-      (r) => r.outcome === ReviewOutcome.REVIEW_OUTCOME_EDIT_APPROVE && r.editedAction,
-    );
-    const proposal = edits.length
-      ? { ...original, action: edits[edits.length - 1].editedAction }
-      : original;
+    const lastEdit = lastEditIndex(reviews);
+    const proposal =
+      lastEdit >= 0 ? { ...original, action: reviews[lastEdit].editedAction } : original;
     const fresh = await this.decide(proposal, facts, now);
     if (fresh.verdict === Verdict.VERDICT_DENY)
       return { ...fresh, decisionId: recheckId('recheck-deny') };
     const needed = Math.max(requiredApprovals(decision.verdict), requiredApprovals(fresh.verdict));
     const approvals: Approval[] = [];
-    for (const r of reviews) {
+    for (const r of reviews.slice(Math.max(lastEdit, 0))) {
       const approved =
         r.outcome === ReviewOutcome.REVIEW_OUTCOME_APPROVE ||
         r.outcome === ReviewOutcome.REVIEW_OUTCOME_EDIT_APPROVE;
@@ -282,6 +287,14 @@ export class PolicyEngine {
       decidedAt: now.toISOString(),
     });
   }
+}
+
+/** Index of the last review that edited the action (-1 when none did). */
+export function lastEditIndex(reviews: ReviewDecision[]): number {
+  for (let i = reviews.length - 1; i >= 0; i--)
+    if (reviews[i].outcome === ReviewOutcome.REVIEW_OUTCOME_EDIT_APPROVE && reviews[i].editedAction)
+      return i;
+  return -1;
 }
 
 function summarize(

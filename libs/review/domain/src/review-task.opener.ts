@@ -1,4 +1,11 @@
-import { AuditKind, PolicyDecision, ReviewTask, ReviewTaskStatus } from '@mandate/contracts';
+import { createHash } from 'node:crypto';
+import {
+  AuditKind,
+  PolicyDecision,
+  ReviewTask,
+  ReviewTaskStatus,
+  Verdict,
+} from '@mandate/contracts';
 import { auditOutboxMessage } from '@mandate/audit-client';
 import { requiredApprovals } from '@mandate/decision-token';
 import { outboxMessage, Topics } from '@mandate/messaging';
@@ -17,22 +24,51 @@ export interface ReviewTaskDoc {
   dueAt: Date;
 }
 
+export interface ReviewTaskOpenerOptions {
+  /** SLA of a task (due time after creation). Default 4 h. */
+  slaMs?: number;
+  /**
+   * Share of AUTO_WITH_NOTICE decisions (executed without waiting) that get a post-hoc review,
+   * 0..1. Sampling is deterministic on the decision id, so a redelivery samples the same way.
+   * Default 0.2.
+   */
+  noticeSampleRate?: number;
+  now?: () => Date;
+}
+
 /**
- * Opens a review task for every decision that needs a human (APPROVE_1 / APPROVE_2). The queue,
- * SLAs, four-eyes and the console arrive with the human-review issue.
+ * Opens a review task for every decision that needs a human (APPROVE_1 / APPROVE_2), and a
+ * post-hoc task for a sample of AUTO_WITH_NOTICE decisions. The queue, SLAs, four-eyes and the
+ * console arrive with the human-review issue.
  */
 export class ReviewTaskOpener {
-  constructor(
-    private readonly slaMs: number = 4 * 60 * 60 * 1000,
-    private readonly now: () => Date = () => new Date(),
-  ) {}
+  private readonly slaMs: number;
+  private readonly noticeSampleRate: number;
+  private readonly now: () => Date;
+
+  constructor(o: ReviewTaskOpenerOptions = {}) {
+    this.slaMs = o.slaMs ?? 4 * 60 * 60 * 1000;
+    this.noticeSampleRate = o.noticeSampleRate ?? 0.2;
+    this.now = o.now ?? (() => new Date());
+    if (!(this.slaMs > 0)) throw new RangeError('review SLA must be positive');
+    if (!(this.noticeSampleRate >= 0 && this.noticeSampleRate <= 1))
+      throw new RangeError('noticeSampleRate must be within 0..1');
+  }
+
+  /** Whether this AUTO_WITH_NOTICE decision is in the post-hoc review sample. */
+  sampled(decisionId: string): boolean {
+    const bucket = createHash('sha256').update(decisionId).digest().readUInt32BE(0) / 2 ** 32;
+    return bucket < this.noticeSampleRate;
+  }
 
   async open(
     store: DocumentStore<ReviewTaskDoc>,
     decision: PolicyDecision,
   ): Promise<ReviewTask | undefined> {
     const required = requiredApprovals(decision.verdict);
-    if (required === 0 || decision.token) return undefined;
+    const postHoc =
+      decision.verdict === Verdict.VERDICT_AUTO_WITH_NOTICE && this.sampled(decision.decisionId);
+    if (!postHoc && (required === 0 || decision.token)) return undefined;
     const tenant = tenantId(decision.tenantId);
     const createdAt = this.now();
     const dueAt = new Date(createdAt.getTime() + this.slaMs);
@@ -42,6 +78,7 @@ export class ReviewTaskOpener {
       correlationId: decision.correlationId,
       decision,
       requiredApprovals: required,
+      postHoc,
       status: ReviewTaskStatus.REVIEW_TASK_STATUS_OPEN,
       createdAt: createdAt.toISOString(),
       dueAt: dueAt.toISOString(),
@@ -74,7 +111,9 @@ export class ReviewTaskOpener {
                 correlationId: decision.correlationId,
                 actor: SOURCE,
                 subject: decision.proposal?.target,
-                summary: `review task opened: ${required} approval(s) needed before ${dueAt.toISOString()}`,
+                summary: postHoc
+                  ? `post-hoc review task opened (sampled AUTO_WITH_NOTICE), due ${dueAt.toISOString()}`
+                  : `review task opened: ${required} approval(s) needed before ${dueAt.toISOString()}`,
                 dedupeKey: task.taskId,
                 payloadType: 'mandate.v1.ReviewTask',
                 payload: ReviewTask.encode(task).finish(),

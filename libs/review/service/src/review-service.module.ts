@@ -7,6 +7,8 @@ export interface ReviewServiceOptions {
   context: ServiceContext;
   stores: StoreProvider;
   relayIntervalMs?: number;
+  /** Share of AUTO_WITH_NOTICE decisions sampled for post-hoc review (0..1, default 0.2). */
+  noticeSampleRate?: number;
 }
 
 @Module({})
@@ -19,7 +21,10 @@ export class ReviewServiceModule {
       consumers: [ReviewDecisionConsumer],
       outbox: { sources: [store], intervalMs: o.relayIntervalMs },
       providers: [
-        { provide: ReviewTaskOpener, useValue: new ReviewTaskOpener() },
+        {
+          provide: ReviewTaskOpener,
+          useValue: new ReviewTaskOpener({ noticeSampleRate: o.noticeSampleRate }),
+        },
         { provide: REVIEW_TASK_STORE, useValue: store },
       ],
       exports: [REVIEW_TASK_STORE],

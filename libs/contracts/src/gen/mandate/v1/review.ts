@@ -154,6 +154,11 @@ export interface ReviewTask {
   approvals: Approval[];
   /** Review queue the task is routed to, e.g. "sales-managers", "finance". */
   queue: string;
+  /**
+   * A post-hoc review of an action already executed under AUTO_WITH_NOTICE (sampled): it needs no
+   * approval to proceed; a reviewer's verdict feeds the agent's trust (a rejection costs trust).
+   */
+  postHoc: boolean;
 }
 
 /** ReviewDecision is one reviewer's decision on a review task. */
@@ -201,6 +206,7 @@ function createBaseReviewTask(): ReviewTask {
     dueAt: undefined,
     approvals: [],
     queue: "",
+    postHoc: false,
   };
 }
 
@@ -238,6 +244,9 @@ export const ReviewTask: MessageFns<ReviewTask> = {
     }
     if (message.queue !== "") {
       writer.uint32(90).string(message.queue);
+    }
+    if (message.postHoc !== false) {
+      writer.uint32(96).bool(message.postHoc);
     }
     return writer;
   },
@@ -343,6 +352,14 @@ export const ReviewTask: MessageFns<ReviewTask> = {
             message.queue = reader.string();
             continue;
           }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.postHoc = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -398,6 +415,11 @@ export const ReviewTask: MessageFns<ReviewTask> = {
         ? object.approvals.map((e: any) => Approval.fromJSON(e))
         : [],
       queue: isSet(object.queue) ? globalThis.String(object.queue) : "",
+      postHoc: isSet(object.postHoc)
+        ? globalThis.Boolean(object.postHoc)
+        : isSet(object.post_hoc)
+        ? globalThis.Boolean(object.post_hoc)
+        : false,
     };
   },
 
@@ -436,6 +458,9 @@ export const ReviewTask: MessageFns<ReviewTask> = {
     if (message.queue !== "") {
       obj.queue = message.queue;
     }
+    if (message.postHoc !== false) {
+      obj.postHoc = message.postHoc;
+    }
     return obj;
   },
 
@@ -457,6 +482,7 @@ export const ReviewTask: MessageFns<ReviewTask> = {
     message.dueAt = object.dueAt ?? undefined;
     message.approvals = object.approvals?.map((e) => Approval.fromPartial(e)) || [];
     message.queue = object.queue ?? "";
+    message.postHoc = object.postHoc ?? false;
     return message;
   },
 };

@@ -165,6 +165,12 @@ export interface AuditRecord {
    * the encryption key that erasure shreds); empty when it holds none.
    */
   dataSubjectId: string;
+  /**
+   * How payload is stored: empty = as emitted (a service never sets it); "A256GCM/v1" = the
+   * ledger encrypted it under the data subject's key (12-byte nonce, ciphertext, 16-byte tag).
+   * Leaf hashes cover the encrypted form, so erasing the key leaves the log verifiable.
+   */
+  payloadEncryption: string;
 }
 
 export interface AuditRecord_AttributesEntry {
@@ -219,6 +225,7 @@ function createBaseAuditRecord(): AuditRecord {
     payload: Buffer.alloc(0),
     attributes: {},
     dataSubjectId: "",
+    payloadEncryption: "",
   };
 }
 
@@ -259,6 +266,9 @@ export const AuditRecord: MessageFns<AuditRecord> = {
     });
     if (message.dataSubjectId !== "") {
       writer.uint32(98).string(message.dataSubjectId);
+    }
+    if (message.payloadEncryption !== "") {
+      writer.uint32(106).string(message.payloadEncryption);
     }
     return writer;
   },
@@ -375,6 +385,14 @@ export const AuditRecord: MessageFns<AuditRecord> = {
             message.dataSubjectId = reader.string();
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.payloadEncryption = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -438,6 +456,11 @@ export const AuditRecord: MessageFns<AuditRecord> = {
         : isSet(object.data_subject_id)
         ? globalThis.String(object.data_subject_id)
         : "",
+      payloadEncryption: isSet(object.payloadEncryption)
+        ? globalThis.String(object.payloadEncryption)
+        : isSet(object.payload_encryption)
+        ? globalThis.String(object.payload_encryption)
+        : "",
     };
   },
 
@@ -485,6 +508,9 @@ export const AuditRecord: MessageFns<AuditRecord> = {
     if (message.dataSubjectId !== "") {
       obj.dataSubjectId = message.dataSubjectId;
     }
+    if (message.payloadEncryption !== "") {
+      obj.payloadEncryption = message.payloadEncryption;
+    }
     return obj;
   },
 
@@ -515,6 +541,7 @@ export const AuditRecord: MessageFns<AuditRecord> = {
       {},
     );
     message.dataSubjectId = object.dataSubjectId ?? "";
+    message.payloadEncryption = object.payloadEncryption ?? "";
     return message;
   },
 };

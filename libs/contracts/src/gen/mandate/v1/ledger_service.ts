@@ -19,6 +19,92 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { AuditEntry, Checkpoint } from "./audit";
+import { RecordRef } from "./common";
+
+/** ProvenEntry is an entry with its RFC 9162 inclusion proof. */
+export interface ProvenEntry {
+  /** The entry (record, leaf index, leaf hash). */
+  entry:
+    | AuditEntry
+    | undefined;
+  /** Sibling hashes from the leaf to the root of the accompanying checkpoint. */
+  auditPath: Buffer[];
+}
+
+/** GetEntryRequest names one record. */
+export interface GetEntryRequest {
+  /** Tenant of the record. */
+  tenantId: string;
+  /** AuditRecord.record_id. */
+  recordId: string;
+}
+
+/** GetEntryResponse is the record with its proof. */
+export interface GetEntryResponse {
+  /** The entry and its inclusion proof against checkpoint. */
+  entry:
+    | ProvenEntry
+    | undefined;
+  /** The checkpoint the proof leads to (the latest one covering the entry). */
+  checkpoint: Checkpoint | undefined;
+}
+
+/** GetCausalChainRequest names a causal chain. */
+export interface GetCausalChainRequest {
+  /** Tenant of the chain. */
+  tenantId: string;
+  /** Which chain. */
+  key:
+    | //
+    /** Every entry of one correlation id (one CRM change and what followed from it). */
+    { $case: "correlationId"; value: string }
+    | //
+    /** Every entry about one CRM record. */
+    { $case: "record"; value: RecordRef }
+    | undefined;
+}
+
+/** GetCausalChainResponse is the chain in log order. */
+export interface GetCausalChainResponse {
+  /** Entries in ascending leaf index, each with its inclusion proof against checkpoint. */
+  entries: ProvenEntry[];
+  /** The checkpoint every proof leads to. Entries appended after it are not included. */
+  checkpoint: Checkpoint | undefined;
+}
+
+/** ListEntriesRequest asks for a page of entries. */
+export interface ListEntriesRequest {
+  /** Tenant whose log to read. */
+  tenantId: string;
+  /** First leaf index of the page. */
+  fromIndex: string;
+  /** Page size, 1..1000 (0 means 1000). */
+  limit: number;
+}
+
+/** ListEntriesResponse is one page. */
+export interface ListEntriesResponse {
+  /** Entries in ascending leaf index, without gaps. */
+  entries: AuditEntry[];
+  /** Leaf index of the next page. */
+  nextIndex: string;
+}
+
+/** ListCheckpointsRequest asks for a page of checkpoints. */
+export interface ListCheckpointsRequest {
+  /** Tenant whose log's checkpoints to read. */
+  tenantId: string;
+  /** Smallest tree size to return. */
+  fromSize: string;
+  /** Page size, 1..1000 (0 means 1000). */
+  limit: number;
+}
+
+/** ListCheckpointsResponse is one page. */
+export interface ListCheckpointsResponse {
+  /** Checkpoints in ascending tree size. */
+  checkpoints: Checkpoint[];
+}
 
 /** ListByCorrelationRequest names one causal chain. */
 export interface ListByCorrelationRequest {
@@ -91,6 +177,867 @@ export interface GetCheckpointResponse {
   /** The latest signed checkpoint. */
   checkpoint: Checkpoint | undefined;
 }
+
+function createBaseProvenEntry(): ProvenEntry {
+  return { entry: undefined, auditPath: [] };
+}
+
+export const ProvenEntry: MessageFns<ProvenEntry> = {
+  encode(message: ProvenEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.entry !== undefined) {
+      AuditEntry.encode(message.entry, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.auditPath) {
+      writer.uint32(18).bytes(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ProvenEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseProvenEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entry = AuditEntry.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.auditPath.push(Buffer.from(reader.bytes()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ProvenEntry {
+    return {
+      entry: isSet(object.entry) ? AuditEntry.fromJSON(object.entry) : undefined,
+      auditPath: globalThis.Array.isArray(object?.auditPath)
+        ? object.auditPath.map((e: any) => Buffer.from(bytesFromBase64(e)))
+        : globalThis.Array.isArray(object?.audit_path)
+        ? object.audit_path.map((e: any) => Buffer.from(bytesFromBase64(e)))
+        : [],
+    };
+  },
+
+  toJSON(message: ProvenEntry): unknown {
+    const obj: any = {};
+    if (message.entry !== undefined) {
+      obj.entry = AuditEntry.toJSON(message.entry);
+    }
+    if (message.auditPath?.length) {
+      obj.auditPath = message.auditPath.map((e) => base64FromBytes(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ProvenEntry>): ProvenEntry {
+    return ProvenEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ProvenEntry>): ProvenEntry {
+    const message = createBaseProvenEntry();
+    message.entry = (object.entry !== undefined && object.entry !== null)
+      ? AuditEntry.fromPartial(object.entry)
+      : undefined;
+    message.auditPath = object.auditPath?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseGetEntryRequest(): GetEntryRequest {
+  return { tenantId: "", recordId: "" };
+}
+
+export const GetEntryRequest: MessageFns<GetEntryRequest> = {
+  encode(message: GetEntryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    if (message.recordId !== "") {
+      writer.uint32(18).string(message.recordId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetEntryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetEntryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.recordId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetEntryRequest {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      recordId: isSet(object.recordId)
+        ? globalThis.String(object.recordId)
+        : isSet(object.record_id)
+        ? globalThis.String(object.record_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetEntryRequest): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.recordId !== "") {
+      obj.recordId = message.recordId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetEntryRequest>): GetEntryRequest {
+    return GetEntryRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetEntryRequest>): GetEntryRequest {
+    const message = createBaseGetEntryRequest();
+    message.tenantId = object.tenantId ?? "";
+    message.recordId = object.recordId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetEntryResponse(): GetEntryResponse {
+  return { entry: undefined, checkpoint: undefined };
+}
+
+export const GetEntryResponse: MessageFns<GetEntryResponse> = {
+  encode(message: GetEntryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.entry !== undefined) {
+      ProvenEntry.encode(message.entry, writer.uint32(10).fork()).join();
+    }
+    if (message.checkpoint !== undefined) {
+      Checkpoint.encode(message.checkpoint, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetEntryResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetEntryResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entry = ProvenEntry.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.checkpoint = Checkpoint.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetEntryResponse {
+    return {
+      entry: isSet(object.entry) ? ProvenEntry.fromJSON(object.entry) : undefined,
+      checkpoint: isSet(object.checkpoint) ? Checkpoint.fromJSON(object.checkpoint) : undefined,
+    };
+  },
+
+  toJSON(message: GetEntryResponse): unknown {
+    const obj: any = {};
+    if (message.entry !== undefined) {
+      obj.entry = ProvenEntry.toJSON(message.entry);
+    }
+    if (message.checkpoint !== undefined) {
+      obj.checkpoint = Checkpoint.toJSON(message.checkpoint);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetEntryResponse>): GetEntryResponse {
+    return GetEntryResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetEntryResponse>): GetEntryResponse {
+    const message = createBaseGetEntryResponse();
+    message.entry = (object.entry !== undefined && object.entry !== null)
+      ? ProvenEntry.fromPartial(object.entry)
+      : undefined;
+    message.checkpoint = (object.checkpoint !== undefined && object.checkpoint !== null)
+      ? Checkpoint.fromPartial(object.checkpoint)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGetCausalChainRequest(): GetCausalChainRequest {
+  return { tenantId: "", key: undefined };
+}
+
+export const GetCausalChainRequest: MessageFns<GetCausalChainRequest> = {
+  encode(message: GetCausalChainRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    switch (message.key?.$case) {
+      case "correlationId":
+        writer.uint32(18).string(message.key.value);
+        break;
+      case "record":
+        RecordRef.encode(message.key.value, writer.uint32(26).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetCausalChainRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetCausalChainRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.key = { $case: "correlationId", value: reader.string() };
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.key = { $case: "record", value: RecordRef.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetCausalChainRequest {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      key: isSet(object.correlationId)
+        ? { $case: "correlationId", value: globalThis.String(object.correlationId) }
+        : isSet(object.correlation_id)
+        ? { $case: "correlationId", value: globalThis.String(object.correlation_id) }
+        : isSet(object.record)
+        ? { $case: "record", value: RecordRef.fromJSON(object.record) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: GetCausalChainRequest): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.key?.$case === "correlationId") {
+      obj.correlationId = message.key.value;
+    } else if (message.key?.$case === "record") {
+      obj.record = RecordRef.toJSON(message.key.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetCausalChainRequest>): GetCausalChainRequest {
+    return GetCausalChainRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetCausalChainRequest>): GetCausalChainRequest {
+    const message = createBaseGetCausalChainRequest();
+    message.tenantId = object.tenantId ?? "";
+    switch (object.key?.$case) {
+      case "correlationId": {
+        if (object.key?.value !== undefined && object.key?.value !== null) {
+          message.key = { $case: "correlationId", value: object.key.value };
+        }
+        break;
+      }
+      case "record": {
+        if (object.key?.value !== undefined && object.key?.value !== null) {
+          message.key = { $case: "record", value: RecordRef.fromPartial(object.key.value) };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseGetCausalChainResponse(): GetCausalChainResponse {
+  return { entries: [], checkpoint: undefined };
+}
+
+export const GetCausalChainResponse: MessageFns<GetCausalChainResponse> = {
+  encode(message: GetCausalChainResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.entries) {
+      ProvenEntry.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.checkpoint !== undefined) {
+      Checkpoint.encode(message.checkpoint, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetCausalChainResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetCausalChainResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entries.push(ProvenEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.checkpoint = Checkpoint.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetCausalChainResponse {
+    return {
+      entries: globalThis.Array.isArray(object?.entries) ? object.entries.map((e: any) => ProvenEntry.fromJSON(e)) : [],
+      checkpoint: isSet(object.checkpoint) ? Checkpoint.fromJSON(object.checkpoint) : undefined,
+    };
+  },
+
+  toJSON(message: GetCausalChainResponse): unknown {
+    const obj: any = {};
+    if (message.entries?.length) {
+      obj.entries = message.entries.map((e) => ProvenEntry.toJSON(e));
+    }
+    if (message.checkpoint !== undefined) {
+      obj.checkpoint = Checkpoint.toJSON(message.checkpoint);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetCausalChainResponse>): GetCausalChainResponse {
+    return GetCausalChainResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetCausalChainResponse>): GetCausalChainResponse {
+    const message = createBaseGetCausalChainResponse();
+    message.entries = object.entries?.map((e) => ProvenEntry.fromPartial(e)) || [];
+    message.checkpoint = (object.checkpoint !== undefined && object.checkpoint !== null)
+      ? Checkpoint.fromPartial(object.checkpoint)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseListEntriesRequest(): ListEntriesRequest {
+  return { tenantId: "", fromIndex: "0", limit: 0 };
+}
+
+export const ListEntriesRequest: MessageFns<ListEntriesRequest> = {
+  encode(message: ListEntriesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    if (message.fromIndex !== "0") {
+      writer.uint32(16).uint64(message.fromIndex);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(24).uint32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListEntriesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListEntriesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.fromIndex = reader.uint64().toString();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListEntriesRequest {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      fromIndex: isSet(object.fromIndex)
+        ? globalThis.String(object.fromIndex)
+        : isSet(object.from_index)
+        ? globalThis.String(object.from_index)
+        : "0",
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+    };
+  },
+
+  toJSON(message: ListEntriesRequest): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.fromIndex !== "0") {
+      obj.fromIndex = message.fromIndex;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListEntriesRequest>): ListEntriesRequest {
+    return ListEntriesRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListEntriesRequest>): ListEntriesRequest {
+    const message = createBaseListEntriesRequest();
+    message.tenantId = object.tenantId ?? "";
+    message.fromIndex = object.fromIndex ?? "0";
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBaseListEntriesResponse(): ListEntriesResponse {
+  return { entries: [], nextIndex: "0" };
+}
+
+export const ListEntriesResponse: MessageFns<ListEntriesResponse> = {
+  encode(message: ListEntriesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.entries) {
+      AuditEntry.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextIndex !== "0") {
+      writer.uint32(16).uint64(message.nextIndex);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListEntriesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListEntriesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entries.push(AuditEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.nextIndex = reader.uint64().toString();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListEntriesResponse {
+    return {
+      entries: globalThis.Array.isArray(object?.entries) ? object.entries.map((e: any) => AuditEntry.fromJSON(e)) : [],
+      nextIndex: isSet(object.nextIndex)
+        ? globalThis.String(object.nextIndex)
+        : isSet(object.next_index)
+        ? globalThis.String(object.next_index)
+        : "0",
+    };
+  },
+
+  toJSON(message: ListEntriesResponse): unknown {
+    const obj: any = {};
+    if (message.entries?.length) {
+      obj.entries = message.entries.map((e) => AuditEntry.toJSON(e));
+    }
+    if (message.nextIndex !== "0") {
+      obj.nextIndex = message.nextIndex;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListEntriesResponse>): ListEntriesResponse {
+    return ListEntriesResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListEntriesResponse>): ListEntriesResponse {
+    const message = createBaseListEntriesResponse();
+    message.entries = object.entries?.map((e) => AuditEntry.fromPartial(e)) || [];
+    message.nextIndex = object.nextIndex ?? "0";
+    return message;
+  },
+};
+
+function createBaseListCheckpointsRequest(): ListCheckpointsRequest {
+  return { tenantId: "", fromSize: "0", limit: 0 };
+}
+
+export const ListCheckpointsRequest: MessageFns<ListCheckpointsRequest> = {
+  encode(message: ListCheckpointsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    if (message.fromSize !== "0") {
+      writer.uint32(16).uint64(message.fromSize);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(24).uint32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListCheckpointsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListCheckpointsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.fromSize = reader.uint64().toString();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListCheckpointsRequest {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      fromSize: isSet(object.fromSize)
+        ? globalThis.String(object.fromSize)
+        : isSet(object.from_size)
+        ? globalThis.String(object.from_size)
+        : "0",
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+    };
+  },
+
+  toJSON(message: ListCheckpointsRequest): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.fromSize !== "0") {
+      obj.fromSize = message.fromSize;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListCheckpointsRequest>): ListCheckpointsRequest {
+    return ListCheckpointsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListCheckpointsRequest>): ListCheckpointsRequest {
+    const message = createBaseListCheckpointsRequest();
+    message.tenantId = object.tenantId ?? "";
+    message.fromSize = object.fromSize ?? "0";
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBaseListCheckpointsResponse(): ListCheckpointsResponse {
+  return { checkpoints: [] };
+}
+
+export const ListCheckpointsResponse: MessageFns<ListCheckpointsResponse> = {
+  encode(message: ListCheckpointsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.checkpoints) {
+      Checkpoint.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListCheckpointsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListCheckpointsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.checkpoints.push(Checkpoint.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListCheckpointsResponse {
+    return {
+      checkpoints: globalThis.Array.isArray(object?.checkpoints)
+        ? object.checkpoints.map((e: any) => Checkpoint.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListCheckpointsResponse): unknown {
+    const obj: any = {};
+    if (message.checkpoints?.length) {
+      obj.checkpoints = message.checkpoints.map((e) => Checkpoint.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListCheckpointsResponse>): ListCheckpointsResponse {
+    return ListCheckpointsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListCheckpointsResponse>): ListCheckpointsResponse {
+    const message = createBaseListCheckpointsResponse();
+    message.checkpoints = object.checkpoints?.map((e) => Checkpoint.fromPartial(e)) || [];
+    return message;
+  },
+};
 
 function createBaseListByCorrelationRequest(): ListByCorrelationRequest {
   return { tenantId: "", correlationId: "" };
@@ -955,6 +1902,53 @@ export const LedgerServiceService = {
       Buffer.from(GetCheckpointResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetCheckpointResponse => GetCheckpointResponse.decode(value),
   },
+  /** One record by id, with its inclusion proof against the latest checkpoint. */
+  getEntry: {
+    path: "/mandate.v1.LedgerService/GetEntry" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetEntryRequest): Buffer => Buffer.from(GetEntryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetEntryRequest => GetEntryRequest.decode(value),
+    responseSerialize: (value: GetEntryResponse): Buffer => Buffer.from(GetEntryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetEntryResponse => GetEntryResponse.decode(value),
+  },
+  /**
+   * The causal chain of a correlation id or of a CRM record, in log order, each entry with its
+   * inclusion proof against one checkpoint.
+   */
+  getCausalChain: {
+    path: "/mandate.v1.LedgerService/GetCausalChain" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetCausalChainRequest): Buffer =>
+      Buffer.from(GetCausalChainRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetCausalChainRequest => GetCausalChainRequest.decode(value),
+    responseSerialize: (value: GetCausalChainResponse): Buffer =>
+      Buffer.from(GetCausalChainResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetCausalChainResponse => GetCausalChainResponse.decode(value),
+  },
+  /** Entries in leaf order, a page at a time (export). */
+  listEntries: {
+    path: "/mandate.v1.LedgerService/ListEntries" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListEntriesRequest): Buffer => Buffer.from(ListEntriesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListEntriesRequest => ListEntriesRequest.decode(value),
+    responseSerialize: (value: ListEntriesResponse): Buffer => Buffer.from(ListEntriesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListEntriesResponse => ListEntriesResponse.decode(value),
+  },
+  /** Signed checkpoints in size order, a page at a time (export, monitors). */
+  listCheckpoints: {
+    path: "/mandate.v1.LedgerService/ListCheckpoints" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListCheckpointsRequest): Buffer =>
+      Buffer.from(ListCheckpointsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListCheckpointsRequest => ListCheckpointsRequest.decode(value),
+    responseSerialize: (value: ListCheckpointsResponse): Buffer =>
+      Buffer.from(ListCheckpointsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListCheckpointsResponse => ListCheckpointsResponse.decode(value),
+  },
 } as const;
 
 export interface LedgerServiceServer extends UntypedServiceImplementation {
@@ -966,6 +1960,17 @@ export interface LedgerServiceServer extends UntypedServiceImplementation {
   getConsistencyProof: handleUnaryCall<GetConsistencyProofRequest, GetConsistencyProofResponse>;
   /** The latest signed checkpoint. */
   getCheckpoint: handleUnaryCall<GetCheckpointRequest, GetCheckpointResponse>;
+  /** One record by id, with its inclusion proof against the latest checkpoint. */
+  getEntry: handleUnaryCall<GetEntryRequest, GetEntryResponse>;
+  /**
+   * The causal chain of a correlation id or of a CRM record, in log order, each entry with its
+   * inclusion proof against one checkpoint.
+   */
+  getCausalChain: handleUnaryCall<GetCausalChainRequest, GetCausalChainResponse>;
+  /** Entries in leaf order, a page at a time (export). */
+  listEntries: handleUnaryCall<ListEntriesRequest, ListEntriesResponse>;
+  /** Signed checkpoints in size order, a page at a time (export, monitors). */
+  listCheckpoints: handleUnaryCall<ListCheckpointsRequest, ListCheckpointsResponse>;
 }
 
 export interface LedgerServiceClient extends Client {
@@ -1032,6 +2037,73 @@ export interface LedgerServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetCheckpointResponse) => void,
+  ): ClientUnaryCall;
+  /** One record by id, with its inclusion proof against the latest checkpoint. */
+  getEntry(
+    request: GetEntryRequest,
+    callback: (error: ServiceError | null, response: GetEntryResponse) => void,
+  ): ClientUnaryCall;
+  getEntry(
+    request: GetEntryRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetEntryResponse) => void,
+  ): ClientUnaryCall;
+  getEntry(
+    request: GetEntryRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetEntryResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The causal chain of a correlation id or of a CRM record, in log order, each entry with its
+   * inclusion proof against one checkpoint.
+   */
+  getCausalChain(
+    request: GetCausalChainRequest,
+    callback: (error: ServiceError | null, response: GetCausalChainResponse) => void,
+  ): ClientUnaryCall;
+  getCausalChain(
+    request: GetCausalChainRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetCausalChainResponse) => void,
+  ): ClientUnaryCall;
+  getCausalChain(
+    request: GetCausalChainRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetCausalChainResponse) => void,
+  ): ClientUnaryCall;
+  /** Entries in leaf order, a page at a time (export). */
+  listEntries(
+    request: ListEntriesRequest,
+    callback: (error: ServiceError | null, response: ListEntriesResponse) => void,
+  ): ClientUnaryCall;
+  listEntries(
+    request: ListEntriesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListEntriesResponse) => void,
+  ): ClientUnaryCall;
+  listEntries(
+    request: ListEntriesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListEntriesResponse) => void,
+  ): ClientUnaryCall;
+  /** Signed checkpoints in size order, a page at a time (export, monitors). */
+  listCheckpoints(
+    request: ListCheckpointsRequest,
+    callback: (error: ServiceError | null, response: ListCheckpointsResponse) => void,
+  ): ClientUnaryCall;
+  listCheckpoints(
+    request: ListCheckpointsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListCheckpointsResponse) => void,
+  ): ClientUnaryCall;
+  listCheckpoints(
+    request: ListCheckpointsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListCheckpointsResponse) => void,
   ): ClientUnaryCall;
 }
 

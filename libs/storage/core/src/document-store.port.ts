@@ -118,6 +118,24 @@ export interface ReplaceOptions extends WriteOptions {
 
 export type DeleteOptions = ReplaceOptions;
 
+/** Most documents one `insertMany` call accepts; larger batches are refused, never split silently. */
+export const MAX_INSERT_MANY = 10_000;
+
+export interface InsertManyOptions {
+  /**
+   * Events per document, by position: `outbox[i]` is committed in the same write as `docs[i]`
+   * (exactly as `insert(tenant, docs[i], { outbox: outbox[i] })` would). `undefined`, an empty
+   * list or a missing tail means no events for that document; a list longer than `docs` is
+   * refused.
+   */
+  readonly outbox?: readonly (readonly OutboxMessage[] | undefined)[];
+}
+
+export interface InsertManyResult {
+  /** Always `docs.length` on success; every document is at version 1 with exactly its given fields. */
+  readonly insertedCount: number;
+}
+
 /**
  * Tenant-scoped repository over one collection. Every method takes the tenant as its first,
  * required, branded parameter: there is no way to express an unscoped query through this port.
@@ -134,6 +152,27 @@ export interface DocumentStore<T extends { id: string }> {
 
   /** Creates the document at version 1; `DuplicateKeyError` if the id (or a unique index key) exists. */
   insert(tenant: TenantId, doc: T, options?: WriteOptions): Promise<Versioned<T>>;
+
+  /**
+   * Creates many documents with one round trip where the database allows it, each exactly as
+   * `insert` would (version 1, its own outbox entries, a tombstone's entries taken over).
+   *
+   * - Ordered: documents are written in array order. At the first duplicate (id, also a repeat
+   *   within `docs`, or a unique index key) the call stops and throws `BulkInsertError` (a
+   *   `DuplicateKeyError`): `docs[0..insertedCount)` are stored, `docs[insertedCount]` and
+   *   everything after it are not.
+   * - The whole batch is validated before anything is written: an invalid document or outbox
+   *   message, more than `MAX_INSERT_MANY` documents, or an `outbox` longer than `docs` throw
+   *   `InvalidStorageRequestError` and write nothing. An empty `docs` is a no-op.
+   * - Not atomic: each document is its own write. If the call fails otherwise (e.g.
+   *   `StorageUnavailableError`, process crash), any prefix of `docs` may be stored; recover by
+   *   re-reading (`get`/`find` by id) and inserting the rest.
+   */
+  insertMany(
+    tenant: TenantId,
+    docs: readonly T[],
+    options?: InsertManyOptions,
+  ): Promise<InsertManyResult>;
 
   /** Creates or fully replaces the document (fields not in `doc` are removed); version 1 or +1. */
   upsert(tenant: TenantId, doc: T, options?: ReplaceOptions): Promise<Versioned<T>>;

@@ -4,6 +4,8 @@ import type {
   ExpirySweeper,
   Filter,
   FindOptions,
+  InsertManyOptions,
+  InsertManyResult,
   ReplaceOptions,
   UpdateOptions,
   UpdateSpec,
@@ -12,11 +14,13 @@ import type {
 } from './document-store.port';
 import { assertDocumentId, copyValue, normalizeDocument } from './document-values';
 import { physicalIndexes, validateIndexSpecs } from './index-spec';
+import { prepareInsertMany } from './insert-many';
 import type { CollectionDefinition, PhysicalIndex } from './index-spec';
 import { createOutboxEntries } from './outbox';
 import type { OutboxEntry, OutboxSource, PendingOutbox, PendingOutboxQuery } from './outbox';
 import { compareBySort, matchesFilter, normalizeFilter, normalizeFindOptions } from './query';
 import {
+  BulkInsertError,
   ConcurrencyError,
   DocumentNotFoundError,
   DuplicateKeyError,
@@ -101,19 +105,26 @@ export class InMemoryDocumentStore<T extends { id: string }>
     assertTenant(tenant);
     const fields = normalizeDocument(doc);
     const entries = createOutboxEntries(options?.outbox, this.clock());
-    const key = storageKey(tenant, fields['id'] as string);
-    const existing = this.slots.get(key);
-    if (existing && !existing.deleted) throw new DuplicateKeyError(this.collection, 'primary');
-    // A tombstone still owes its outbox; the new incarnation inherits it.
-    const slot: Slot = {
-      key,
-      tenant,
-      fields,
-      version: 1,
-      outbox: [...(existing?.outbox ?? []), ...entries],
-      deleted: false,
-    };
-    return this.commit(slot);
+    return this.view(this.create(tenant, fields, entries));
+  }
+
+  async insertMany(
+    tenant: TenantId,
+    docs: readonly T[],
+    options?: InsertManyOptions,
+  ): Promise<InsertManyResult> {
+    assertTenant(tenant);
+    const batch = prepareInsertMany(docs, options, this.clock());
+    // No await inside the loop: the batch is one synchronous step, like every other write here.
+    batch.forEach(({ id, fields, entries }, position) => {
+      try {
+        this.create(tenant, fields, entries);
+      } catch (error) {
+        if (!(error instanceof DuplicateKeyError)) throw error;
+        throw new BulkInsertError(this.collection, error.index, position, id, { cause: error });
+      }
+    });
+    return { insertedCount: batch.length };
   }
 
   async upsert(tenant: TenantId, doc: T, options?: ReplaceOptions): Promise<Versioned<T>> {
@@ -260,6 +271,25 @@ export class InMemoryDocumentStore<T extends { id: string }>
 
   private liveOf(tenant: TenantId): Slot[] {
     return [...this.slots.values()].filter((slot) => slot.tenant === tenant && !slot.deleted);
+  }
+
+  /** The write of `insert`: version 1, refused if live, a tombstone's outbox taken over. */
+  private create(tenant: TenantId, fields: Record<string, unknown>, entries: OutboxEntry[]): Slot {
+    const key = storageKey(tenant, fields['id'] as string);
+    const existing = this.slots.get(key);
+    if (existing && !existing.deleted) throw new DuplicateKeyError(this.collection, 'primary');
+    // A tombstone still owes its outbox; the new incarnation inherits it.
+    const slot: Slot = {
+      key,
+      tenant,
+      fields,
+      version: 1,
+      outbox: [...(existing?.outbox ?? []), ...entries],
+      deleted: false,
+    };
+    this.assertUnique(slot);
+    this.slots.set(slot.key, slot);
+    return slot;
   }
 
   private commit(slot: Slot): Versioned<T> {

@@ -1,6 +1,7 @@
 export { TENANT_ID_PATTERN, isTenantId, tenantId } from './tenant-id';
 export type { TenantId, TenantScope } from './tenant-id';
 export {
+  BulkInsertError,
   ConcurrencyError,
   DocumentNotFoundError,
   DuplicateKeyError,
@@ -9,7 +10,7 @@ export {
   StorageError,
   StorageUnavailableError,
 } from './storage.errors';
-export { DEFAULT_FIND_LIMIT, MAX_FIND_LIMIT } from './document-store.port';
+export { DEFAULT_FIND_LIMIT, MAX_FIND_LIMIT, MAX_INSERT_MANY } from './document-store.port';
 export type {
   ArrayKeys,
   DeleteOptions,
@@ -19,6 +20,8 @@ export type {
   FieldCondition,
   Filter,
   FindOptions,
+  InsertManyOptions,
+  InsertManyResult,
   NumericKeys,
   OptionalKeys,
   ReplaceOptions,
@@ -69,6 +72,8 @@ export {
   normalizeDocument,
   normalizeValue,
 } from './document-values';
+export { prepareInsertMany } from './insert-many';
+export type { PreparedInsert } from './insert-many';
 export { normalizeFilter, normalizeFindOptions } from './query';
 export type { Condition, FieldConditions, NormalizedFilter, NormalizedFindOptions } from './query';
 export { applyUpdate, isEmptyUpdate, normalizeUpdate } from './update-spec';

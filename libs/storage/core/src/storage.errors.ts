@@ -32,6 +32,28 @@ export class DuplicateKeyError extends StorageError {
   }
 }
 
+/**
+ * `insertMany` stopped at a duplicate. Ordered semantics: the first `insertedCount` documents
+ * were stored, `docs[failedAt]` (always `failedAt === insertedCount`) was refused on `index`,
+ * and none after it was written. `documentId` is the refused document's id (not in the message).
+ */
+export class BulkInsertError extends DuplicateKeyError {
+  /** Position in `docs` of the refused document (equal to `insertedCount`). */
+  readonly failedAt: number;
+
+  constructor(
+    collection: string,
+    index: string,
+    readonly insertedCount: number,
+    readonly documentId: string,
+    options?: { cause?: unknown },
+  ) {
+    super(collection, index, options);
+    this.failedAt = insertedCount;
+    this.message = `duplicate key in ${collection} (index ${index}) at document ${insertedCount} of a batch insert; the ${insertedCount} before it were inserted, it and the rest were not`;
+  }
+}
+
 /** The document changed since the caller read it (optimistic concurrency on `version`). */
 export class ConcurrencyError extends StorageError {
   constructor(

@@ -28,4 +28,37 @@ describe('KeyedMutex', () => {
     await expect(mutex.run('k', async () => 'next')).resolves.toBe('next');
     expect(mutex.size).toBe(0);
   });
+
+  it('holds several keys at once, queues single-key work behind them, and never deadlocks', async () => {
+    const mutex = new KeyedMutex();
+    const log: string[] = [];
+    const many = (keys: string[], label: string) =>
+      mutex.runAll(keys, async () => {
+        log.push(`start ${label}`);
+        await tick();
+        log.push(`end ${label}`);
+      });
+    await Promise.all([
+      many(['a', 'b', 'a'], 'ab'),
+      many(['c', 'b'], 'cb'),
+      many(['b', 'a'], 'ba'),
+      mutex.run('c', async () => {
+        log.push('start c');
+        await tick();
+        log.push('end c');
+      }),
+    ]);
+    // Work sharing a key never overlaps (all three batches share "b"; "c" is in cb).
+    const disjoint = (x: string, y: string) =>
+      log.indexOf(`end ${x}`) < log.indexOf(`start ${y}`) ||
+      log.indexOf(`end ${y}`) < log.indexOf(`start ${x}`);
+    expect(log).toHaveLength(8);
+    expect([disjoint('ab', 'cb'), disjoint('ab', 'ba'), disjoint('cb', 'ba')]).toEqual([
+      true,
+      true,
+      true,
+    ]);
+    expect(disjoint('c', 'cb')).toBe(true);
+    expect(mutex.size).toBe(0);
+  });
 });

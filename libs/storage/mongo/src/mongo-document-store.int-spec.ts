@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import {
+  BulkInsertError,
   ConcurrencyError,
   DuplicateKeyError,
   StorageError,
@@ -147,5 +148,64 @@ describe('MongoDocumentStore on a real server', () => {
       ),
     );
     expect(await first.get(A, 'hot')).toMatchObject({ amount: 32, version: 32 });
+  });
+
+  it('stores insertMany documents in the same layout as insert, outbox included', async () => {
+    const store = new MongoDocumentStore<ContractDoc>(
+      connection,
+      contractCollection('bulk_layout_it'),
+    );
+    await store.ensureIndexes();
+    await store.insertMany(A, [deal('x'), deal('y')], {
+      outbox: [[{ topic: 't', key: 'k', payload: new Uint8Array([7]) }]],
+    });
+    const raw = await connection
+      .collection('bulk_layout_it')
+      .find({}, { sort: { _id: 1 } })
+      .toArray();
+    expect(raw).toEqual([
+      expect.objectContaining({
+        _id: 'tenant-a:x',
+        _tid: 'tenant-a',
+        id: 'x',
+        version: 1,
+        _pending: true,
+      }),
+      expect.objectContaining({
+        _id: 'tenant-a:y',
+        _tid: 'tenant-a',
+        id: 'y',
+        version: 1,
+        _pending: false,
+        _outbox: [],
+      }),
+    ]);
+    expect(raw[0]!['_outbox']).toHaveLength(1);
+    expect(raw[0]!['_etag']).not.toEqual(raw[1]!['_etag']);
+  });
+
+  it('never reports a wrong prefix: a chunk beyond FerretDB’s insert batch is detected', async () => {
+    // FerretDB 1.24 goes on with its next internal batch of 100 after an ordered-insert
+    // duplicate; the default chunk (100 on FerretDB) avoids it, a larger one must not lie.
+    const definition = contractCollection('bulk_chunk_it');
+    const store = new MongoDocumentStore<ContractDoc>(connection, definition, {
+      insertManyChunkSize: 1000,
+    });
+    await store.ensureIndexes();
+    await store.insert(A, deal('c-010'));
+    const docs = Array.from({ length: 250 }, (_, i) => deal(`c-${String(i).padStart(3, '0')}`));
+    const error = await store.insertMany(A, docs).catch((e: unknown) => e);
+    if ((await connection.serverInfo()).product === 'ferretdb') {
+      expect(error).toBeInstanceOf(StorageError);
+      expect(error).not.toBeInstanceOf(DuplicateKeyError);
+      expect((error as Error).message).toMatch(/not honoured/);
+    } else {
+      expect(error).toBeInstanceOf(BulkInsertError);
+      expect(error).toMatchObject({ insertedCount: 10 });
+      expect(await store.count(A)).toBe(11);
+    }
+    expect(
+      () => new MongoDocumentStore(connection, definition, { insertManyChunkSize: 0 }),
+    ).toThrow(RangeError);
   });
 });

@@ -1,4 +1,5 @@
 import {
+  BulkInsertError,
   ConcurrencyError,
   DocumentNotFoundError,
   DuplicateKeyError,
@@ -15,6 +16,7 @@ import {
   normalizeFindOptions,
   normalizeUpdate,
   physicalIndexes,
+  prepareInsertMany,
   storageKey,
   validateIndexSpecs,
 } from '@mandate/storage';
@@ -26,6 +28,8 @@ import type {
   Filter,
   FindOptions,
   IndexSpec,
+  InsertManyOptions,
+  InsertManyResult,
   NormalizedFilter,
   NormalizedUpdate,
   OutboxEntry,
@@ -40,7 +44,7 @@ import type {
   Versioned,
   WriteOptions,
 } from '@mandate/storage';
-import { MongoServerError } from 'mongodb';
+import { MongoBulkWriteError, MongoServerError } from 'mongodb';
 import type {
   Collection,
   Document,
@@ -50,7 +54,12 @@ import type {
 } from 'mongodb';
 import { fromBson } from './bson-values';
 import type { KeyedMutex } from './keyed-mutex';
-import { indexNameFromError, isDuplicateKeyError, mapDriverError } from './mongo-errors';
+import {
+  indexNameFromError,
+  isDuplicateKeyCode,
+  isDuplicateKeyError,
+  mapDriverError,
+} from './mongo-errors';
 import type { MongoConnection } from './mongo-connection';
 
 /** The stored form (see `StorageFields` in @mandate/storage for the layout and why). */
@@ -80,7 +89,17 @@ export interface MongoDocumentStoreOptions {
   readonly clock?: () => Date;
   /** Attempts of a compare-and-set loop before giving up with `ConcurrencyError` (default 10). */
   readonly maxAttempts?: number;
+  /**
+   * Documents per `insert` command of `insertMany`. Default: the whole batch on MongoDB (one
+   * round trip; the driver splits only at the server's own limits), and 100 on FerretDB, whose
+   * ordered insert keeps going for one more internal batch of 100 after a duplicate (see
+   * README). Set it to FerretDB's `--test-batch-size` if that was changed.
+   */
+  readonly insertManyChunkSize?: number;
 }
+
+/** FerretDB 1.24's default internal insert batch (`--test-batch-size`). */
+const FERRETDB_INSERT_BATCH = 100;
 
 /**
  * `DocumentStore` on MongoDB (and FerretDB 1.24). Every change is one single-document write:
@@ -98,9 +117,10 @@ export class MongoDocumentStore<T extends { id: string }>
   private readonly clock: () => Date;
   private readonly maxAttempts: number;
   private readonly locks: KeyedMutex;
+  private insertChunk: Promise<number> | undefined;
 
   constructor(
-    connection: MongoConnection,
+    private readonly connection: MongoConnection,
     private readonly definition: CollectionDefinition<T>,
     options: MongoDocumentStoreOptions = {},
   ) {
@@ -111,6 +131,12 @@ export class MongoDocumentStore<T extends { id: string }>
     this.clock = options.clock ?? (() => new Date());
     this.maxAttempts = options.maxAttempts ?? 10;
     this.locks = connection.documentLocks;
+    const chunk = options.insertManyChunkSize;
+    if (chunk !== undefined) {
+      if (!Number.isInteger(chunk) || chunk < 1)
+        throw new RangeError('insertManyChunkSize must be a positive integer');
+      this.insertChunk = Promise.resolve(chunk);
+    }
   }
 
   /**
@@ -181,26 +207,59 @@ export class MongoDocumentStore<T extends { id: string }>
     const entries = createOutboxEntries(options?.outbox, this.clock());
     const id = fields[StorageFields.id] as string;
     const key = storageKey(tenant, id);
-    return this.write(key, async () => {
-      for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
-        const raw = rawDocument(key, tenant, fields, 1, entries);
-        try {
-          await this.coll.insertOne(raw);
-          return this.view(raw);
-        } catch (error) {
-          if (!isDuplicateKeyError(error)) throw error;
-          const existing = await this.coll.findOne({ _id: key });
-          if (!existing) throw await this.duplicateKey(error, raw);
-          if (!existing._deleted) throw new DuplicateKeyError(this.collection, 'primary');
-          // A tombstone still owes its outbox: the new incarnation takes it over.
-          const revived = await this.replaceIfUnchanged(
-            existing,
-            rawDocument(key, tenant, fields, 1, entries, existing._outbox),
-          );
-          if (revived) return this.view(revived);
-        }
-      }
-      throw new ConcurrencyError(this.collection, id, undefined, undefined);
+    return this.write(key, async () =>
+      this.view(await this.insertLocked(key, tenant, fields, entries)),
+    );
+  }
+
+  /**
+   * Ordered `insertMany` commands (one for the whole batch on MongoDB), holding every
+   * document's lock. A duplicate stops the command at document `i`; that one then goes through
+   * `insert`'s own path (which revives a tombstone, or names the index it collides on), and the
+   * rest follows in a new command, or the call ends with `BulkInsertError`.
+   */
+  async insertMany(
+    tenant: TenantId,
+    docs: readonly T[],
+    options?: InsertManyOptions,
+  ): Promise<InsertManyResult> {
+    assertTenant(tenant);
+    const batch = prepareInsertMany(docs, options, this.clock());
+    if (batch.length === 0) return { insertedCount: 0 };
+    const items = batch.map((item) => ({ ...item, key: storageKey(tenant, item.id) }));
+    return this.guard(async () => {
+      const chunk = await this.insertChunkSize();
+      return this.locks.runAll(
+        items.map(({ key }) => this.lockKey(key)),
+        async () => {
+          let next = 0;
+          while (next < items.length) {
+            const end = Math.min(next + chunk, items.length);
+            const raws = items
+              .slice(next, end)
+              .map(({ key, fields, entries }) => rawDocument(key, tenant, fields, 1, entries));
+            try {
+              await this.coll.insertMany(raws, { ordered: true });
+              next = end;
+              continue;
+            } catch (error) {
+              const stoppedAt = next + orderedDuplicateAt(error, raws.length);
+              const failed = items[stoppedAt];
+              if (!failed) throw error; // orderedDuplicateAt checked the range
+              try {
+                await this.insertLocked(failed.key, tenant, failed.fields, failed.entries);
+              } catch (cause) {
+                if (!(cause instanceof DuplicateKeyError)) throw cause;
+                throw new BulkInsertError(this.collection, cause.index, stoppedAt, failed.id, {
+                  cause,
+                });
+              }
+              next = stoppedAt + 1;
+            }
+          }
+          return { insertedCount: items.length };
+        },
+      );
     });
   }
 
@@ -475,6 +534,51 @@ export class MongoDocumentStore<T extends { id: string }>
     return out as Versioned<T>;
   }
 
+  /** `insert` under the document's lock: a new document, or a tombstone revived with its outbox. */
+  private async insertLocked(
+    key: string,
+    tenant: TenantId,
+    fields: Record<string, unknown>,
+    entries: readonly OutboxEntry[],
+  ): Promise<RawDocument> {
+    for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
+      const raw = rawDocument(key, tenant, fields, 1, entries);
+      try {
+        await this.coll.insertOne(raw);
+        return raw;
+      } catch (error) {
+        if (!isDuplicateKeyError(error)) throw error;
+        const existing = await this.coll.findOne({ _id: key });
+        if (!existing) throw await this.duplicateKey(error, raw);
+        if (!existing._deleted) throw new DuplicateKeyError(this.collection, 'primary');
+        // A tombstone still owes its outbox: the new incarnation takes it over.
+        const revived = await this.replaceIfUnchanged(
+          existing,
+          rawDocument(key, tenant, fields, 1, entries, existing._outbox),
+        );
+        if (revived) return revived;
+      }
+    }
+    throw new ConcurrencyError(
+      this.collection,
+      fields[StorageFields.id] as string,
+      undefined,
+      undefined,
+    );
+  }
+
+  /** Documents per insert command: configured, else by server (FerretDB needs small ones). */
+  private insertChunkSize(): Promise<number> {
+    this.insertChunk ??= this.connection.serverInfo().then(
+      (info) => (info.product === 'ferretdb' ? FERRETDB_INSERT_BATCH : Number.MAX_SAFE_INTEGER),
+      (error: unknown) => {
+        this.insertChunk = undefined; // ask again next time
+        throw error;
+      },
+    );
+    return this.insertChunk;
+  }
+
   /** Replaces `existing` with `next` unless something wrote to it since it was read. */
   private async replaceIfUnchanged(
     existing: RawDocument,
@@ -519,7 +623,11 @@ export class MongoDocumentStore<T extends { id: string }>
 
   /** A write to one document: queued behind other writes to it in this process, errors mapped. */
   private write<R>(key: string, work: () => Promise<R>): Promise<R> {
-    return this.guard(() => this.locks.run(`${this.collection}\0${key}`, work));
+    return this.guard(() => this.locks.run(this.lockKey(key), work));
+  }
+
+  private lockKey(key: string): string {
+    return `${this.collection}\0${key}`;
   }
 
   private async guard<R>(work: () => Promise<R>): Promise<R> {
@@ -589,6 +697,26 @@ function updateOperators(
   if (Object.keys(push).length > 0) ops['$push'] = push;
   if (Object.keys(update.pull).length > 0) ops['$pullAll'] = { ...update.pull };
   return ops as UpdateFilter<RawDocument>;
+}
+
+/**
+ * Where an ordered insert of `count` documents stopped on a duplicate key, relative to the
+ * command; rethrows anything else. Refuses to guess when the server went on past the failing
+ * document (FerretDB does, across its internal batches): then the stored set is no prefix.
+ */
+function orderedDuplicateAt(error: unknown, count: number): number {
+  if (!(error instanceof MongoBulkWriteError)) throw error;
+  const writeErrors = error.writeErrors;
+  const first = Array.isArray(writeErrors) ? writeErrors[0] : writeErrors;
+  if (!first || !isDuplicateKeyCode(first.code, first.errmsg)) throw error;
+  const at = first.index;
+  if (!Number.isInteger(at) || at < 0 || at >= count || error.insertedCount !== at) {
+    throw new StorageError(
+      `ordered insert not honoured by the server (stopped at ${at}, inserted ${error.insertedCount}); re-read the batch's ids to see what was stored`,
+      { cause: error },
+    );
+  }
+  return at;
 }
 
 function valueAtPath(doc: Document, path: string): unknown {

@@ -14,9 +14,12 @@ import {
  */
 export function isDuplicateKeyError(error: unknown): error is MongoError {
   if (!(error instanceof MongoError)) return false;
-  return (
-    error.code === 11000 || (error.code === 1 && /UNIQUE constraint failed/.test(error.message))
-  );
+  return isDuplicateKeyCode(error.code, error.message);
+}
+
+/** The same test on the parts of an error (e.g. one `writeErrors` item of a bulk write). */
+export function isDuplicateKeyCode(code: unknown, message: string | undefined): boolean {
+  return code === 11000 || (code === 1 && /UNIQUE constraint failed/.test(message ?? ''));
 }
 
 /** The index named by the server's error, when it names one (MongoDB does, FerretDB not always). */

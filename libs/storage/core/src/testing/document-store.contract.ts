@@ -1,9 +1,11 @@
 /* Contract suite every DocumentStore adapter must pass (jest globals). */
 import {
+  BulkInsertError,
   ConcurrencyError,
   DocumentNotFoundError,
   DuplicateKeyError,
   InvalidStorageRequestError,
+  MAX_INSERT_MANY,
   OutboxRelay,
   defineCollection,
   tenantId,
@@ -238,6 +240,183 @@ export function describeDocumentStoreContract(name: string, factory: DocumentSto
           await expect(store.insert(A, doc)).rejects.toBeInstanceOf(InvalidStorageRequestError);
         }
         expect(await store.count(A)).toBe(0);
+      });
+    });
+
+    describe('insertMany', () => {
+      async function bulkError(promise: Promise<unknown>): Promise<BulkInsertError> {
+        const error = await promise.then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(BulkInsertError);
+        expect(error).toBeInstanceOf(DuplicateKeyError);
+        return error as BulkInsertError;
+      }
+
+      it('inserts every document in order at version 1, exactly as insert would', async () => {
+        const docs = [
+          deal('b1', { tags: ['x'], closedAt: new Date('2024-05-06T07:08:09.123Z') }),
+          deal('b2', { owner: null, details: { source: 'web' }, blob: new Uint8Array([1, 2]) }),
+          deal('b3'),
+        ];
+        expect(await store.insertMany(A, docs)).toEqual({ insertedCount: 3 });
+        for (const doc of docs) expect(await store.get(A, doc.id)).toEqual({ ...doc, version: 1 });
+        expect(ids(await store.find(A, {}))).toEqual(['b1', 'b2', 'b3']);
+        docs[0]!.tags.push('mutated-input');
+        expect((await store.get(A, 'b1'))!.tags).toEqual(['x']);
+        await expect(store.insert(A, deal('b2'))).rejects.toBeInstanceOf(DuplicateKeyError);
+        expect(await store.update(A, 'b3', { inc: { amount: 1 } })).toMatchObject({ version: 2 });
+      });
+
+      it('keeps tenants apart: the same ids and unique keys in another tenant', async () => {
+        await store.insertMany(A, [deal('t1', { ref: 'shared' }), deal('t2')]);
+        expect(await store.insertMany(B, [deal('t1', { ref: 'shared', name: 'of B' })])).toEqual({
+          insertedCount: 1,
+        });
+        expect(await store.count(A)).toBe(2);
+        expect(await store.count(B)).toBe(1);
+        expect((await store.get(A, 't1'))?.name).toBe('deal t1');
+        expect((await store.get(B, 't1'))?.name).toBe('of B');
+        expect(await store.get(B, 't2')).toBeNull();
+      });
+
+      it('stops at a duplicate id: the prefix is stored, the error counts it, the rest is absent', async () => {
+        await store.insert(A, deal('m3', { name: 'original' }));
+        const error = await bulkError(
+          store.insertMany(A, [
+            deal('m1'),
+            deal('m2'),
+            deal('m3', { name: 'again', ref: 'ref-other' }),
+            deal('m4'),
+            deal('m5'),
+          ]),
+        );
+        expect(error).toMatchObject({
+          collection: store.collection,
+          index: 'primary',
+          insertedCount: 2,
+          failedAt: 2,
+          documentId: 'm3',
+        });
+        expect(error.message).not.toContain('m3');
+        expect(ids(await store.find(A, {}))).toEqual(['m1', 'm2', 'm3']);
+        expect(await store.get(A, 'm3')).toMatchObject({ name: 'original', version: 1 });
+        expect(await store.get(A, 'm1')).toMatchObject({ version: 1 });
+      });
+
+      it('stops at an id repeated within the batch', async () => {
+        const error = await bulkError(
+          store.insertMany(A, [deal('r1'), deal('r2'), deal('r1', { ref: 'ref-x' }), deal('r3')]),
+        );
+        expect(error).toMatchObject({ index: 'primary', insertedCount: 2, failedAt: 2 });
+        expect(ids(await store.find(A, {}))).toEqual(['r1', 'r2']);
+      });
+
+      it('stops at a unique index violation, against stored documents or earlier ones in the batch', async () => {
+        await store.insert(A, deal('u0', { ref: 'R-0' }));
+        const first = await bulkError(
+          store.insertMany(A, [deal('u1'), deal('u2', { ref: 'R-0' }), deal('u3')]),
+        );
+        expect(first).toMatchObject({ index: 'ref_unique', insertedCount: 1, documentId: 'u2' });
+        expect(ids(await store.find(A, {}))).toEqual(['u0', 'u1']);
+        const second = await bulkError(
+          store.insertMany(A, [deal('v1', { ref: 'R-1' }), deal('v2', { ref: 'R-1' })]),
+        );
+        expect(second).toMatchObject({ index: 'ref_unique', insertedCount: 1 });
+        expect(ids(await store.find(A, {}))).toEqual(['u0', 'u1', 'v1']);
+      });
+
+      it('stores exactly the prefix of a batch larger than a database round trip', async () => {
+        // 250 documents, the collision at 120: some documents after it share its command
+        // chunk, others come in later chunks, on every adapter.
+        await store.insert(A, deal('big-120', { ref: 'stored' }));
+        const docs = Array.from({ length: 250 }, (_, i) =>
+          deal(`big-${String(i).padStart(3, '0')}`),
+        );
+        const error = await bulkError(store.insertMany(A, docs));
+        expect(error).toMatchObject({ insertedCount: 120, index: 'primary' });
+        expect(await store.count(A)).toBe(121);
+        expect(await store.get(A, 'big-119')).toMatchObject({ version: 1 });
+        expect(await store.get(A, 'big-121')).toBeNull();
+        expect(await store.get(A, 'big-249')).toBeNull();
+        expect(await store.insertMany(A, docs.slice(121))).toEqual({ insertedCount: 129 });
+        expect(await store.count(A)).toBe(250);
+      });
+
+      it('commits each document’s outbox entries with it; the relay delivers those of inserted documents only', async () => {
+        const docs = [deal('o1'), deal('o2'), deal('o3'), deal('o4')];
+        await store.insert(A, deal('o3', { ref: 'ref-taken' }));
+        const error = await bulkError(
+          store.insertMany(A, docs, {
+            outbox: [
+              [message('o1-a'), message('o1-b')],
+              undefined,
+              [message('o3')],
+              [message('o4')],
+            ],
+          }),
+        );
+        expect(error.insertedCount).toBe(2);
+        expect(
+          await store.insertMany(B, [deal('o1'), deal('o2')], { outbox: [[], [message('b-o2')]] }),
+        ).toEqual({ insertedCount: 2 });
+        const { relay, deliveries } = recordingRelay(store);
+        await relay.pollOnce();
+        expect(
+          deliveries
+            .map((d) => `${d.origin.tenantId}/${d.origin.documentId}:${text(d.entry)}`)
+            .sort(),
+        ).toEqual(['tenant-a/o1:o1-a', 'tenant-a/o1:o1-b', 'tenant-b/o2:b-o2']);
+        expect(await pendingEntries(store)).toEqual([]);
+        expect(await store.get(A, 'o1')).toMatchObject({ version: 1 });
+      });
+
+      it('takes over a deleted document’s undelivered entries, as insert does', async () => {
+        await store.insert(A, deal('tomb'), { outbox: [message('first-life')] });
+        await store.delete(A, 'tomb');
+        expect(
+          await store.insertMany(A, [deal('before'), deal('tomb'), deal('after')], {
+            outbox: [undefined, [message('second-life')]],
+          }),
+        ).toEqual({ insertedCount: 3 });
+        expect(await store.get(A, 'tomb')).toMatchObject({ version: 1 });
+        expect((await pendingEntries(store)).map(text)).toEqual(['first-life', 'second-life']);
+      });
+
+      it('does nothing for an empty batch', async () => {
+        expect(await store.insertMany(A, [])).toEqual({ insertedCount: 0 });
+        expect(await store.insertMany(A, [], { outbox: [] })).toEqual({ insertedCount: 0 });
+        expect(await store.count(A)).toBe(0);
+      });
+
+      it('refuses a too-large batch, an invalid document or outbox anywhere, and writes nothing', async () => {
+        const tooMany = Array.from({ length: MAX_INSERT_MANY + 1 }, (_, i) => deal(`x${i}`));
+        await expect(store.insertMany(A, tooMany)).rejects.toBeInstanceOf(
+          InvalidStorageRequestError,
+        );
+        const bad: [unknown[], unknown][] = [
+          [[deal('i1'), deal('i2'), { ...deal('i3'), _tid: 'tenant-b' }], undefined],
+          [[deal('i1'), { ...deal('i2'), version: 3 }], undefined],
+          [[deal('i1'), deal('')], undefined],
+          [
+            [deal('i1'), deal('i2')],
+            { outbox: [undefined, [{ topic: '', key: 'k', payload: new Uint8Array() }]] },
+          ],
+          [[deal('i1')], { outbox: [[message('a')], [message('b')]] }],
+        ];
+        for (const [docs, options] of bad) {
+          const error = await store
+            .insertMany(A, docs as ContractDoc[], options as never)
+            .catch((e: unknown) => e);
+          expect(error).toBeInstanceOf(InvalidStorageRequestError);
+        }
+        const forged = 'Not A Tenant' as TenantId;
+        await expect(store.insertMany(forged, [deal('i1')])).rejects.toBeInstanceOf(
+          InvalidStorageRequestError,
+        );
+        expect(await store.count(A)).toBe(0);
+        expect(await pendingEntries(store)).toEqual([]);
       });
     });
 

@@ -31,6 +31,9 @@ export async function tenantRequiredFixture(
     { set: { name: 'x' }, inc: { amount: 1 }, push: { tags: ['t'] } },
     { expectVersion: 1 },
   );
+  await store.insertMany(tenant, [{ id: 'd2', name: 'y', amount: 2, tags: [] }], {
+    outbox: [[{ topic: 't', key: 'k', payload: new Uint8Array() }]],
+  });
 
   // @ts-expect-error get without a tenant
   await store.get('d1');
@@ -42,6 +45,8 @@ export async function tenantRequiredFixture(
   await store.count({ name: 'x' });
   // @ts-expect-error insert without a tenant
   await store.insert({ id: 'd1', name: 'x', amount: 1, tags: [] });
+  // @ts-expect-error insertMany without a tenant
+  await store.insertMany([{ id: 'd1', name: 'x', amount: 1, tags: [] }]);
   // @ts-expect-error upsert without a tenant
   await store.upsert({ id: 'd1', name: 'x', amount: 1, tags: [] });
   // @ts-expect-error update without a tenant

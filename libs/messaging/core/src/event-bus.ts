@@ -3,6 +3,24 @@ import type { TopicSpec } from './topic-spec';
 
 export type EnvelopeHandler<T> = (envelope: Envelope<T>) => Promise<void>;
 
+/** Handles several envelopes of one partition at once, in offset order. */
+export type BatchEnvelopeHandler<T> = (envelopes: Envelope<T>[]) => Promise<void>;
+
+/**
+ * Batch consumption: the subscription hands `handler` up to `maxSize` messages of one partition
+ * at a time (whatever is available now: it never waits to fill a batch). Malformed messages are
+ * dead-lettered one by one and left out. The batch is committed once the handler succeeded; a
+ * failing batch is retried with the subscription's retry policy (every envelope's `attempt` is the
+ * batch attempt) and, once that is exhausted, its messages are redelivered one by one to the
+ * subscription's per-message `handler` with the normal retry and dead-letter behaviour, which
+ * isolates the poison message. Then batching resumes.
+ */
+export interface BatchOptions<T> {
+  /** Most messages per call; an integer >= 1. Batches never span partitions. */
+  maxSize: number;
+  handler: BatchEnvelopeHandler<T>;
+}
+
 /** In-process retry of a failing handler before the message is dead-lettered. */
 export interface RetryPolicy {
   /** Total handler attempts, including the first. */
@@ -20,7 +38,10 @@ export const DEFAULT_RETRY: Readonly<RetryPolicy> = Object.freeze({
 export interface SubscribeOptions<T> {
   /** Consumer group: subscriptions in one group share the messages; each group gets all of them. */
   group: string;
+  /** The per-message handler; with `batch` set it is the fallback that isolates a poison message. */
   handler: EnvelopeHandler<T>;
+  /** Deliver in batches (see BatchOptions); `handler` is still required. */
+  batch?: BatchOptions<T>;
   retry?: Partial<RetryPolicy>;
   /** Where a group with no committed position starts: the oldest retained message (default) or new ones only. */
   fromBeginning?: boolean;
@@ -87,6 +108,15 @@ export function resolveRetry(
   if (r.initialBackoffMs < 0 || r.maxBackoffMs < r.initialBackoffMs)
     throw new RangeError('retry backoff must satisfy 0 <= initial <= max');
   return r;
+}
+
+/** Validates batch options (throws RangeError), or returns undefined when batching is off. */
+export function resolveBatch<T>(batch: BatchOptions<T> | undefined): BatchOptions<T> | undefined {
+  if (batch === undefined) return undefined;
+  if (!Number.isInteger(batch.maxSize) || batch.maxSize < 1)
+    throw new RangeError('batch.maxSize must be an integer >= 1');
+  if (typeof batch.handler !== 'function') throw new RangeError('batch.handler is required');
+  return batch;
 }
 
 function stripUndefined<T extends object>(obj: T): Partial<T> {

@@ -1,7 +1,15 @@
 export * from './cloudevents';
 export * from './codecs';
 export * from './dead-letter';
-export { deliverRecord, sleep, type DeliveryContext, type DeliveryOutcome } from './delivery';
+export {
+  deliverBatch,
+  deliverRecord,
+  sleep,
+  type BatchDeliveryContext,
+  type BatchSettlement,
+  type DeliveryContext,
+  type DeliveryOutcome,
+} from './delivery';
 export * from './envelope';
 export * from './errors';
 export * from './event-bus';

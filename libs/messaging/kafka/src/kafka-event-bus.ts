@@ -1,10 +1,12 @@
 import {
   deadLetterHeaders,
   DEFAULT_RETRY,
+  deliverBatch,
   deliverRecord,
   encodeMessage,
   errorMessage,
   EventBusError,
+  resolveBatch,
   resolveRetry,
   silentLogger,
   type BatchItem,
@@ -24,8 +26,10 @@ import {
 import {
   Partitioners,
   type Consumer,
+  type EachBatchPayload,
   type EachMessagePayload,
   type Kafka,
+  type KafkaMessage,
   type Producer,
 } from 'kafkajs';
 import { createKafkaClient, type KafkaConnectionConfig } from './kafka-client';
@@ -137,6 +141,7 @@ export class KafkaEventBus implements EventBus {
       throw new EventBusError(`cannot subscribe on a bus that is ${this.state}`);
     }
     if (!options.group) throw new EventBusError('subscribe: group is required');
+    resolveBatch(options.batch);
     const sub = new KafkaSubscription<T>(topic, options, {
       kafka: this.kafka,
       options: this.options,
@@ -275,7 +280,13 @@ class KafkaSubscription<T> implements Subscription {
     await consumer.run({
       autoCommit: false,
       partitionsConsumedConcurrently: this.spec.partitions,
-      eachMessage: (payload) => this.handle(payload),
+      ...(this.options.batch
+        ? {
+            // Offsets are resolved and committed by settleBatch, chunk by chunk.
+            eachBatchAutoResolve: false,
+            eachBatch: (payload) => this.track(this.settleBatch(payload)),
+          }
+        : { eachMessage: (payload) => this.handle(payload) }),
     });
     const timeoutMs = o.joinTimeoutMs ?? 60_000;
     let timer: NodeJS.Timeout | undefined;
@@ -300,11 +311,73 @@ class KafkaSubscription<T> implements Subscription {
   private handle(payload: EachMessagePayload): Promise<void> {
     // Once stopping, settle nothing new: kafkajs may still offer the rest of a fetched batch.
     if (this.stopSignal.signal.aborted) return Promise.resolve();
-    const work = this.settle(payload);
+    return this.track(this.settle(payload));
+  }
+
+  /** Registers settling work so shutdown can wait for it; returns it unchanged. */
+  private track(work: Promise<void>): Promise<void> {
     const tracked = work.catch(() => undefined);
     this.inFlight.add(tracked);
     void tracked.finally(() => this.inFlight.delete(tracked));
     return work;
+  }
+
+  /**
+   * Batch mode: splits kafkajs's fetched batch into chunks of at most `maxSize` and settles them
+   * in order, resolving and committing each chunk's settled prefix before the next one starts.
+   * What is left unresolved (stop, rebalance) is fetched again by whoever owns the partition next.
+   */
+  private async settleBatch({
+    batch,
+    resolveOffset,
+    heartbeat,
+    commitOffsetsIfNecessary,
+    isRunning,
+    isStale,
+  }: EachBatchPayload): Promise<void> {
+    const batchOptions = this.options.batch;
+    if (!batchOptions) throw new Error('unreachable: eachBatch without batch options');
+    const { topic, partition } = batch;
+    const records = batch.messages.map((m) => toRawRecord(topic, partition, m));
+    try {
+      for (let start = 0; start < records.length; start += batchOptions.maxSize) {
+        // Once stopping, settle nothing new; a seek or a lost partition makes the rest stale.
+        if (this.stopSignal.signal.aborted || !isRunning() || isStale()) return;
+        const chunk = records.slice(start, start + batchOptions.maxSize);
+        const { outcome, settled } = await deliverBatch(chunk, {
+          topic: this.spec,
+          group: this.group,
+          handler: this.options.handler,
+          batchHandler: batchOptions.handler,
+          retry: this.deps.retry,
+          signal: this.stopSignal.signal,
+          deadLetter: this.deps.deadLetter,
+          // Long retry sequences must not cost the group membership (kafkajs throttles this call).
+          beforeAttempt: heartbeat,
+          logger: this.deps.logger,
+          random: this.deps.options.random,
+        });
+        if (this.fenced) return;
+        const last = chunk[settled - 1];
+        if (last) {
+          resolveOffset(last.offset);
+          await commitOffsetsIfNecessary({
+            topics: [
+              {
+                topic,
+                partitions: [{ partition, offset: (BigInt(last.offset) + 1n).toString() }],
+              },
+            ],
+          });
+        }
+        if (outcome === 'abandoned') return;
+        await heartbeat();
+      }
+    } catch (err) {
+      // Unresolved and uncommitted: kafkajs rejoins or restarts the consumer and the rest comes again.
+      this.lastError = errorMessage(err);
+      throw err;
+    }
   }
 
   private async settle({
@@ -315,22 +388,7 @@ class KafkaSubscription<T> implements Subscription {
   }: EachMessagePayload): Promise<void> {
     const consumer = this.consumer;
     if (!consumer) throw new Error('unreachable: a message arrived before the consumer existed');
-    const record: RawRecord = {
-      topic,
-      partition,
-      offset: message.offset,
-      timestamp: Number(message.timestamp),
-      key: message.key === null ? null : message.key.toString('utf8'),
-      value:
-        message.value === null
-          ? null
-          : new Uint8Array(
-              message.value.buffer,
-              message.value.byteOffset,
-              message.value.byteLength,
-            ),
-      headers: headersToStrings(message.headers),
-    };
+    const record = toRawRecord(topic, partition, message);
     try {
       const outcome = await deliverRecord(record, {
         topic: this.spec,
@@ -393,4 +451,19 @@ class KafkaSubscription<T> implements Subscription {
       clearTimeout(timer);
     }
   }
+}
+
+function toRawRecord(topic: string, partition: number, message: KafkaMessage): RawRecord {
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    timestamp: Number(message.timestamp),
+    key: message.key === null ? null : message.key.toString('utf8'),
+    value:
+      message.value === null
+        ? null
+        : new Uint8Array(message.value.buffer, message.value.byteOffset, message.value.byteLength),
+    headers: headersToStrings(message.headers),
+  };
 }

@@ -1,5 +1,5 @@
 import { deadLetterHeaders, readDeadLetter, type DeadLetterInfo } from '../dead-letter';
-import { deliverRecord, sleep } from '../delivery';
+import { deliverBatch, deliverRecord, sleep, type DeliveryContext } from '../delivery';
 import {
   decodeRecord,
   encodeMessage,
@@ -10,6 +10,7 @@ import {
 import { EventBusError } from '../errors';
 import {
   DEFAULT_RETRY,
+  resolveBatch,
   resolveRetry,
   type BatchItem,
   type BusHealth,
@@ -92,6 +93,7 @@ export class InProcessEventBus implements EventBus {
       throw new EventBusError(`cannot subscribe on a bus that is ${this.state}`);
     }
     if (!options.group) throw new EventBusError('subscribe: group is required');
+    resolveBatch(options.batch);
     this.ensureTopic(topic);
     const sub = new InProcessSubscription<T>(topic, options, {
       broker: this.broker,
@@ -253,34 +255,55 @@ class InProcessSubscription<T> implements Subscription, GroupMember {
     let offset =
       broker.committed(this.group, this.topic, partition) ??
       (fromBeginning ? 0 : broker.endOffset(this.topic, partition));
+    const ctx: DeliveryContext<T> = {
+      topic: this.spec,
+      group: this.group,
+      handler: this.options.handler,
+      retry: this.deps.retry,
+      signal,
+      deadLetter: async (raw: RawRecord, failure) => {
+        broker.append(this.spec.deadLetter, {
+          key: raw.key,
+          value: raw.value,
+          headers: deadLetterHeaders(raw, failure),
+        });
+      },
+      logger,
+      random: this.deps.random,
+    };
+    const batch = this.options.batch;
     while (!signal.aborted) {
-      const record = broker.read(this.topic, partition, offset);
-      if (!record) {
+      // Whatever is available now, up to the batch size: never wait to fill a batch.
+      const records: RawRecord[] = [];
+      while (records.length < (batch?.maxSize ?? 1)) {
+        const record = broker.read(this.topic, partition, offset + records.length);
+        if (!record) break;
+        records.push(record);
+      }
+      if (records.length === 0) {
         await broker.waitFor(this.topic, partition, offset, signal);
         continue;
       }
       try {
-        const outcome = await deliverRecord(record, {
-          topic: this.spec,
-          group: this.group,
-          handler: this.options.handler,
-          retry: this.deps.retry,
-          signal,
-          deadLetter: async (raw: RawRecord, failure) => {
-            broker.append(this.spec.deadLetter, {
-              key: raw.key,
-              value: raw.value,
-              headers: deadLetterHeaders(raw, failure),
-            });
-          },
-          logger,
-          random: this.deps.random,
-        });
-        if (outcome === 'abandoned' || worker.fenced) return;
-        broker.commit(this.group, this.topic, partition, offset + 1);
-        offset += 1;
+        let settled: number;
+        let abandoned: boolean;
+        if (batch) {
+          const result = await deliverBatch(records, { ...ctx, batchHandler: batch.handler });
+          settled = result.settled;
+          abandoned = result.outcome === 'abandoned';
+        } else {
+          const [record] = records as [RawRecord];
+          abandoned = (await deliverRecord(record, ctx)) === 'abandoned';
+          settled = abandoned ? 0 : 1;
+        }
+        if (worker.fenced) return;
+        if (settled > 0) {
+          broker.commit(this.group, this.topic, partition, offset + settled);
+          offset += settled;
+        }
+        if (abandoned) return;
       } catch (err) {
-        // Only dead-lettering can throw here; keep the record and try again later.
+        // Only dead-lettering can throw here; keep the records and try again later.
         this.lastError = errorMessage(err);
         logger.error('could not settle message; will retry', {
           topic: this.topic,

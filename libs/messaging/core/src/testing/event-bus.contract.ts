@@ -450,6 +450,290 @@ export function describeEventBusContract(
       expect(c.got.map((e) => e.value.seq)).toEqual([2]);
     });
 
+    describe('batch consumption', () => {
+      interface BatchCall {
+        partition: number;
+        offsets: string[];
+        seqs: number[];
+        attempt: number;
+      }
+      const callOf = (envs: Envelope<TestEvent>[]): BatchCall => ({
+        partition: envs[0]!.partition,
+        offsets: envs.map((e) => e.offset),
+        seqs: envs.map((e) => e.value.seq),
+        attempt: envs[0]!.attempt,
+      });
+      const items = (seqs: number[], recordId = 'r1') =>
+        seqs.map((s) => {
+          const e = ev(s, recordId);
+          return { value: e, meta: meta(e, { id: `evt-${s}` }) };
+        });
+      const unexpected = async (e: Envelope<TestEvent>): Promise<void> => {
+        throw new Error(`per-message handler called for seq ${e.value.seq}`);
+      };
+
+      it('refuses a batch size below 1', async () => {
+        const t = await topic('batch-size', 1);
+        const handler = async (): Promise<void> => undefined;
+        await expect(
+          h.bus.subscribe(t, { group: unique('g'), handler, batch: { maxSize: 0, handler } }),
+        ).rejects.toBeInstanceOf(RangeError);
+      });
+
+      it('delivers batches of at most maxSize, one partition each, in order, each message once', async () => {
+        const t = await topic('batch-order', 3);
+        const keys = ['a', 'b', 'c', 'd', 'e'];
+        const published = Array.from({ length: 60 }, (_, i) => items([i], keys[i % 5]!)[0]!);
+        // Published before subscribing, so plenty is available at once.
+        await h.bus.publishBatch(t, published);
+        const calls: BatchCall[] = [];
+        const partitionsPerBatch: number[] = [];
+        const singles: number[] = [];
+        await h.bus.subscribe(t, {
+          group: unique('g'),
+          handler: async (e) => void singles.push(e.value.seq),
+          batch: {
+            maxSize: 7,
+            handler: async (envs) => {
+              partitionsPerBatch.push(new Set(envs.map((e) => e.partition)).size);
+              calls.push(callOf(envs));
+              // Uneven latency would reorder anything that is not strictly sequential per partition.
+              await new Promise((r) => setTimeout(r, (envs.length * 7) % 5));
+            },
+          },
+        });
+
+        await waitFor(() => calls.reduce((n, c) => n + c.seqs.length, 0) >= 60, '60 messages');
+        await new Promise((r) => setTimeout(r, 300)); // room for a wrongly duplicated delivery
+        expect(singles).toEqual([]);
+        expect(partitionsPerBatch.every((n) => n === 1)).toBe(true);
+        const sizes = calls.map((c) => c.seqs.length);
+        expect(Math.max(...sizes)).toBeLessThanOrEqual(7);
+        expect(Math.max(...sizes)).toBeGreaterThan(1);
+        expect(calls.every((c) => c.attempt === 1)).toBe(true);
+        expect(calls.flatMap((c) => c.seqs).sort((x, y) => x - y)).toEqual(
+          published.map((i) => i.value.seq),
+        );
+        for (const p of new Set(calls.map((c) => c.partition))) {
+          const offsets = calls.filter((c) => c.partition === p).flatMap((c) => c.offsets);
+          const asNumbers = offsets.map(Number);
+          expect(asNumbers).toEqual([...asNumbers].sort((x, y) => x - y));
+          expect(new Set(asNumbers).size).toBe(asNumbers.length);
+        }
+        for (const k of keys) {
+          const seqsOfKey = calls
+            .flatMap((c) => c.seqs)
+            .filter((s) => published[s]!.value.recordId === k);
+          expect(seqsOfKey).toEqual(
+            published.filter((i) => i.value.recordId === k).map((i) => i.value.seq),
+          );
+        }
+      });
+
+      it('dead-letters a malformed message of a batch on its own and delivers the rest', async () => {
+        const t = await topic('batch-malformed', 1);
+        await h.bus.publish(t, ev(1), meta(ev(1)));
+        await h.publishRaw(t.name, {
+          key: 't1/r1',
+          value: new Uint8Array([0xde, 0xad]),
+          headers: { 'x-origin': 'legacy' },
+        });
+        await h.bus.publishBatch(t, items([2, 3]));
+        const calls: BatchCall[] = [];
+        await h.bus.subscribe(t, {
+          group: unique('g'),
+          handler: unexpected,
+          batch: { maxSize: 10, handler: async (envs) => void calls.push(callOf(envs)) },
+        });
+        const dead = collect<Uint8Array>();
+        await h.bus.subscribe(deadLetterTopic(t), { group: unique('dlq'), handler: dead.handler });
+
+        await waitFor(
+          () => calls.flatMap((c) => c.seqs).length === 3 && dead.got.length === 1,
+          'three messages and one dead letter',
+        );
+        expect(calls.flatMap((c) => c.seqs)).toEqual([1, 2, 3]);
+        const info = readDeadLetter(dead.got[0]!);
+        expect(info).toMatchObject({ kind: 'malformed', attempts: 0, originalTopic: t.name });
+        expect(info.originalHeaders).toEqual({ 'x-origin': 'legacy' });
+        expect(calls.flatMap((c) => c.offsets)).not.toContain(info.originalOffset);
+      });
+
+      it('retries a failing batch, then isolates the poison message: it alone is dead-lettered, the others are delivered once', async () => {
+        const t = await topic('batch-poison', 1);
+        await h.bus.publishBatch(t, items([1, 2, 3, 4]));
+        const group = unique('g');
+        const calls: BatchCall[] = [];
+        const singles: Array<[number, number]> = [];
+        const delivered: number[] = [];
+        await h.bus.subscribe(t, {
+          group,
+          retry: { maxAttempts: 2, initialBackoffMs: 10, maxBackoffMs: 20 },
+          handler: async (e) => {
+            singles.push([e.value.seq, e.attempt]);
+            if (e.value.seq === 3) throw new Error('poison: cannot handle 3');
+            delivered.push(e.value.seq);
+          },
+          batch: {
+            maxSize: 10,
+            handler: async (envs) => {
+              const call = callOf(envs);
+              calls.push(call);
+              if (call.seqs.includes(3)) throw new Error('batch contains poison');
+              delivered.push(...call.seqs);
+            },
+          },
+        });
+        const dead = collect<Uint8Array>();
+        await h.bus.subscribe(deadLetterTopic(t), { group: unique('dlq'), handler: dead.handler });
+
+        await waitFor(
+          () => delivered.length === 3 && dead.got.length === 1,
+          'isolation of the poison message',
+        );
+        // Batching resumes after the isolation.
+        await h.bus.publish(t, ev(5), meta(ev(5)));
+        await waitFor(() => delivered.length === 4, 'the next batch');
+        await new Promise((r) => setTimeout(r, 300)); // room for a wrongly duplicated delivery
+
+        expect(calls.map((c) => [c.seqs, c.attempt])).toEqual([
+          [[1, 2, 3, 4], 1],
+          [[1, 2, 3, 4], 2],
+          [[5], 1],
+        ]);
+        expect(singles).toEqual([
+          [1, 1],
+          [2, 1],
+          [3, 1],
+          [3, 2],
+          [4, 1],
+        ]);
+        expect(delivered).toEqual([1, 2, 4, 5]);
+        const info = readDeadLetter(dead.got[0]!);
+        expect(info).toMatchObject({
+          kind: 'handler-failed',
+          attempts: 2,
+          group,
+          originalTopic: t.name,
+          originalOffset: calls[0]!.offsets[2],
+        });
+        expect(info.reason).toContain('poison: cannot handle 3');
+        expect(codec.decode(info.payload)).toEqual(ev(3));
+      });
+
+      it('redelivers the whole batch to the group when its consumer stops before the batch succeeded', async () => {
+        const t = await topic('batch-redeliver', 1);
+        await h.bus.publishBatch(t, items([1, 2, 3]));
+        const group = unique('g');
+        const entered = deferred();
+        const release = deferred();
+        const first: BatchCall[] = [];
+        const sub = await h.bus.subscribe(t, {
+          group,
+          handler: unexpected,
+          batch: {
+            maxSize: 10,
+            handler: async (envs) => {
+              first.push(callOf(envs));
+              entered.resolve();
+              await release.promise;
+              throw new Error('interrupted by shutdown');
+            },
+          },
+        });
+        await entered.promise;
+        const stopping = sub.unsubscribe();
+        release.resolve();
+        await stopping;
+        expect(first.map((c) => c.seqs)).toEqual([[1, 2, 3]]);
+
+        const other = await h.newBus();
+        const again: BatchCall[] = [];
+        await other.subscribe(t, {
+          group,
+          handler: unexpected,
+          batch: { maxSize: 10, handler: async (envs) => void again.push(callOf(envs)) },
+        });
+        await waitFor(() => again.flatMap((c) => c.seqs).length === 3, 'the redelivered batch');
+        expect(again.map((c) => [c.seqs, c.attempt])).toEqual([[[1, 2, 3], 1]]);
+      });
+
+      it('delivers a batch whose handler threw once again, then commits it: the group resumes after it', async () => {
+        const t = await topic('batch-commit', 1);
+        await h.bus.publishBatch(t, items([1, 2, 3]));
+        const group = unique('g');
+        const calls: BatchCall[] = [];
+        const sub = await h.bus.subscribe(t, {
+          group,
+          retry: { maxAttempts: 3, initialBackoffMs: 10, maxBackoffMs: 20 },
+          handler: unexpected,
+          batch: {
+            maxSize: 10,
+            handler: async (envs) => {
+              calls.push(callOf(envs));
+              if (calls.length === 1) throw new Error('transient');
+            },
+          },
+        });
+        await waitFor(() => calls.length === 2, 'the retried batch');
+        expect(calls.map((c) => [c.seqs, c.attempt])).toEqual([
+          [[1, 2, 3], 1],
+          [[1, 2, 3], 2],
+        ]);
+        await sub.unsubscribe();
+
+        const other = await h.newBus();
+        const next: BatchCall[] = [];
+        await other.subscribe(t, {
+          group,
+          handler: unexpected,
+          batch: { maxSize: 10, handler: async (envs) => void next.push(callOf(envs)) },
+        });
+        await h.bus.publish(t, ev(4), meta(ev(4)));
+        await waitFor(() => next.length >= 1, 'the next message');
+        await new Promise((r) => setTimeout(r, 300));
+        expect(next.map((c) => c.seqs)).toEqual([[4]]);
+      });
+
+      it('finishes and commits an in-flight batch during a graceful stop', async () => {
+        const t = await topic('batch-graceful', 1);
+        await h.bus.publishBatch(t, items([1, 2, 3]));
+        const group = unique('g');
+        const entered = deferred();
+        const release = deferred();
+        let finished = false;
+        const sub = await h.bus.subscribe(t, {
+          group,
+          handler: unexpected,
+          batch: {
+            maxSize: 10,
+            handler: async () => {
+              entered.resolve();
+              await release.promise;
+              finished = true;
+            },
+          },
+        });
+        await entered.promise;
+        const stopping = sub.unsubscribe();
+        release.resolve();
+        await stopping;
+        expect(finished).toBe(true);
+
+        const other = await h.newBus();
+        const next: BatchCall[] = [];
+        await other.subscribe(t, {
+          group,
+          handler: unexpected,
+          batch: { maxSize: 10, handler: async (envs) => void next.push(callOf(envs)) },
+        });
+        await h.bus.publish(t, ev(4), meta(ev(4)));
+        await waitFor(() => next.length >= 1, 'the next message');
+        await new Promise((r) => setTimeout(r, 300));
+        expect(next.map((c) => c.seqs)).toEqual([[4]]);
+      });
+    });
+
     it('reports readiness and refuses to publish once stopped', async () => {
       const t = await topic('health');
       await h.bus.subscribe(t, { group: unique('g'), handler: async () => undefined });

@@ -1,3 +1,4 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { INestApplication } from '@nestjs/common';
 import { ConnectorsServiceModule, registerConnectorGrpc } from '@mandate/connectors-service';
 import { DEMO_LEADS, EmbeddedCrm } from '@mandate/connectors-domain';
@@ -9,7 +10,7 @@ import {
   parsePrivateKey,
   parsePublicKey,
 } from '@mandate/decision-token';
-import { LedgerReader } from '@mandate/ledger-domain';
+import { LedgerReader, NoteSigner, verifierKeyFor } from '@mandate/ledger-domain';
 import { LedgerServiceModule, registerLedgerGrpc } from '@mandate/ledger-service';
 import { OrchestratorServiceModule } from '@mandate/orchestrator-service';
 import { cleanTrackRecord, PolicyDecider, TrustRepository } from '@mandate/policy-domain';
@@ -48,6 +49,8 @@ export interface EmbeddedMandate {
   runtime: EmbeddedRuntime;
   httpPort: number;
   grpcPort: number;
+  /** C2SP verifier key of the ledger's checkpoints (an auditor's `--key`). */
+  ledgerVerifierKey: string;
   crm: EmbeddedCrm;
   ledger: LedgerReader;
   trust: TrustRepository;
@@ -69,6 +72,9 @@ export async function startEmbedded(o: EmbeddedOptions): Promise<EmbeddedMandate
   );
   const verifier = new DecisionTokenVerifier(new Map([[keyId, parsePublicKey(keys.publicKey)]]));
   const relayIntervalMs = 200;
+  const authenticator = new ApiTokenAuthenticator(o.apiTokens ?? []);
+  // Checkpoint key and data-subject KEK made at start-up: the embedded log lives in memory too.
+  const ledgerKeys = generateKeyPairSync('ed25519');
   // Policy reads facts from the CRM; here the CRM is the embedded one, in this process.
   const crmRef: { current?: EmbeddedCrm } = {};
   const reader = {
@@ -96,7 +102,7 @@ export async function startEmbedded(o: EmbeddedOptions): Promise<EmbeddedMandate
       issuer,
       reader,
       seedBundleDir: o.bundleDir ?? defaultBundleDir(),
-      authenticator: new ApiTokenAuthenticator(o.apiTokens ?? []),
+      authenticator,
       relayIntervalMs,
     }),
     await ReviewServiceModule.create({
@@ -107,6 +113,10 @@ export async function startEmbedded(o: EmbeddedOptions): Promise<EmbeddedMandate
     await LedgerServiceModule.create({
       context: runtime.context('audit-ledger'),
       stores: runtime.stores,
+      origin: LEDGER_ORIGIN,
+      signer: new NoteSigner(LEDGER_ORIGIN, ledgerKeys.privateKey),
+      keks: [{ id: 'embedded-kek-1', key: randomBytes(32) }],
+      authenticator,
       relayIntervalMs,
     }),
   ];
@@ -127,7 +137,7 @@ export async function startEmbedded(o: EmbeddedOptions): Promise<EmbeddedMandate
 
   const grpc = new GrpcServerHost(o.logger, runtime.contexts[0].metrics);
   registerPolicyGrpc(grpc, app.get(PolicyDecider));
-  registerLedgerGrpc(grpc, app.get(LedgerReader), 'mandate-embedded/ledger');
+  registerLedgerGrpc(grpc, app.get(LedgerReader));
   registerReviewGrpc(grpc, app.get(REVIEW_TASK_STORE));
   registerConnectorGrpc(grpc, app.get(EmbeddedCrm));
   const grpcPort = await grpc.start(host, o.grpcPort ?? 50050);
@@ -137,6 +147,7 @@ export async function startEmbedded(o: EmbeddedOptions): Promise<EmbeddedMandate
     runtime,
     httpPort,
     grpcPort,
+    ledgerVerifierKey: verifierKeyFor(LEDGER_ORIGIN, ledgerKeys.publicKey),
     crm: app.get(EmbeddedCrm),
     ledger: app.get(LedgerReader),
     trust: app.get(TrustRepository),
@@ -149,6 +160,7 @@ export async function startEmbedded(o: EmbeddedOptions): Promise<EmbeddedMandate
 }
 
 export const DEMO_TENANT: TenantId = tenantId('acme');
+export const LEDGER_ORIGIN = 'mandate-embedded/ledger';
 
 /** Kinds that end a correlation's chain: the demo waits for one of them. */
 const TERMINAL_KINDS = new Set([

@@ -12,6 +12,7 @@ import {
 } from '@mandate/platform';
 import { embeddedOperatorTokens } from './operator-tokens';
 import { policyEval, policyTest } from './policy-cli';
+import { ledgerCli } from './ledger-cli';
 import { DEMO_TENANT, formatChain, runDemo, startEmbedded } from './embedded';
 
 const USAGE = `mandate — governed autonomy for LLM agents in CRM
@@ -24,6 +25,10 @@ usage:
   mandate policy test [DIR]        run a policy bundle's test cases (default libs/policy/bundles/default)
   mandate policy eval --proposal FILE [--facts FILE] [--bundle DIR] [--at ISO-TIME]
                                    print the decision for a proposal (JSON or YAML) as JSON
+  mandate ledger verify --export FILE [--key VKEY ...]
+                                   verify an audit-ledger export offline (exit 0 valid, 1 invalid)
+  mandate ledger verify-inclusion|verify-consistency ...
+                                   check one Merkle proof (mandate ledger help for the flags)
   mandate help
 
 environment (start): MANDATE_HTTP_PORT (8080), MANDATE_GRPC_PORT (50050), MANDATE_HOST (127.0.0.1), LOG_LEVEL (warn),
@@ -44,6 +49,8 @@ async function main(argv: string[]): Promise<number> {
         `usage: mandate policy test [DIR] | eval --proposal FILE [--facts FILE]\n\n${USAGE}`,
       );
       return 2;
+    case 'ledger':
+      return ledgerCli(sub, rest);
     case 'help':
     case '--help':
     case '-h':
@@ -106,7 +113,7 @@ async function start(args: string[]): Promise<number> {
     out('  model:    built-in offline rules (not an LLM), deterministic');
     out(
       operators.file
-        ? `  admin:    two policy-admin tokens (dev only) in ${operators.file}`
+        ? `  admin:    operator tokens (dev only: 2 policy admins, 1 privacy officer) in ${operators.file}`
         : '  admin:    tokens from MANDATE_API_TOKENS',
     );
     if (!args.includes('--no-demo')) {

@@ -85,6 +85,11 @@ export class EmbeddedCrm {
                 // Field names only: values may be personal data.
                 summary: `${objectType} ${id} created (fields: ${event.changedFields.join(', ')})`,
                 dedupeKey: eventId,
+                // The snapshot (names, emails…) is the data subject's: the ledger encrypts it under
+                // their key, so erasing them shreds it without breaking the log.
+                payloadType: 'mandate.v1.CrmChangeEvent',
+                payload: CrmChangeEvent.encode(event).finish(),
+                dataSubjectId: dataSubjectOf(objectType, id),
                 attributes: { changeType: 'CREATED', sourceSystem: 'embedded' },
                 occurredAt: at,
               },
@@ -105,4 +110,15 @@ export class EmbeddedCrm {
   get(tenant: TenantId, id: string): Promise<Versioned<CrmRecordDoc> | null> {
     return this.records.get(tenant, id);
   }
+}
+
+/** CRM objects that are people: their records' personal data is scoped to them for erasure. */
+const PERSON_OBJECTS = new Set(['lead', 'contact']);
+
+/**
+ * Pseudonymous data-subject id of a CRM record (its type and id, never a name or an email), or
+ * '' when the record is not a person. Ledger payloads about it are encrypted under this subject.
+ */
+export function dataSubjectOf(objectType: string, recordId: string): string {
+  return PERSON_OBJECTS.has(objectType) ? `${objectType}/${recordId}` : '';
 }

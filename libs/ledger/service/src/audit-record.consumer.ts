@@ -1,37 +1,51 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AuditRecord } from '@mandate/contracts';
-import { LedgerAppender } from '@mandate/ledger-domain';
+import { LedgerWriter } from '@mandate/ledger-domain';
 import { MalformedMessageError, Topics, type Envelope } from '@mandate/messaging';
-import { isTenantId } from '@mandate/storage';
-import { OnEvent, OutboxRelayHost, SERVICE_CONTEXT, type ServiceContext } from '@mandate/platform';
+import { isTenantId, type TenantId } from '@mandate/storage';
+import { OnEvent, SERVICE_CONTEXT, type ServiceContext } from '@mandate/platform';
+import { CheckpointHost } from './checkpoint.host';
+
+/** Most records appended in one bulk insert. */
+export const AUDIT_BATCH_SIZE = 1000;
 
 /**
- * Appends every service's audit records to the tenant's log. The topic is keyed by tenant, so
- * one consumer in the group owns a tenant's partition: the single writer the log needs.
+ * Appends every service's audit records to the tenant's log, a batch at a time (one ordered bulk
+ * insert per tenant per batch). The topic is keyed by tenant, so one consumer in the group owns
+ * a tenant's partition: the single writer the log needs. A record that is not its envelope's
+ * tenant's is malformed: the batch fails, and the bus isolates it into the dead-letter topic.
  */
 @Injectable()
 export class AuditRecordConsumer {
   constructor(
-    private readonly appender: LedgerAppender,
-    private readonly relay: OutboxRelayHost,
+    private readonly writer: LedgerWriter,
+    private readonly checkpoints: CheckpointHost,
     @Inject(SERVICE_CONTEXT) private readonly ctx: ServiceContext,
   ) {}
 
-  @OnEvent(Topics.auditRecords)
-  async onRecord(env: Envelope<AuditRecord>): Promise<void> {
-    const record = env.value;
-    if (!isTenantId(record.tenantId) || record.tenantId !== env.tenantId) {
-      throw new MalformedMessageError(
-        `audit record tenant "${record.tenantId}" is invalid or differs from the envelope's`,
-      );
+  @OnEvent(Topics.auditRecords, { batch: { maxSize: AUDIT_BATCH_SIZE } })
+  async onRecords(envs: Envelope<AuditRecord>[]): Promise<void> {
+    const byTenant = new Map<TenantId, AuditRecord[]>();
+    for (const env of envs) {
+      const record = env.value;
+      if (!isTenantId(record.tenantId) || record.tenantId !== env.tenantId)
+        throw new MalformedMessageError(
+          `audit record tenant "${record.tenantId}" is invalid or differs from the envelope's`,
+        );
+      if (!record.recordId) throw new MalformedMessageError('audit record has no record id');
+      const list = byTenant.get(record.tenantId) ?? [];
+      list.push(record);
+      byTenant.set(record.tenantId, list);
     }
-    const { leaf, appended } = await this.appender.append(record.tenantId, record);
-    if (appended) {
-      this.ctx.logger.debug(
-        { correlationId: record.correlationId, leafIndex: leaf.index },
-        'audit record appended',
-      );
-      await this.relay.kick();
+    for (const [tenant, records] of byTenant) {
+      const { appended, existing } = await this.writer.appendBatch(tenant, records);
+      if (appended.length)
+        this.ctx.metrics
+          .counter('ledger_appended_total', 'Audit records appended to the ledger')
+          .inc({}, appended.length);
+      if (existing)
+        this.ctx.logger.debug({ tenant, existing }, 'redelivered audit records already in the log');
+      await this.checkpoints.appended(tenant, appended.length);
     }
   }
 }

@@ -208,7 +208,14 @@ export interface AuditEntry {
     | Checkpoint
     | undefined;
   /** When the ledger appended it (ledger clock). */
-  appendedAt: string | undefined;
+  appendedAt:
+    | string
+    | undefined;
+  /**
+   * The exact bytes the leaf hash covers (the AuditRecord's protobuf encoding as stored, payload
+   * encrypted). Verify with SHA-256(0x00 || leaf_data) == leaf_hash; do not re-encode `record`.
+   */
+  leafData: Buffer;
 }
 
 function createBaseAuditRecord(): AuditRecord {
@@ -761,7 +768,14 @@ export const Checkpoint: MessageFns<Checkpoint> = {
 };
 
 function createBaseAuditEntry(): AuditEntry {
-  return { record: undefined, leafIndex: "0", leafHash: Buffer.alloc(0), checkpoint: undefined, appendedAt: undefined };
+  return {
+    record: undefined,
+    leafIndex: "0",
+    leafHash: Buffer.alloc(0),
+    checkpoint: undefined,
+    appendedAt: undefined,
+    leafData: Buffer.alloc(0),
+  };
 }
 
 export const AuditEntry: MessageFns<AuditEntry> = {
@@ -780,6 +794,9 @@ export const AuditEntry: MessageFns<AuditEntry> = {
     }
     if (message.appendedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.appendedAt), writer.uint32(42).fork()).join();
+    }
+    if (message.leafData.length !== 0) {
+      writer.uint32(50).bytes(message.leafData);
     }
     return writer;
   },
@@ -837,6 +854,14 @@ export const AuditEntry: MessageFns<AuditEntry> = {
             message.appendedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.leafData = Buffer.from(reader.bytes());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -868,6 +893,11 @@ export const AuditEntry: MessageFns<AuditEntry> = {
         : isSet(object.appended_at)
         ? globalThis.String(object.appended_at)
         : undefined,
+      leafData: isSet(object.leafData)
+        ? Buffer.from(bytesFromBase64(object.leafData))
+        : isSet(object.leaf_data)
+        ? Buffer.from(bytesFromBase64(object.leaf_data))
+        : Buffer.alloc(0),
     };
   },
 
@@ -888,6 +918,9 @@ export const AuditEntry: MessageFns<AuditEntry> = {
     if (message.appendedAt !== undefined) {
       obj.appendedAt = message.appendedAt;
     }
+    if (message.leafData.length !== 0) {
+      obj.leafData = base64FromBytes(message.leafData);
+    }
     return obj;
   },
 
@@ -905,6 +938,7 @@ export const AuditEntry: MessageFns<AuditEntry> = {
       ? Checkpoint.fromPartial(object.checkpoint)
       : undefined;
     message.appendedAt = object.appendedAt ?? undefined;
+    message.leafData = object.leafData ?? Buffer.alloc(0);
     return message;
   },
 };

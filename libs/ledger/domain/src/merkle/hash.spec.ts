@@ -1,4 +1,4 @@
-import { EMPTY_ROOT, leafHash, nodeHash, rootFromLeafHashes } from './merkle';
+import { EMPTY_ROOT, leafHash, nodeHash, rootFromLeafHashes } from './hash';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 

@@ -1,3 +1,7 @@
+/**
+ * RFC 9162 (RFC 6962) Merkle tree hashing: SHA-256 with domain separation between leaves
+ * (0x00 prefix) and interior nodes (0x01 prefix). Plain TypeScript over node:crypto only.
+ */
 import { createHash } from 'node:crypto';
 
 /** RFC 9162 §2.1.1 leaf hash: SHA-256(0x00 || leaf). */

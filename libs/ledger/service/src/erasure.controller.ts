@@ -1,0 +1,83 @@
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  ForbiddenException,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  UseGuards,
+} from '@nestjs/common';
+import {
+  erasureRecord,
+  ERASURE_REASON_CODE_PATTERN,
+  SubjectKeyStore,
+} from '@mandate/ledger-domain';
+import { Topics } from '@mandate/messaging';
+import { isTenantId, tenantId } from '@mandate/storage';
+import {
+  ApiAuthGuard,
+  AuthPrincipal,
+  SERVICE_CONTEXT,
+  type AuthenticatedPrincipal,
+  type ServiceContext,
+} from '@mandate/platform';
+
+/** Role allowed to erase a data subject (GDPR Art. 17 requests are a privacy officer's call). */
+export const PRIVACY_OFFICER_ROLE = 'privacy-officer';
+
+/**
+ * Crypto-shredding: deletes the data subject's key, so every payload encrypted under it becomes
+ * unreadable while every leaf (and so the log) still verifies, then logs the erasure receipt.
+ * The receipt goes through the audit-records topic like every record, so the writer that owns
+ * the tenant's partition appends it (single writer).
+ */
+@Controller('v1/tenants/:tenant/ledger')
+@UseGuards(ApiAuthGuard)
+export class ErasureController {
+  constructor(
+    private readonly keys: SubjectKeyStore,
+    @Inject(SERVICE_CONTEXT) private readonly ctx: ServiceContext,
+  ) {}
+
+  /** `{dataSubjectId, reasonCode, requestId}` → 202 with the receipt's record id. */
+  @Post('erasures')
+  @HttpCode(202)
+  async erase(
+    @AuthPrincipal() p: AuthenticatedPrincipal,
+    @Param('tenant') tenant: string,
+    @Body() body: { dataSubjectId?: unknown; reasonCode?: unknown; requestId?: unknown },
+  ) {
+    if (!isTenantId(tenant)) throw new BadRequestException(`invalid tenant id "${tenant}"`);
+    if (!p.roles.includes(PRIVACY_OFFICER_ROLE) || (p.tenantId && p.tenantId !== tenant))
+      throw new ForbiddenException(`${p.id} may not erase data subjects of ${tenant}`);
+    const subject = body?.dataSubjectId;
+    const reason = body?.reasonCode;
+    const requestId = body?.requestId;
+    if (typeof subject !== 'string' || !subject || subject.length > 256)
+      throw new BadRequestException('dataSubjectId is required (a pseudonymous id)');
+    if (typeof reason !== 'string' || !ERASURE_REASON_CODE_PATTERN.test(reason))
+      throw new BadRequestException(`reasonCode must match ${ERASURE_REASON_CODE_PATTERN}`);
+    if (typeof requestId !== 'string' || !/^[A-Za-z0-9._:-]{1,128}$/.test(requestId))
+      throw new BadRequestException('requestId is required (letters, digits, . _ : -)');
+    const t = tenantId(tenant);
+    const keyExisted = await this.keys.erase(t, subject);
+    const record = erasureRecord({
+      tenantId: tenant,
+      dataSubjectId: subject,
+      erasureRequestId: requestId,
+      requestedBy: p.id,
+      reasonCode: reason,
+      keyExisted,
+    });
+    await this.ctx.bus.publish(Topics.auditRecords, record, {
+      tenantId: tenant,
+      correlationId: record.correlationId,
+      source: 'audit-ledger',
+      id: record.recordId,
+    });
+    this.ctx.logger.info({ tenant, requestId, keyExisted }, 'data subject erased');
+    return { recordId: record.recordId, keyExisted };
+  }
+}

@@ -196,7 +196,8 @@ async function main() {
         entries: (from: number, limit: number) => reader.entries(TENANT, from, limit),
         checkpoints: (from: number, limit: number) => reader.listCheckpoints(TENANT, from, limit),
       },
-      (line: string) => new Promise<void>((res) => (sink.write(line) ? res() : sink.once('drain', res))),
+      (line: string) =>
+        new Promise<void>((res) => (sink.write(line) ? res() : sink.once('drain', res))),
     );
     await new Promise<void>((res) => sink.end(res));
     const exportSeconds = (performance.now() - t) / 1000;
@@ -211,7 +212,7 @@ async function main() {
       `export of ${cp.size} records                       ${exportSeconds.toFixed(2).padStart(6)} s   (${((await stat(file)).size / 1e6).toFixed(1)} MB)`,
     );
     out(
-      `verify export (${cp.size} records, ${verdict.checkpoints} checkpoints)     ${verifySeconds.toFixed(2).padStart(6)} s`,
+      `verify export (${cp.size} records, ${verdict.checkpoints.length} checkpoints)     ${verifySeconds.toFixed(2).padStart(6)} s`,
     );
     await rm(dir, { recursive: true, force: true });
 

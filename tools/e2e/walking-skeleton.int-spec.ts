@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import {
@@ -38,6 +38,12 @@ const admins = [
   { id: 'admin-1', roles: ['policy-admin'], ...generateApiToken() },
   { id: 'admin-2', roles: ['policy-admin'], ...generateApiToken() },
 ];
+const ledgerEnv = {
+  LEDGER_SIGNING_KEY: generateKeyPairSync('ed25519')
+    .privateKey.export({ format: 'der', type: 'pkcs8' })
+    .toString('base64'),
+  LEDGER_SUBJECT_KEKS: `kek-1:${randomBytes(32).toString('base64')}`,
+};
 /** Stated bound: a kill switch or bundle activation reaches every policy replica within this. */
 const PROPAGATION_BOUND_MS = 5_000;
 
@@ -59,6 +65,7 @@ function envFor(s: Service, extra: Record<string, string> = {}): Record<string, 
     DECISION_SIGNING_KEY: keys.privateKey,
     DECISION_SIGNING_KEY_ID: 'it-1',
     DECISION_VERIFY_KEYS: `it-1=${keys.publicKey}`,
+    ...(s === 'audit-ledger' ? ledgerEnv : {}),
     ...(s === 'policy'
       ? {
           CONNECTOR_GRPC_ADDRESS: `127.0.0.1:${port('crm-connectors', true)}`,

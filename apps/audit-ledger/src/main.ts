@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { z } from 'zod';
 import { LedgerReader, parseKeks, signerFromConfig } from '@mandate/ledger-domain';
 import { LedgerServiceModule, registerLedgerGrpc } from '@mandate/ledger-service';
-import { ApiTokenAuthenticator, parseApiTokens } from '@mandate/platform';
+import { ApiTokenAuthenticator, envFailpoints, parseApiTokens } from '@mandate/platform';
 import { bootServiceApp, serviceConfigSchema } from '@mandate/platform/distributed';
 
 /** A config value parsed by `parse`, its error message reported as the variable's problem. */
@@ -51,6 +51,8 @@ const schema = serviceConfigSchema('audit-ledger', { http: 8084, grpc: 50054 }).
   LEDGER_MONITOR_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(5000),
   /** Verifier keys the monitor trusts (comma-separated); default: this instance's own key. */
   LEDGER_MONITOR_KEYS: z.string().default(''),
+  /** Test only: crash points, e.g. ledger.after-leaves-insert (SIGKILL there). */
+  MANDATE_FAILPOINTS: z.string().default(''),
   /** Operator API tokens (sha256 hashes only), for erasure requests. */
   MANDATE_API_TOKENS: z.string().default('').transform(parsed(parseApiTokens)),
 });
@@ -72,6 +74,7 @@ bootServiceApp({
       authenticator: new ApiTokenAuthenticator(config.MANDATE_API_TOKENS),
       checkpointIntervalMs: config.LEDGER_CHECKPOINT_INTERVAL_MS,
       checkpointBatchSize: config.LEDGER_CHECKPOINT_BATCH_SIZE,
+      failpoints: envFailpoints(config.MANDATE_FAILPOINTS, runtime.context.logger),
       monitor: {
         tenants: config.LEDGER_MONITOR_TENANTS,
         intervalMs: config.LEDGER_MONITOR_INTERVAL_MS,

@@ -38,6 +38,8 @@ export interface LedgerServiceOptions {
   authenticator: RequestAuthenticator;
   checkpointIntervalMs?: number;
   checkpointBatchSize?: number;
+  /** Test-only crash points (see apps/audit-ledger/README.md). */
+  failpoints?: { hit(name: string): void };
   /** Monitor mode: tenants to watch, and the verifier keys the monitor trusts. */
   monitor?: { tenants: string[]; intervalMs?: number; verifierKeys: string[] };
   relayIntervalMs?: number;
@@ -60,22 +62,28 @@ export class LedgerServiceModule {
       signer: o.signer,
       origin,
       cipher: new PayloadCipher(keys),
+      failpoints: o.failpoints,
     });
     const reader = new LedgerReader(leaves, tiles, checkpoints, origin);
     const bus = o.context.bus;
-    const publisher = new LedgerPublisher(reader, publication, (tenant, entries) =>
-      bus.publishBatch(
-        Topics.audit,
-        entries.map((e) => ({
-          value: e,
-          meta: {
-            tenantId: tenant,
-            correlationId: e.record?.correlationId ?? '',
-            source: 'audit-ledger',
-            id: `${tenant}:${e.leafIndex}`,
-          },
-        })),
-      ),
+    const publisher = new LedgerPublisher(
+      reader,
+      publication,
+      (tenant, entries) =>
+        bus.publishBatch(
+          Topics.audit,
+          entries.map((e) => ({
+            value: e,
+            meta: {
+              tenantId: tenant,
+              correlationId: e.record?.correlationId ?? '',
+              source: 'audit-ledger',
+              id: `${tenant}:${e.leafIndex}`,
+            },
+          })),
+        ),
+      1000,
+      writer,
     );
     return serviceModule({
       module: LedgerServiceModule,

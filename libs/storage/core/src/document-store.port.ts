@@ -65,7 +65,7 @@ export type Sort<T> = {
 };
 
 export const DEFAULT_FIND_LIMIT = 100;
-export const MAX_FIND_LIMIT = 1000;
+export const MAX_FIND_LIMIT = 10_000;
 
 export interface FindOptions<T> {
   /** 1..MAX_FIND_LIMIT; defaults to DEFAULT_FIND_LIMIT. Reads are always bounded. */

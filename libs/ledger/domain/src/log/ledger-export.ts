@@ -22,6 +22,7 @@ export async function exportLedger(
   source: ExportSource,
   write: (line: string) => Promise<void>,
   now: Date = new Date(),
+  pageSize = 1000,
 ): Promise<{ entries: number; checkpoints: number; missingFrom?: number }> {
   await write(
     exportHeaderLine({
@@ -44,7 +45,7 @@ export async function exportLedger(
   let cp = 0;
   let complete = true;
   read: while (next < last) {
-    const page = await source.entries(next, Math.min(1000, last - next));
+    const page = await source.entries(next, Math.min(pageSize, last - next));
     for (const e of page) {
       if (Number(e.leafIndex) !== next) break;
       await write(

@@ -166,13 +166,13 @@ describe('the ledger log', () => {
     await fill(newWriter(), 300);
     // The next batch's leaves are written, then the process dies before its tiles.
     const crashing = newWriter();
-    const realUpsert = tiles.upsert.bind(tiles);
-    tiles.upsert = async () => {
+    const realUpdate = tiles.update.bind(tiles);
+    tiles.update = async () => {
       throw new Error('killed');
     };
     const batch = Array.from({ length: 50 }, (_, k) => record(300 + k));
     await expect(crashing.appendBatch(T, batch)).rejects.toThrow('killed');
-    tiles.upsert = realUpsert;
+    tiles.update = realUpdate;
     // After the restart the batch is redelivered.
     const restarted = newWriter();
     const result = await restarted.appendBatch(T, batch);

@@ -1,7 +1,13 @@
 import { AuditEntry } from '@mandate/contracts';
 import { defineCollection, type DocumentStore, type TenantId } from '@mandate/storage';
-import type { LedgerReader } from './ledger-reader';
-import type { CheckpointDoc } from './ledger-writer';
+import { toEntry, type LedgerReader } from './ledger-reader';
+import type { CheckpointDoc, LeafDoc } from './ledger-writer';
+
+/** The writer's in-memory copy of what it just appended (saves reading it back). */
+export interface RecentLeaves {
+  recentLeaves(tenant: TenantId, from: number, to: number): LeafDoc[] | undefined;
+  release(tenant: TenantId, index: number): void;
+}
 
 /** How far a tenant's entries have been published to the audit topic. */
 export interface PublicationDoc {
@@ -28,6 +34,7 @@ export class LedgerPublisher {
     private readonly cursors: DocumentStore<PublicationDoc>,
     private readonly publish: PublishEntries,
     private readonly pageSize = 1000,
+    private readonly memory?: RecentLeaves,
   ) {}
 
   /** Publishes entries up to `checkpoint.size`; returns how many were published. */
@@ -37,11 +44,11 @@ export class LedgerPublisher {
     const cp = this.reader.toCheckpoint(tenant, checkpoint);
     let published = 0;
     while (from < checkpoint.size) {
-      const page = await this.reader.entries(
-        tenant,
-        from,
-        Math.min(this.pageSize, checkpoint.size - from),
-      );
+      const to = Math.min(from + this.pageSize, checkpoint.size);
+      const inMemory = this.memory?.recentLeaves(tenant, from, to);
+      const page = inMemory
+        ? inMemory.map(toEntry)
+        : await this.reader.entries(tenant, from, to - from);
       if (!page.length) throw new Error(`ledger ${tenant}: no entries at ${from} to publish`);
       await this.publish(
         tenant,
@@ -50,6 +57,7 @@ export class LedgerPublisher {
       from += page.length;
       published += page.length;
       await this.cursors.upsert(tenant, { id: 'cursor', publishedUpTo: from });
+      this.memory?.release(tenant, from);
     }
     return published;
   }

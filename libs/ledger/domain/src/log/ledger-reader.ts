@@ -4,7 +4,10 @@ import { consistencyProof, inclusionProof, rootAt, type SubtreeHashes } from '..
 import type { CheckpointDoc, LeafDoc } from './ledger-writer';
 import { TileReader, type TileDoc } from './tiles';
 
+/** Page size of the gRPC API (message size). */
 export const MAX_PAGE = 1000;
+/** Page size for in-process readers (exports, the publisher): fewer, larger reads. */
+export const MAX_BULK_PAGE = 10_000;
 
 /** A causal chain: entries in log order, each with its proof against one checkpoint. */
 export interface ProvenChain {
@@ -29,12 +32,12 @@ export class LedgerReader {
     this.tiles = new TileReader(tiles);
   }
 
-  /** Leaves [from, from + limit) in order (fewer at the end of the log). */
+  /** Leaves [from, from + limit) in order (fewer at the end of the log; limit ≤ 10 000). */
   async entries(tenant: TenantId, from: number, limit = MAX_PAGE): Promise<AuditEntry[]> {
     const page = await this.leaves.find(
       tenant,
       { index: { $gte: from } },
-      { sort: { index: 1 }, limit: Math.min(Math.max(limit, 1), MAX_PAGE) },
+      { sort: { index: 1 }, limit: Math.min(Math.max(limit, 1), MAX_BULK_PAGE) },
     );
     const out: AuditEntry[] = [];
     for (const leaf of page) {
@@ -133,6 +136,11 @@ export class LedgerReader {
     const [last] = await this.leaves.find(tenant, {}, { sort: { index: -1 }, limit: 1 });
     const size = last ? last.index + 1 : 0;
     return { size, root: await rootAt(size, this.hashes(tenant)) };
+  }
+
+  /** A leaf's hash, from the tiles. */
+  leafHashAt(tenant: TenantId, index: number): Promise<Buffer> {
+    return this.tiles.subtree(tenant, 0, index);
   }
 
   private hashes(tenant: TenantId): SubtreeHashes {

@@ -6,9 +6,10 @@ import {
   type TenantId,
 } from '@mandate/storage';
 import { formatCheckpoint, type NoteSigner } from '../checkpoint';
-import { leafHash, rootAt } from '../merkle';
+import { leafHash } from '../merkle';
 import type { PayloadCipher } from '../shredding';
-import { TileReader, TileWriter, type TileDoc, type TileState } from './tiles';
+import { BulkInsertError } from '@mandate/storage';
+import { rootOfState, TileWriter, type TileDoc, type TileState } from './tiles';
 
 /** One leaf of a tenant's log. `id` is the zero-padded leaf index, so ids sort in log order. */
 export interface LeafDoc {
@@ -81,13 +82,20 @@ export interface LedgerWriterDeps {
   /** Encrypts payloads per data subject before they are hashed (crypto-shredding). */
   cipher?: PayloadCipher;
   clock?: () => Date;
+  /** Test-only crash points (`ledger.after-leaves-insert`: leaves written, tiles not yet). */
+  failpoints?: { hit(name: string): void };
 }
 
 interface TenantLog {
   size: number;
   tiles: TileState;
   lastCheckpoint: number;
+  /** Leaves appended by this writer and not yet released (publication reads them from here). */
+  recent: LeafDoc[];
 }
+
+/** Leaves kept in memory for publication before the oldest are dropped (then read back). */
+const MAX_RECENT = 200_000;
 
 export interface AppendResult {
   /** Leaves written by this call, in index order. */
@@ -109,12 +117,10 @@ export class LedgerWriter {
   private readonly logs = new Map<TenantId, TenantLog>();
   private readonly locks = new Map<TenantId, Promise<unknown>>();
   private readonly tileWriter: TileWriter;
-  private readonly tileReader: TileReader;
   private readonly clock: () => Date;
 
   constructor(private readonly deps: LedgerWriterDeps) {
     this.tileWriter = new TileWriter(deps.tiles);
-    this.tileReader = new TileReader(deps.tiles);
     this.clock = deps.clock ?? (() => new Date());
   }
 
@@ -137,9 +143,34 @@ export class LedgerWriter {
     return this.exclusive(tenant, async () => (await this.log(tenant)).size);
   }
 
+  /**
+   * Leaves [from, to) appended by this writer and still in memory, or undefined when some of
+   * them are not (another writer's, or dropped): the caller then reads them from the store.
+   */
+  recentLeaves(tenant: TenantId, from: number, to: number): LeafDoc[] | undefined {
+    const recent = this.logs.get(tenant)?.recent;
+    if (!recent?.length || from < recent[0].index || to > recent[0].index + recent.length)
+      return undefined;
+    return recent.slice(from - recent[0].index, to - recent[0].index);
+  }
+
+  /** Forgets in-memory leaves below `index` (published). */
+  release(tenant: TenantId, index: number): void {
+    const log = this.logs.get(tenant);
+    if (!log?.recent.length) return;
+    const drop = Math.max(0, Math.min(log.recent.length, index - log.recent[0].index));
+    if (drop) log.recent.splice(0, drop);
+  }
+
+  /**
+   * The steady state reads nothing: the batch is inserted optimistically at the next indexes
+   * and the unique index on the record id catches a redelivery. Only then (a crash or a
+   * rebalance) does the slow path re-read the store: which records are in, and where the log is.
+   */
   private async appendUnlocked(
     tenant: TenantId,
     records: readonly AuditRecord[],
+    attempt = 0,
   ): Promise<AppendResult> {
     const unique = new Map<string, AuditRecord>();
     for (const r of records) {
@@ -148,17 +179,20 @@ export class LedgerWriter {
       if (!unique.has(r.recordId)) unique.set(r.recordId, r);
     }
     if (!unique.size) return { appended: [], existing: 0 };
-    const known = new Set<string>();
-    const ids = [...unique.keys()];
-    for (let i = 0; i < ids.length; i += 500) {
-      const found = await this.deps.leaves.find(
-        tenant,
-        { recordId: { $in: ids.slice(i, i + 500) } },
-        { limit: 500 },
-      );
-      for (const leaf of found) known.add(leaf.recordId);
+    let fresh = [...unique.values()];
+    if (attempt > 0) {
+      const known = new Set<string>();
+      const ids = [...unique.keys()];
+      for (let i = 0; i < ids.length; i += 500) {
+        const found = await this.deps.leaves.find(
+          tenant,
+          { recordId: { $in: ids.slice(i, i + 500) } },
+          { limit: 500 },
+        );
+        for (const leaf of found) known.add(leaf.recordId);
+      }
+      fresh = fresh.filter((r) => !known.has(r.recordId));
     }
-    const fresh = [...unique.values()].filter((r) => !known.has(r.recordId));
     const existing = records.length - fresh.length;
     if (!fresh.length) return { appended: [], existing };
 
@@ -166,8 +200,9 @@ export class LedgerWriter {
     const appendedAt = this.clock();
     const docs: LeafDoc[] = [];
     const hashes: Buffer[] = [];
+    const sealed = this.deps.cipher ? await this.deps.cipher.sealAll(tenant, fresh) : fresh;
     for (const [i, r] of fresh.entries()) {
-      const stored = this.deps.cipher ? await this.deps.cipher.seal(tenant, r) : r;
+      const stored = sealed[i];
       const bytes = AuditRecord.encode(stored).finish();
       const hash = leafHash(bytes);
       hashes.push(hash);
@@ -184,14 +219,19 @@ export class LedgerWriter {
     }
     try {
       await this.deps.leaves.insertMany(tenant, docs);
+      this.deps.failpoints?.hit('ledger.after-leaves-insert');
       await this.tileWriter.append(tenant, log.tiles, hashes);
     } catch (err) {
-      // Another writer, a redelivery racing us, or a failed write: the store is the truth.
+      // A redelivery (record id taken), another writer (index taken) or a failed write: the
+      // store is the truth. Reload it (repairing tiles) and append what is still missing.
       this.logs.delete(tenant);
-      if (err instanceof DuplicateKeyError) return this.appendUnlocked(tenant, records);
+      if (err instanceof BulkInsertError && attempt < 3)
+        return this.appendUnlocked(tenant, records, attempt + 1);
       throw err;
     }
     log.size += docs.length;
+    log.recent.push(...docs);
+    if (log.recent.length > MAX_RECENT) log.recent.splice(0, log.recent.length - MAX_RECENT);
     return { appended: docs, existing };
   }
 
@@ -199,9 +239,7 @@ export class LedgerWriter {
     const log = await this.log(tenant);
     if (log.size === 0 || log.size <= log.lastCheckpoint) return undefined;
     const size = log.size;
-    const root = await rootAt(size, {
-      hash: (level, index) => this.tileReader.subtree(tenant, level, index),
-    });
+    const root = rootOfState(log.tiles);
     const note = this.deps.signer.sign(
       formatCheckpoint({ origin: this.deps.origin(tenant), size, rootHash: root }),
     );
@@ -229,9 +267,8 @@ export class LedgerWriter {
     const tiles = await this.tileWriter.load(tenant, size, (t, from, to) =>
       this.leafHashes(t, from, to),
     );
-    this.tileReader.forget(tenant);
     const cp = await this.deps.checkpoints.find(tenant, {}, { sort: { size: -1 }, limit: 1 });
-    const log = { size, tiles, lastCheckpoint: cp[0]?.size ?? 0 };
+    const log: TenantLog = { size, tiles, lastCheckpoint: cp[0]?.size ?? 0, recent: [] };
     this.logs.set(tenant, log);
     return log;
   }

@@ -1,5 +1,10 @@
-import { defineCollection, type DocumentStore, type TenantId } from '@mandate/storage';
-import { nodeHash } from '../merkle';
+import {
+  defineCollection,
+  DuplicateKeyError,
+  type DocumentStore,
+  type TenantId,
+} from '@mandate/storage';
+import { EMPTY_ROOT, nodeHash } from '../merkle';
 
 /**
  * Hash tiles (after C2SP tlog-tiles): the tree's hashes stored 256 to a document. A level-L tile
@@ -133,7 +138,7 @@ export class TileWriter {
           state.tail[level] = [];
         }
       }
-      for (const [tileIndex, content] of dirty) await this.write(tenant, level, tileIndex, content);
+      await this.writeAll(tenant, level, dirty, state.count[level] - pending.length);
       pending = completed;
     }
   }
@@ -191,13 +196,74 @@ export class TileWriter {
     return doc ? split(Buffer.from(doc.hashes, 'base64')) : [];
   }
 
-  private async write(tenant: TenantId, level: number, index: number, content: Buffer[]) {
-    await this.store.upsert(tenant, {
-      id: tileDocId(level, index),
-      level,
-      index,
-      hashes: Buffer.concat(content).toString('base64'),
-      count: content.length,
-    });
+  /**
+   * Writes the tiles a batch touched at one level: the tile that already existed (partially) is
+   * updated; tiles the batch started are created together in one bulk insert.
+   */
+  private async writeAll(
+    tenant: TenantId,
+    level: number,
+    dirty: Map<number, Buffer[]>,
+    countBefore: number,
+  ): Promise<void> {
+    const existing = countBefore % TILE_WIDTH ? Math.floor(countBefore / TILE_WIDTH) : -1;
+    const created: TileDoc[] = [];
+    for (const [index, content] of dirty) {
+      if (index === existing) await this.write(tenant, level, index, content);
+      else
+        created.push({
+          id: tileDocId(level, index),
+          level,
+          index,
+          hashes: Buffer.concat(content).toString('base64'),
+          count: content.length,
+        });
+    }
+    if (!created.length) return;
+    try {
+      await this.store.insertMany(tenant, created);
+    } catch (err) {
+      // A previous attempt (before a crash) wrote some of them: write each one in place.
+      if (!(err instanceof DuplicateKeyError)) throw err;
+      for (const doc of created)
+        await this.write(tenant, level, doc.index, split(Buffer.from(doc.hashes, 'base64')));
+    }
   }
+
+  /** One single-document write (an upsert by id: no read first). */
+  private async write(tenant: TenantId, level: number, index: number, content: Buffer[]) {
+    await this.store.update(
+      tenant,
+      tileDocId(level, index),
+      {
+        set: { hashes: Buffer.concat(content).toString('base64'), count: content.length },
+        setOnInsert: { level, index },
+      },
+      { upsert: true },
+    );
+  }
+}
+
+/**
+ * Root of the whole tree from a writer's state alone (no reads): each level's partial tile holds
+ * the perfect subtrees of the tree's binary decomposition at that level's heights; the root
+ * folds them from the smallest (rightmost) up.
+ */
+export function rootOfState(state: TileState): Buffer {
+  const peaks: Buffer[] = [];
+  for (let level = state.count.length - 1; level >= 0; level--) {
+    const tail = state.tail[level] ?? [];
+    let offset = 0;
+    for (let bit = TILE_HEIGHT - 1; bit >= 0; bit--) {
+      const span = 1 << bit;
+      if (tail.length & span) {
+        peaks.push(perfectRoot(tail.slice(offset, offset + span)));
+        offset += span;
+      }
+    }
+  }
+  if (!peaks.length) return EMPTY_ROOT;
+  let root = peaks[peaks.length - 1];
+  for (let i = peaks.length - 2; i >= 0; i--) root = nodeHash(peaks[i], root);
+  return root;
 }

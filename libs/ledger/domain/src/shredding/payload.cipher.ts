@@ -32,6 +32,8 @@ export type OpenedPayload =
 /** What the cipher needs from the key store (`SubjectKeyStore` provides it). */
 export interface SubjectKeys {
   keyFor(tenant: TenantId, subjectId: string): Promise<KeyObject>;
+  /** Optional: loads many subjects' keys at once (see `SubjectKeyStore.warm`). */
+  warm?(tenant: TenantId, subjectIds: readonly string[]): Promise<void>;
   existingKey(tenant: TenantId, subjectId: string): Promise<KeyObject | null>;
 }
 
@@ -56,6 +58,17 @@ export class PayloadCipher {
    * transition stays on the log, its personal data never lands there). `payloadType` is kept:
    * it names what was dropped and is not personal data.
    */
+  /** `seal` for a batch, loading every subject's key in one go first. */
+  async sealAll(tenant: TenantId, records: readonly AuditRecord[]): Promise<AuditRecord[]> {
+    const subjects = records
+      .filter((r) => r.dataSubjectId && r.payload.length && !r.payloadEncryption)
+      .map((r) => r.dataSubjectId);
+    if (subjects.length && this.keys.warm) await this.keys.warm(tenant, subjects);
+    const out: AuditRecord[] = [];
+    for (const r of records) out.push(await this.seal(tenant, r));
+    return out;
+  }
+
   async seal(tenant: TenantId, record: AuditRecord): Promise<AuditRecord> {
     if (!record.dataSubjectId || record.payload.length === 0) return record;
     if (record.payloadEncryption === PAYLOAD_ENCRYPTION_A256GCM_V1) return record;

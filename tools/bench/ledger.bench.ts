@@ -169,7 +169,7 @@ async function main() {
     let maxBytes = 0;
     for (let k = 0; k < 500; k++) {
       const index = Math.floor(Math.random() * cp.size);
-      const hash = await reader.leafHashAt(TENANT, index);
+      const hash = await reader.leafHashAt(TENANT, index, cp.size);
       let s = performance.now();
       const proof = await reader.inclusionProof(TENANT, index, cp.size);
       gen.push((performance.now() - s) * 1000);

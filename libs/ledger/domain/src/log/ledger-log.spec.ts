@@ -166,13 +166,13 @@ describe('the ledger log', () => {
     await fill(newWriter(), 300);
     // The next batch's leaves are written, then the process dies before its tiles.
     const crashing = newWriter();
-    const realUpdate = tiles.update.bind(tiles);
-    tiles.update = async () => {
+    const realInsertMany = tiles.insertMany.bind(tiles);
+    tiles.insertMany = async () => {
       throw new Error('killed');
     };
     const batch = Array.from({ length: 50 }, (_, k) => record(300 + k));
     await expect(crashing.appendBatch(T, batch)).rejects.toThrow('killed');
-    tiles.update = realUpdate;
+    tiles.insertMany = realInsertMany;
     // After the restart the batch is redelivered.
     const restarted = newWriter();
     const result = await restarted.appendBatch(T, batch);

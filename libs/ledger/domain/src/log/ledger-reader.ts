@@ -123,28 +123,34 @@ export class LedgerReader {
     return leaves.map(toEntry);
   }
 
+  /** Proof for leaf `index` in the tree of `size` leaves (a checkpointed size). */
   async inclusionProof(tenant: TenantId, index: number, size: number): Promise<Buffer[]> {
-    return inclusionProof(index, size, this.hashes(tenant));
+    return inclusionProof(index, size, this.hashes(tenant, size));
   }
 
+  /** Proof that the tree of `size1` is a prefix of that of `size2` (checkpointed sizes). */
   async consistencyProof(tenant: TenantId, size1: number, size2: number): Promise<Buffer[]> {
-    return consistencyProof(size1, size2, this.hashes(tenant));
+    return consistencyProof(size1, size2, this.hashes(tenant, size2));
   }
 
   /** Size and root of the log as stored now (from the tiles; not necessarily checkpointed). */
   async head(tenant: TenantId): Promise<{ size: number; root: Buffer }> {
     const [last] = await this.leaves.find(tenant, {}, { sort: { index: -1 }, limit: 1 });
     const size = last ? last.index + 1 : 0;
-    return { size, root: await rootAt(size, this.hashes(tenant)) };
+    return { size, root: await rootAt(size, this.hashes(tenant, size)) };
   }
 
-  /** A leaf's hash, from the tiles. */
-  leafHashAt(tenant: TenantId, index: number): Promise<Buffer> {
-    return this.tiles.subtree(tenant, 0, index);
+  /** A leaf's hash, from the tiles of the tree of `size` leaves. */
+  leafHashAt(tenant: TenantId, index: number, size: number): Promise<Buffer> {
+    return this.tiles.subtree(tenant, 0, index, size);
   }
 
-  private hashes(tenant: TenantId): SubtreeHashes {
-    return { hash: (level, index) => this.tiles.subtree(tenant, level, index) };
+  /**
+   * Perfect subtree hashes of the tree of `size` leaves. Those of a smaller tree are the same
+   * (a complete subtree never changes), read from the tiles as they were at `size`.
+   */
+  private hashes(tenant: TenantId, size: number): SubtreeHashes {
+    return { hash: (level, index) => this.tiles.subtree(tenant, level, index, size) };
   }
 
   private async prove(tenant: TenantId, leaf: LeafDoc, size: number): Promise<ProvenEntry> {

@@ -37,13 +37,13 @@ describe('hash tiles', () => {
       [16, 0],
     ] as const) {
       const span = 2 ** height;
-      expect(await reader.subtree(T, height, index)).toEqual(
+      expect(await reader.subtree(T, height, index, n)).toEqual(
         rootFromLeafHashes(hashes.slice(index * span, (index + 1) * span)),
       );
     }
     // An incomplete subtree is refused rather than guessed.
-    await expect(reader.subtree(T, 16, 1)).rejects.toThrow(/not complete/);
-    expect((await store.get(T, tileDocId(2, 0)))?.count).toBe(1);
+    await expect(reader.subtree(T, 16, 1, n)).rejects.toThrow(/not complete/);
+    expect((await store.get(T, tileDocId(2, 0, 1)))?.count).toBe(1);
   });
 
   it('reloads the writer state from the tiles, and rebuilds tiles that lag the leaves', async () => {
@@ -54,28 +54,22 @@ describe('hash tiles', () => {
     expect(loaded.count).toEqual(state.count);
     expect(loaded.tail.map((t) => t.length)).toEqual(state.tail.map((t) => t.length));
 
-    // A crash after the leaves were written but before their tiles: the last tile lags, and
-    // the level-1 entry of the last full tile is missing.
-    await store.upsert(T, { id: tileDocId(0, 3), level: 0, index: 3, hashes: '', count: 0 });
+    // A crash after the leaves were written but before their tiles: the last partial tile, the
+    // last full tile and the level-1 tile that should hold its root are missing.
+    await store.delete(T, tileDocId(0, 3, 40));
     await store.delete(T, tileDocId(0, 2));
-    await store.upsert(T, {
-      id: tileDocId(1, 0),
-      level: 1,
-      index: 0,
-      hashes: (await store.get(T, tileDocId(1, 0)))!.hashes.slice(0, 88), // 2 of 3 entries
-      count: 2,
-    });
+    await store.delete(T, tileDocId(1, 0, 3));
     const repaired = await writer.load(T, n, leaves);
     expect(repaired.count).toEqual(state.count);
     const reader = new TileReader(store);
-    expect(await reader.subtree(T, 8, 2)).toEqual(
+    expect(await reader.subtree(T, 8, 2, n)).toEqual(
       rootFromLeafHashes(hashes.slice(2 * TILE_WIDTH, 3 * TILE_WIDTH)),
     );
-    expect(await reader.subtree(T, 0, n - 1)).toEqual(hashes[n - 1]);
+    expect(await reader.subtree(T, 0, n - 1, n)).toEqual(hashes[n - 1]);
     // And appending continues where it left off.
     const more = Array.from({ length: 300 }, (_, i) => leaf(n + i));
     await writer.append(T, repaired, more);
-    expect(await reader.subtree(T, 8, 3)).toEqual(
+    expect(await reader.subtree(T, 8, 3, n + 300)).toEqual(
       rootFromLeafHashes([...hashes, ...more].slice(3 * TILE_WIDTH, 4 * TILE_WIDTH)),
     );
   });

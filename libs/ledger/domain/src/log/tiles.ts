@@ -9,13 +9,17 @@ import { EMPTY_ROOT, nodeHash } from '../merkle';
 /**
  * Hash tiles (after C2SP tlog-tiles): the tree's hashes stored 256 to a document. A level-L tile
  * holds up to 256 hashes of perfect subtrees of height 8·L: tile t of level 0 holds the leaf
- * hashes of leaves [256t, 256t+256); tile t of level 1 holds the roots of the 256-leaf subtrees
- * [65536t, 65536t+65536), and so on. Any perfect subtree hash is computed from ONE tile (at most
- * 255 node hashes), so proofs need O(log n) reads. Tiles are derived data: the leaves are the
- * truth, and `TileWriter.repair` rebuilds the tail tiles from them after a crash.
+ * hashes of leaves [256t, 256t+256); tile t of level 1 the roots of the 256-leaf subtrees of
+ * leaves [65536t, 65536t+65536), and so on. Any perfect subtree hash comes from ONE tile (at most
+ * 255 node hashes), so a proof needs O(log n) reads.
+ *
+ * Tiles are immutable and only ever inserted: a full tile once (`L/t`), and a partial tile per
+ * width the tree had at a batch boundary (`L/t.pW`, W < 256) — exactly the sizes checkpoints are
+ * signed at, so the tiles of any checkpointed tree exist. No read-modify-write, no update. Tiles
+ * are derived data: the leaves are the truth, and `TileWriter.load` rebuilds missing ones.
  */
 export interface TileDoc {
-  /** `${level}/${index}` with zero-padded index, so ids sort by position within a level. */
+  /** `L/t` (full) or `L/t.pW` (partial, W hashes); t zero-padded so ids sort by position. */
   id: string;
   level: number;
   index: number;
@@ -33,8 +37,8 @@ export const TILE_HEIGHT = 8;
 export const TILE_WIDTH = 1 << TILE_HEIGHT;
 const HASH = 32;
 
-export const tileDocId = (level: number, index: number) =>
-  `${level}/${String(index).padStart(12, '0')}`;
+export const tileDocId = (level: number, index: number, count = TILE_WIDTH) =>
+  `${level}/${String(index).padStart(12, '0')}${count === TILE_WIDTH ? '' : `.p${count}`}`;
 
 function split(buf: Buffer): Buffer[] {
   const out: Buffer[] = [];
@@ -53,7 +57,27 @@ export function perfectRoot(hashes: readonly Buffer[]): Buffer {
   return level[0];
 }
 
-/** Reads tiles; full tiles never change, so they are cached (bounded). */
+/** Hashes at `level` a tree of `size` leaves has: floor(size / 256^level). */
+function entriesAt(size: number, level: number): number {
+  return Math.floor(size / TILE_WIDTH ** level);
+}
+
+/** Width of tile `index` at `level` in a tree of `size` leaves (256 when full). */
+export function tileWidth(size: number, level: number, index: number): number {
+  return Math.max(0, Math.min(TILE_WIDTH, entriesAt(size, level) - index * TILE_WIDTH));
+}
+
+function tileDoc(level: number, index: number, content: readonly Buffer[]): TileDoc {
+  return {
+    id: tileDocId(level, index, content.length),
+    level,
+    index,
+    hashes: Buffer.concat(content).toString('base64'),
+    count: content.length,
+  };
+}
+
+/** Reads tiles (immutable, so cached, bounded). */
 export class TileReader {
   private readonly cache = new Map<string, Buffer[]>();
 
@@ -62,16 +86,17 @@ export class TileReader {
     private readonly maxCached = 4096,
   ) {}
 
-  async tile(tenant: TenantId, level: number, index: number): Promise<Buffer[]> {
-    const key = `${tenant}|${level}|${index}`;
+  async tile(tenant: TenantId, level: number, index: number, width: number): Promise<Buffer[]> {
+    const id = tileDocId(level, index, width);
+    const key = `${tenant}|${id}`;
     const cached = this.cache.get(key);
     if (cached) return cached;
-    const doc = await this.store.get(tenant, tileDocId(level, index));
+    const doc = await this.store.get(tenant, id);
     const hashes = doc ? split(Buffer.from(doc.hashes, 'base64')) : [];
-    if (hashes.length === TILE_WIDTH) {
-      if (this.cache.size >= this.maxCached) this.cache.delete(this.cache.keys().next().value!);
-      this.cache.set(key, hashes);
-    }
+    if (hashes.length !== width)
+      throw new Error(`ledger ${tenant}: tile ${id} is missing or damaged`);
+    if (this.cache.size >= this.maxCached) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(key, hashes);
     return hashes;
   }
 
@@ -83,20 +108,21 @@ export class TileReader {
 
   /**
    * Hash of the perfect subtree of height `height` at position `index` (leaves
-   * [index·2^height, (index+1)·2^height)). The subtree must be complete.
+   * [index·2^height, (index+1)·2^height)), read from the tiles of a tree of `size` leaves
+   * (a size the log had at a batch boundary, e.g. a checkpoint's). The subtree must be complete.
    */
-  async subtree(tenant: TenantId, height: number, index: number): Promise<Buffer> {
+  async subtree(tenant: TenantId, height: number, index: number, size: number): Promise<Buffer> {
     const level = Math.floor(height / TILE_HEIGHT);
-    const within = height - level * TILE_HEIGHT;
-    const span = 2 ** within;
+    const span = 2 ** (height - level * TILE_HEIGHT);
     const first = index * span;
     const tileIndex = Math.floor(first / TILE_WIDTH);
     const offset = first - tileIndex * TILE_WIDTH;
-    const tile = await this.tile(tenant, level, tileIndex);
-    if (tile.length < offset + span)
+    const width = tileWidth(size, level, tileIndex);
+    if (width < offset + span)
       throw new Error(
-        `ledger ${tenant}: subtree ${height}/${index} is not complete (tile ${level}/${tileIndex} has ${tile.length} hashes)`,
+        `ledger ${tenant}: subtree ${height}/${index} is not complete in a tree of ${size}`,
       );
+    const tile = await this.tile(tenant, level, tileIndex, width);
     return span === 1 ? tile[offset] : perfectRoot(tile.slice(offset, offset + span));
   }
 }
@@ -113,9 +139,9 @@ export interface TileState {
 export type LeafHashSource = (tenant: TenantId, from: number, to: number) => Promise<Buffer[]>;
 
 /**
- * Keeps a tenant's tiles in line with its leaves as they are appended. Each tile write is one
- * single-document upsert, so a crash leaves tiles that lag the leaves; `load` notices and
- * rebuilds the lagging tail tiles from the leaves before the writer continues.
+ * Keeps a tenant's tiles in line with its leaves as they are appended: after each batch, every
+ * tile the batch touched is inserted at its new width (one bulk insert per level). A crash can
+ * leave tiles missing, never wrong; `load` rebuilds the missing tail tiles from the leaves.
  */
 export class TileWriter {
   constructor(private readonly store: DocumentStore<TileDoc>) {}
@@ -126,121 +152,83 @@ export class TileWriter {
     for (let level = 0; pending.length; level++) {
       state.count[level] ??= 0;
       state.tail[level] ??= [];
-      const dirty = new Map<number, Buffer[]>();
+      const touched = new Map<number, Buffer[]>();
       const completed: Buffer[] = [];
       for (const h of pending) {
         const tileIndex = Math.floor(state.count[level] / TILE_WIDTH);
         state.tail[level].push(h);
         state.count[level]++;
-        dirty.set(tileIndex, state.tail[level]);
+        touched.set(tileIndex, state.tail[level]);
         if (state.tail[level].length === TILE_WIDTH) {
           completed.push(perfectRoot(state.tail[level]));
           state.tail[level] = [];
         }
       }
-      await this.writeAll(tenant, level, dirty, state.count[level] - pending.length);
+      await this.insertAll(
+        tenant,
+        [...touched].map(([index, content]) => tileDoc(level, index, content)),
+      );
       pending = completed;
     }
   }
 
   /**
-   * The state for a log of `size` leaves, read from the tiles; tiles that lag the leaves (a crash
-   * between a leaf write and its tile write) are rebuilt from the leaves first.
+   * The state for a log of `size` leaves, read from the tiles; tiles a crash left missing (the
+   * leaves were written, their tiles not) are rebuilt from the leaves first.
    */
   async load(tenant: TenantId, size: number, leaves: LeafHashSource): Promise<TileState> {
     const state: TileState = { count: [], tail: [] };
-    // Rebuild bottom-up so each level can be derived from the one below.
-    let below: (from: number, to: number) => Promise<Buffer[]> = (from, to) =>
-      leaves(tenant, from, to);
-    for (let level = 0, n = size; n > 0 || level === 0; level++, n = Math.floor(n / TILE_WIDTH)) {
+    // Hashes [from, to) of `level`: leaf hashes at level 0, else roots of full tiles below.
+    const hashesAt = async (level: number, from: number, to: number): Promise<Buffer[]> => {
+      if (level === 0) return leaves(tenant, from, to);
+      const out: Buffer[] = [];
+      for (let i = from; i < to; i++)
+        out.push(perfectRoot(await this.ensure(tenant, level - 1, i, TILE_WIDTH, hashesAt)));
+      return out;
+    };
+    for (let level = 0; ; level++) {
+      const n = entriesAt(size, level);
       state.count[level] = n;
       const lastTile = Math.floor(n / TILE_WIDTH);
       const partial = n % TILE_WIDTH;
-      // The last full tile must be complete too (its root feeds the level above).
-      for (const t of partial ? [lastTile] : []) {
-        const stored = await this.storedHashes(tenant, level, t);
-        const want = partial;
-        const hashes =
-          stored.length >= want
-            ? stored.slice(0, want)
-            : await below(t * TILE_WIDTH, t * TILE_WIDTH + want);
-        if (stored.length < want) await this.write(tenant, level, t, hashes);
-        state.tail[level] = hashes;
-      }
-      if (!partial) state.tail[level] = [];
-      if (lastTile > 0) {
-        const full = await this.storedHashes(tenant, level, lastTile - 1);
-        if (full.length < TILE_WIDTH) {
-          const hashes = await below((lastTile - 1) * TILE_WIDTH, lastTile * TILE_WIDTH);
-          await this.write(tenant, level, lastTile - 1, hashes);
-        }
-      }
-      const currentLevel = level;
-      below = async (from, to) => {
-        const out: Buffer[] = [];
-        for (let i = from; i < to; i++) {
-          const tile = await this.storedHashes(tenant, currentLevel, i);
-          if (tile.length < TILE_WIDTH)
-            throw new Error(`ledger ${tenant}: tile ${currentLevel}/${i} is incomplete`);
-          out.push(perfectRoot(tile));
-        }
-        return out;
-      };
+      state.tail[level] = partial
+        ? await this.ensure(tenant, level, lastTile, partial, hashesAt)
+        : [];
+      // The last full tile feeds the level above: it must exist too.
+      if (lastTile > 0) await this.ensure(tenant, level, lastTile - 1, TILE_WIDTH, hashesAt);
       if (n < TILE_WIDTH) break;
     }
     return state;
   }
 
-  private async storedHashes(tenant: TenantId, level: number, index: number): Promise<Buffer[]> {
-    const doc = await this.store.get(tenant, tileDocId(level, index));
-    return doc ? split(Buffer.from(doc.hashes, 'base64')) : [];
-  }
-
-  /**
-   * Writes the tiles a batch touched at one level: the tile that already existed (partially) is
-   * updated; tiles the batch started are created together in one bulk insert.
-   */
-  private async writeAll(
+  /** Tile (level, index) of `width` hashes: read, or rebuilt from the level below and stored. */
+  private async ensure(
     tenant: TenantId,
     level: number,
-    dirty: Map<number, Buffer[]>,
-    countBefore: number,
-  ): Promise<void> {
-    const existing = countBefore % TILE_WIDTH ? Math.floor(countBefore / TILE_WIDTH) : -1;
-    const created: TileDoc[] = [];
-    for (const [index, content] of dirty) {
-      if (index === existing) await this.write(tenant, level, index, content);
-      else
-        created.push({
-          id: tileDocId(level, index),
-          level,
-          index,
-          hashes: Buffer.concat(content).toString('base64'),
-          count: content.length,
-        });
-    }
-    if (!created.length) return;
-    try {
-      await this.store.insertMany(tenant, created);
-    } catch (err) {
-      // A previous attempt (before a crash) wrote some of them: write each one in place.
-      if (!(err instanceof DuplicateKeyError)) throw err;
-      for (const doc of created)
-        await this.write(tenant, level, doc.index, split(Buffer.from(doc.hashes, 'base64')));
-    }
+    index: number,
+    width: number,
+    hashesAt: (level: number, from: number, to: number) => Promise<Buffer[]>,
+  ): Promise<Buffer[]> {
+    const doc = await this.store.get(tenant, tileDocId(level, index, width));
+    const stored = doc ? split(Buffer.from(doc.hashes, 'base64')) : [];
+    if (stored.length === width) return stored;
+    const hashes = await hashesAt(level, index * TILE_WIDTH, index * TILE_WIDTH + width);
+    await this.insertAll(tenant, [tileDoc(level, index, hashes)]);
+    return hashes;
   }
 
-  /** One single-document write (an upsert by id: no read first). */
-  private async write(tenant: TenantId, level: number, index: number, content: Buffer[]) {
-    await this.store.update(
-      tenant,
-      tileDocId(level, index),
-      {
-        set: { hashes: Buffer.concat(content).toString('base64'), count: content.length },
-        setOnInsert: { level, index },
-      },
-      { upsert: true },
-    );
+  private async insertAll(tenant: TenantId, docs: TileDoc[]): Promise<void> {
+    if (!docs.length) return;
+    try {
+      await this.store.insertMany(tenant, docs);
+    } catch (err) {
+      if (!(err instanceof DuplicateKeyError)) throw err;
+      // Written before a crash (tiles are immutable: same id, same content): insert the rest.
+      for (const doc of docs)
+        await this.store.insert(tenant, doc).catch((e: unknown) => {
+          if (!(e instanceof DuplicateKeyError)) throw e;
+        });
+    }
   }
 }
 

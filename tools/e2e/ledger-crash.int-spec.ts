@@ -39,6 +39,7 @@ const GRPC = HTTP + 1000;
 const N = 12_000;
 const keys = generateKeyPairSync('ed25519');
 const VKEY = verifierKeyFor(ORIGIN, keys.publicKey);
+const KEKS = `kek-1:${randomBytes(32).toString('base64')}`;
 
 const env = (extra: Record<string, string> = {}) => ({
   KAFKA_BROKERS: BROKERS,
@@ -46,7 +47,7 @@ const env = (extra: Record<string, string> = {}) => ({
   MONGO_DATABASE: `it_${RUN}_ledger`,
   LEDGER_ORIGIN: ORIGIN,
   LEDGER_SIGNING_KEY: keys.privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64'),
-  LEDGER_SUBJECT_KEKS: `kek-1:${randomBytes(32).toString('base64')}`,
+  LEDGER_SUBJECT_KEKS: KEKS,
   ...extra,
 });
 
@@ -192,5 +193,5 @@ describe('audit ledger crash recovery on Apache Kafka and FerretDB', () => {
       '--once',
     );
     expect(monitored.status).toBe(0);
-  });
+  }, 600_000);
 });

@@ -106,9 +106,11 @@ type Rules struct {
 // MandateRules are the rules for Mandate's k8s/ tree.
 func MandateRules(partitions int32) Rules {
 	return Rules{
-		ExternalSecrets:    []string{"mandate-decision-signing-key", "mandate-mongo"},
+		ExternalSecrets: []string{
+			"mandate-decision-signing-key", "mandate-mongo", "mandate-ledger-keys", "mandate-api-tokens",
+		},
 		ForbiddenEnv:       []string{"MANDATE_FAILPOINTS"},
-		NeverCommittedKeys: []string{"DECISION_SIGNING_KEY"},
+		NeverCommittedKeys: []string{"DECISION_SIGNING_KEY", "LEDGER_SIGNING_KEY", "LEDGER_SUBJECT_KEKS"},
 		MaxReplicas:        partitions,
 	}
 }

@@ -111,6 +111,14 @@ describe('audit ledger crash recovery on Apache Kafka and FerretDB', () => {
     });
 
   beforeAll(async () => {
+    // The topics (a fresh cluster has none; topics apply is idempotent).
+    const topics = spawnSync(
+      process.execPath,
+      ['tools/run.js', 'apps/mandate/src/main.js', 'topics', 'apply', '--brokers', BROKERS],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    if (topics.status !== 0)
+      throw new Error(`topics apply failed: ${topics.stderr}${topics.stdout}`);
     bus = new KafkaEventBus({ brokers: BROKERS.split(','), clientId: `it-ledger-${RUN}` });
     await bus.start();
     client = new LedgerServiceClient(`127.0.0.1:${GRPC}`, credentials.createInsecure());

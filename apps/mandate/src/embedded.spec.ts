@@ -3,20 +3,7 @@ import { DLQ_HEADERS, Topics } from '@mandate/messaging';
 import { rootFromLeafHashes } from '@mandate/ledger-domain';
 import { createLogger } from '@mandate/platform';
 import { DEMO_TENANT, EmbeddedMandate, runDemo, startEmbedded } from './embedded';
-
-const waitFor = async <T>(
-  what: string,
-  fn: () => Promise<T | undefined>,
-  timeoutMs = 10_000,
-): Promise<T> => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
+import { waitFor } from './testing/wait-for';
 
 describe('embedded Mandate (all five services in one process)', () => {
   let m: EmbeddedMandate;

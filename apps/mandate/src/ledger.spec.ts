@@ -12,6 +12,7 @@ import { PayloadCipher, SubjectKeyStore, verifyInclusion } from '@mandate/ledger
 import { createLogger, generateApiToken } from '@mandate/platform';
 import { DEMO_TENANT, EmbeddedMandate, runDemo, startEmbedded } from './embedded';
 import { ledgerCli, type LedgerIo } from './ledger-cli';
+import { waitFor } from './testing/wait-for';
 
 /**
  * The audit ledger end to end on the embedded process: signed checkpoints, causal chains with
@@ -20,16 +21,6 @@ import { ledgerCli, type LedgerIo } from './ledger-cli';
  */
 const officer = { id: 'dpo-1', roles: ['privacy-officer'], ...generateApiToken() };
 const admin = { id: 'admin-1', roles: ['policy-admin'], ...generateApiToken() };
-
-const waitFor = async <T>(what: string, fn: () => Promise<T | undefined>, ms = 10_000) => {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
 
 function capture(): LedgerIo & { text: () => string } {
   const lines: string[] = [];

@@ -3,25 +3,13 @@ import { readBundleFiles } from '@mandate/policy-domain';
 import { createLogger, generateApiToken } from '@mandate/platform';
 import { defaultBundleDir } from './bundle-dir';
 import { DEMO_TENANT, EmbeddedMandate, seedDemoTrust, startEmbedded } from './embedded';
+import { waitFor } from './testing/wait-for';
 
 /**
  * The policy service's operator API on the embedded process: authentication, authorisation,
  * kill switches that change the next decision at once, two-person bundle activation, and shadow
  * mode recording where a candidate bundle would decide differently.
  */
-const waitFor = async <T>(
-  what: string,
-  fn: () => Promise<T | undefined>,
-  timeoutMs = 10_000,
-): Promise<T> => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 
 const operators = {
   admin1: { id: 'admin-1', roles: ['policy-admin'], ...generateApiToken() },

@@ -3,7 +3,12 @@ import { AuditRecord } from '@mandate/contracts';
 import { LedgerWriter } from '@mandate/ledger-domain';
 import { MalformedMessageError, Topics, type Envelope } from '@mandate/messaging';
 import { isTenantId, type TenantId } from '@mandate/storage';
-import { OnEvent, SERVICE_CONTEXT, type ServiceContext } from '@mandate/platform';
+import {
+  OnEvent,
+  SERVICE_CONTEXT,
+  type ServiceContext,
+  type DomainCounter,
+} from '@mandate/platform';
 import { CheckpointHost } from './checkpoint.host';
 
 /** Most records appended in one bulk insert. */
@@ -17,11 +22,18 @@ export const AUDIT_BATCH_SIZE = 1000;
  */
 @Injectable()
 export class AuditRecordConsumer {
+  private readonly appendedTotal: DomainCounter;
+
   constructor(
     private readonly writer: LedgerWriter,
     private readonly checkpoints: CheckpointHost,
     @Inject(SERVICE_CONTEXT) private readonly ctx: ServiceContext,
-  ) {}
+  ) {
+    this.appendedTotal = ctx.metrics.counter(
+      'ledger_appended_total',
+      'Audit records appended to the ledger',
+    );
+  }
 
   @OnEvent(Topics.auditRecords, { batch: { maxSize: AUDIT_BATCH_SIZE } })
   async onRecords(envs: Envelope<AuditRecord>[]): Promise<void> {
@@ -39,10 +51,7 @@ export class AuditRecordConsumer {
     }
     for (const [tenant, records] of byTenant) {
       const { appended, existing } = await this.writer.appendBatch(tenant, records);
-      if (appended.length)
-        this.ctx.metrics
-          .counter('ledger_appended_total', 'Audit records appended to the ledger')
-          .inc({}, appended.length);
+      if (appended.length) this.appendedTotal.inc({}, appended.length);
       if (existing)
         this.ctx.logger.debug({ tenant, existing }, 'redelivered audit records already in the log');
       await this.checkpoints.appended(tenant, appended.length);

@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { LedgerPublisher, LedgerWriter } from '@mandate/ledger-domain';
 import type { TenantId } from '@mandate/storage';
-import { SERVICE_CONTEXT, type ServiceContext } from '@mandate/platform';
+import { SERVICE_CONTEXT, type ServiceContext, type DomainGauge } from '@mandate/platform';
 
 export const CHECKPOINT_OPTIONS = Symbol('CHECKPOINT_OPTIONS');
 
@@ -24,12 +24,20 @@ export class CheckpointHost implements OnApplicationBootstrap, OnApplicationShut
   private running: Promise<void> = Promise.resolve();
   private readonly sinceLast = new Map<TenantId, number>();
 
+  private readonly checkpointSize: DomainGauge;
+
   constructor(
     private readonly writer: LedgerWriter,
     private readonly publisher: LedgerPublisher,
     @Inject(CHECKPOINT_OPTIONS) private readonly options: CheckpointOptions,
     @Inject(SERVICE_CONTEXT) private readonly ctx: ServiceContext,
-  ) {}
+  ) {
+    this.checkpointSize = ctx.metrics.gauge(
+      'ledger_checkpoint_size',
+      'Tree size of the latest checkpoint',
+      ['tenant'],
+    );
+  }
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => void this.pass(), this.options.intervalMs);
@@ -61,9 +69,7 @@ export class CheckpointHost implements OnApplicationBootstrap, OnApplicationShut
         this.sinceLast.set(tenant, 0);
         if (!cp) continue;
         const published = await this.publisher.publishUpTo(tenant, cp);
-        this.ctx.metrics
-          .gauge('ledger_checkpoint_size', 'Tree size of the latest checkpoint', ['tenant'])
-          .set({ tenant }, cp.size);
+        this.checkpointSize.set({ tenant }, cp.size);
         this.ctx.logger.debug({ tenant, size: cp.size, published }, 'checkpoint signed');
       } catch (err) {
         this.ctx.logger.warn({ err, tenant }, 'checkpoint pass failed; retrying on the next tick');

@@ -11,14 +11,16 @@ import {
 } from '@nestjs/common';
 import {
   erasureRecord,
+  erasureRecordId,
   ERASURE_REASON_CODE_PATTERN,
   SubjectKeyStore,
 } from '@mandate/ledger-domain';
-import { Topics } from '@mandate/messaging';
+import { outboxMessage, Topics } from '@mandate/messaging';
 import { isTenantId, tenantId } from '@mandate/storage';
 import {
   ApiAuthGuard,
   AuthPrincipal,
+  OutboxRelayHost,
   SERVICE_CONTEXT,
   type AuthenticatedPrincipal,
   type ServiceContext,
@@ -38,6 +40,7 @@ export const PRIVACY_OFFICER_ROLE = 'privacy-officer';
 export class ErasureController {
   constructor(
     private readonly keys: SubjectKeyStore,
+    private readonly relay: OutboxRelayHost,
     @Inject(SERVICE_CONTEXT) private readonly ctx: ServiceContext,
   ) {}
 
@@ -62,22 +65,35 @@ export class ErasureController {
     if (typeof requestId !== 'string' || !/^[A-Za-z0-9._:-]{1,128}$/.test(requestId))
       throw new BadRequestException('requestId is required (letters, digits, . _ : -)');
     const t = tenantId(tenant);
-    const keyExisted = await this.keys.erase(t, subject);
-    const record = erasureRecord({
-      tenantId: tenant,
-      dataSubjectId: subject,
-      erasureRequestId: requestId,
-      requestedBy: p.id,
-      reasonCode: reason,
-      keyExisted,
+    let recordId = '';
+    // The receipt is written with the tombstone (one write, outbox): an erasure is never
+    // without its receipt, and a retried request (already erased) adds nothing.
+    const keyExisted = await this.keys.erase(t, subject, {
+      receipt: (existed) => {
+        const record = erasureRecord({
+          tenantId: tenant,
+          dataSubjectId: subject,
+          erasureRequestId: requestId,
+          requestedBy: p.id,
+          reasonCode: reason,
+          keyExisted: existed,
+        });
+        recordId = record.recordId;
+        return [
+          outboxMessage(Topics.auditRecords, record, {
+            tenantId: tenant,
+            correlationId: record.correlationId,
+            source: 'audit-ledger',
+            id: record.recordId,
+          }),
+        ];
+      },
     });
-    await this.ctx.bus.publish(Topics.auditRecords, record, {
-      tenantId: tenant,
-      correlationId: record.correlationId,
-      source: 'audit-ledger',
-      id: record.recordId,
-    });
+    await this.relay.kick();
     this.ctx.logger.info({ tenant, requestId, keyExisted }, 'data subject erased');
-    return { recordId: record.recordId, keyExisted };
+    return {
+      recordId: recordId || erasureRecordId(tenant, subject, requestId), // already erased: the first receipt's id
+      keyExisted,
+    };
   }
 }

@@ -13,11 +13,7 @@ import {
   type KeyEncryptionKey,
   type NoteSigner,
 } from '@mandate/ledger-domain';
-import { AuditEntry } from '@mandate/contracts';
-import { Topics, type BatchItem } from '@mandate/messaging';
-
-/** Largest produce request the publisher sends (well under Kafka's 1 MiB default). */
-const PUBLISH_CHUNK_BYTES = 512 * 1024;
+import { Topics } from '@mandate/messaging';
 import {
   API_AUTHENTICATOR,
   serviceModule,
@@ -73,20 +69,10 @@ export class LedgerServiceModule {
     const publisher = new LedgerPublisher(
       reader,
       publication,
-      async (tenant, entries) => {
-        // Kafka refuses a produce request over the broker's message size (1 MiB by default):
-        // send the page in chunks of at most ~512 KiB.
-        let chunk: BatchItem<AuditEntry>[] = [];
-        let bytes = 0;
-        const flush = async () => {
-          if (chunk.length) await bus.publishBatch(Topics.audit, chunk);
-          chunk = [];
-          bytes = 0;
-        };
-        for (const e of entries) {
-          const size = AuditEntry.encode(e).finish().length + 256;
-          if (bytes + size > PUBLISH_CHUNK_BYTES) await flush();
-          chunk.push({
+      (tenant, entries) =>
+        bus.publishBatch(
+          Topics.audit,
+          entries.map((e) => ({
             value: e,
             meta: {
               tenantId: tenant,
@@ -94,11 +80,8 @@ export class LedgerServiceModule {
               source: 'audit-ledger',
               id: `${tenant}:${e.leafIndex}`,
             },
-          });
-          bytes += size;
-        }
-        await flush();
-      },
+          })),
+        ),
       1000,
       writer,
     );
@@ -107,6 +90,8 @@ export class LedgerServiceModule {
       context: o.context,
       consumers: [AuditRecordConsumer],
       controllers: [ErasureController],
+      // Erasure receipts sit in the subject-key tombstone's outbox.
+      outbox: { sources: [subjectKeys], intervalMs: o.relayIntervalMs },
       providers: [
         { provide: LedgerWriter, useValue: writer },
         { provide: LedgerReader, useValue: reader },

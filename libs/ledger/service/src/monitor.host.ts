@@ -1,7 +1,12 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { LedgerMonitor, LedgerReader, type MonitorSource } from '@mandate/ledger-domain';
 import { tenantId, type TenantId } from '@mandate/storage';
-import { SERVICE_CONTEXT, type ServiceContext } from '@mandate/platform';
+import {
+  SERVICE_CONTEXT,
+  type ServiceContext,
+  type DomainCounter,
+  type DomainGauge,
+} from '@mandate/platform';
 
 export const MONITOR_OPTIONS = Symbol('MONITOR_OPTIONS');
 
@@ -45,11 +50,24 @@ export class MonitorHost implements OnApplicationBootstrap, OnApplicationShutdow
   private readonly monitors = new Map<TenantId, LedgerMonitor>();
   private running: Promise<void> = Promise.resolve();
 
+  private readonly alarms: DomainCounter;
+  private readonly verified: DomainGauge;
+
   constructor(
     reader: LedgerReader,
     @Inject(MONITOR_OPTIONS) private readonly options: MonitorOptions,
     @Inject(SERVICE_CONTEXT) private readonly ctx: ServiceContext,
   ) {
+    this.alarms = ctx.metrics.counter(
+      'ledger_monitor_alarms_total',
+      'Ledger monitor alarms, by kind',
+      ['kind'],
+    );
+    this.verified = ctx.metrics.gauge(
+      'ledger_monitor_verified_size',
+      'Tree size the monitor verified',
+      ['tenant'],
+    );
     for (const raw of options.tenants) {
       const t = tenantId(raw);
       this.monitors.set(
@@ -80,14 +98,10 @@ export class MonitorHost implements OnApplicationBootstrap, OnApplicationShutdow
         try {
           const alarms = await monitor.cycle();
           for (const alarm of alarms) {
-            this.ctx.metrics
-              .counter('ledger_monitor_alarms_total', 'Ledger monitor alarms, by kind', ['kind'])
-              .inc({ kind: alarm.kind });
+            this.alarms.inc({ kind: alarm.kind });
             this.ctx.logger.error({ tenant, ...alarm }, 'LEDGER MONITOR ALARM');
           }
-          this.ctx.metrics
-            .gauge('ledger_monitor_verified_size', 'Tree size the monitor verified', ['tenant'])
-            .set({ tenant }, monitor.verifiedSize);
+          this.verified.set({ tenant }, monitor.verifiedSize);
         } catch (err) {
           this.ctx.logger.warn({ err, tenant }, 'ledger monitor cycle failed; retrying');
         }

@@ -107,6 +107,42 @@ describe('KafkaEventBus on a real broker', () => {
     }
   }
 
+  it('publishes a batch larger than the broker accepts in one request, in order', async () => {
+    interface Blob {
+      tenantId: string;
+      id: string;
+      pad: string;
+    }
+    const topic = defineTopic<Blob>({
+      name: `mandate.int.${runId}.large`,
+      description: 'integration test topic',
+      key: (b) => tenantKey(b.tenantId, 'blob'),
+      codec: jsonCodec<Blob>('mandate.test.Blob'),
+      partitions: 1,
+      retentionMs: 60 * 60 * 1000,
+    });
+    createdTopics.push(...(await admin.apply([topic])).created);
+    const bus = new KafkaEventBus(busOptions);
+    await bus.start();
+    try {
+      // 30 × 100 KB = 3 MB: three times the broker's default message.max.bytes.
+      const items = Array.from({ length: 30 }, (_, i) => ({
+        value: { tenantId: 'acme', id: String(i), pad: 'x'.repeat(100_000) },
+        meta: { tenantId: 'acme', correlationId: 'c-large', source: 'int-test' },
+      }));
+      await bus.publishBatch(topic, items);
+      const got: string[] = [];
+      await bus.subscribe(topic, {
+        group: `int-${runId}-large`,
+        handler: async (e) => void got.push(e.value.id),
+      });
+      await waitFor(() => got.length === 30, 'every message of the large batch');
+      expect(got).toEqual(items.map((i) => i.value.id));
+    } finally {
+      await bus.stop();
+    }
+  });
+
   it('dead-letters a malformed message written by a foreign producer and handles the next one', async () => {
     const topic = topicNamed('raw');
     createdTopics.push(...(await admin.apply([topic])).created);

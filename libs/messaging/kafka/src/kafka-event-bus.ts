@@ -35,6 +35,8 @@ import {
 import { createKafkaClient, type KafkaConnectionConfig } from './kafka-client';
 import { headersToStrings, toBuffer } from './kafka-headers';
 
+const DEFAULT_MAX_REQUEST_BYTES = 512 * 1024;
+
 export interface KafkaEventBusOptions extends KafkaConnectionConfig {
   /** Defaults for subscriptions that do not set their own retry policy. */
   defaultRetry?: Partial<RetryPolicy>;
@@ -42,6 +44,11 @@ export interface KafkaEventBusOptions extends KafkaConnectionConfig {
   shutdownTimeoutMs?: number;
   /** How long subscribe waits for the consumer to join its group. Default 60 s. */
   joinTimeoutMs?: number;
+  /**
+   * Largest produce request `publishBatch` sends; a bigger batch goes out in several requests.
+   * Default 512 KiB, under the broker's default `message.max.bytes` of 1 MiB.
+   */
+  maxRequestBytes?: number;
   /** Consumer session timeout. Default 30 s. */
   sessionTimeoutMs?: number;
   /** Consumer heartbeat interval; also bounds how fast members notice a rebalance. Default 3 s. */
@@ -128,12 +135,26 @@ export class KafkaEventBus implements EventBus {
       throw new EventBusError(`cannot publish on a bus that is ${this.state}`);
     }
     const messages = items.map((item) => encodeMessage(topic, item.value, item.meta));
-    if (messages.length === 0) return;
-    await this.producer.send({
-      topic: topic.name,
-      acks: -1,
-      messages: messages.map((m) => ({ key: m.key, value: toBuffer(m.value), headers: m.headers })),
-    });
+    // A broker refuses a produce request over its message size (1 MiB by default): send the
+    // batch in requests of at most `maxRequestBytes` (in order; not atomic, as before).
+    const limit = this.options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+    let chunk: { key: string | null; value: Buffer | null; headers: Record<string, string> }[] = [];
+    let bytes = 0;
+    const flush = async () => {
+      if (!chunk.length) return;
+      await this.producer.send({ topic: topic.name, acks: -1, messages: chunk });
+      chunk = [];
+      bytes = 0;
+    };
+    for (const m of messages) {
+      const value = toBuffer(m.value);
+      const size =
+        (value?.length ?? 0) + (m.key?.length ?? 0) + JSON.stringify(m.headers).length + 64;
+      if (bytes + size > limit) await flush();
+      chunk.push({ key: m.key, value, headers: m.headers });
+      bytes += size;
+    }
+    await flush();
   }
 
   async subscribe<T>(topic: TopicSpec<T>, options: SubscribeOptions<T>): Promise<Subscription> {
@@ -345,17 +366,8 @@ class KafkaSubscription<T> implements Subscription {
         if (this.stopSignal.signal.aborted || !isRunning() || isStale()) return;
         const chunk = records.slice(start, start + batchOptions.maxSize);
         const { outcome, settled } = await deliverBatch(chunk, {
-          topic: this.spec,
-          group: this.group,
-          handler: this.options.handler,
+          ...this.deliveryContext(heartbeat),
           batchHandler: batchOptions.handler,
-          retry: this.deps.retry,
-          signal: this.stopSignal.signal,
-          deadLetter: this.deps.deadLetter,
-          // Long retry sequences must not cost the group membership (kafkajs throttles this call).
-          beforeAttempt: heartbeat,
-          logger: this.deps.logger,
-          random: this.deps.options.random,
         });
         if (this.fenced) return;
         const last = chunk[settled - 1];
@@ -380,6 +392,22 @@ class KafkaSubscription<T> implements Subscription {
     }
   }
 
+  /** What delivering one message or batch needs (shared by both consumption modes). */
+  private deliveryContext(heartbeat: () => Promise<void>) {
+    return {
+      topic: this.spec,
+      group: this.group,
+      handler: this.options.handler,
+      retry: this.deps.retry,
+      signal: this.stopSignal.signal,
+      deadLetter: this.deps.deadLetter,
+      // Long retry sequences must not cost the group membership (kafkajs throttles this call).
+      beforeAttempt: heartbeat,
+      logger: this.deps.logger,
+      random: this.deps.options.random,
+    };
+  }
+
   private async settle({
     topic,
     partition,
@@ -390,18 +418,7 @@ class KafkaSubscription<T> implements Subscription {
     if (!consumer) throw new Error('unreachable: a message arrived before the consumer existed');
     const record = toRawRecord(topic, partition, message);
     try {
-      const outcome = await deliverRecord(record, {
-        topic: this.spec,
-        group: this.group,
-        handler: this.options.handler,
-        retry: this.deps.retry,
-        signal: this.stopSignal.signal,
-        deadLetter: this.deps.deadLetter,
-        // Long retry sequences must not cost the group membership (kafkajs throttles this call).
-        beforeAttempt: heartbeat,
-        logger: this.deps.logger,
-        random: this.deps.options.random,
-      });
+      const outcome = await deliverRecord(record, this.deliveryContext(heartbeat));
       if (outcome === 'abandoned' || this.fenced) return;
       await consumer.commitOffsets([
         { topic, partition, offset: (BigInt(message.offset) + 1n).toString() },

@@ -42,6 +42,16 @@ export class ProcessMetrics {
   }
 }
 
+/** A domain counter with its `service` label filled in (see `ServiceMetrics.counter`). */
+export interface DomainCounter {
+  inc(labels?: Record<string, string>, value?: number): void;
+}
+
+/** A domain gauge with its `service` label filled in (see `ServiceMetrics.gauge`). */
+export interface DomainGauge {
+  set(labels: Record<string, string>, value: number): void;
+}
+
 /** A service's view of the process metrics: the `service` label is filled in. */
 export class ServiceMetrics {
   constructor(
@@ -77,11 +87,7 @@ export class ServiceMetrics {
    * first use and shared by every service in the process. Label values must be bounded (verdicts,
    * bundle versions), never ids.
    */
-  counter(
-    name: string,
-    help: string,
-    labelNames: string[] = [],
-  ): { inc(labels?: Record<string, string>, value?: number): void } {
+  counter(name: string, help: string, labelNames: string[] = []): DomainCounter {
     const full = `mandate_${name}`;
     const counter =
       (this.registry.getSingleMetric(full) as Counter<string> | undefined) ??
@@ -97,11 +103,7 @@ export class ServiceMetrics {
   }
 
   /** A domain gauge, `mandate_<name>`, same rules as `counter`. */
-  gauge(
-    name: string,
-    help: string,
-    labelNames: string[] = [],
-  ): { set(labels: Record<string, string>, value: number): void } {
+  gauge(name: string, help: string, labelNames: string[] = []): DomainGauge {
     const full = `mandate_${name}`;
     const gauge =
       (this.registry.getSingleMetric(full) as Gauge<string> | undefined) ??

@@ -11,6 +11,7 @@ import {
 import { Topics, type Envelope } from '@mandate/messaging';
 import { OnEvent, SERVICE_CONTEXT, type ServiceContext } from '@mandate/platform';
 import { BundleSyncHost } from './bundle-sync.host';
+import { PendingPublications } from './pending-publications';
 
 const SOURCE = 'policy';
 
@@ -27,6 +28,7 @@ export class ControlConsumer implements OnModuleInit {
     private readonly admin: ControlAdmin,
     private readonly board: KillSwitchBoard,
     private readonly bundles: BundleSyncHost,
+    private readonly pending: PendingPublications,
     @Inject(SERVICE_CONTEXT) private readonly ctx: ServiceContext,
   ) {}
 
@@ -58,6 +60,7 @@ export class ControlConsumer implements OnModuleInit {
   @OnEvent(Topics.policyControl, { broadcast: true })
   async onControl(env: Envelope<PolicyControlEvent>): Promise<void> {
     const event = env.value;
+    await this.pending.flush(); // refusals a failed earlier attempt could not send
     const change = event.change?.$case;
     if (change === 'bundleActivated' || change === 'shadowSet') {
       const status = await this.bundles.syncNow();
@@ -74,12 +77,14 @@ export class ControlConsumer implements OnModuleInit {
     // Refusals (a forged or unauthorised event) are recorded by no one else.
     for (const audit of result.audits.filter((a) => a.kind.endsWith('_REFUSED'))) {
       const record = buildAuditRecord(controlAuditFacts(audit, event));
-      await this.ctx.bus.publish(Topics.auditRecords, record, {
-        tenantId: record.tenantId,
-        correlationId: record.correlationId,
-        source: SOURCE,
-        id: record.recordId,
-      });
+      await this.pending.publish(record.recordId, () =>
+        this.ctx.bus.publish(Topics.auditRecords, record, {
+          tenantId: record.tenantId,
+          correlationId: record.correlationId,
+          source: SOURCE,
+          id: record.recordId,
+        }),
+      );
     }
   }
 }

@@ -33,6 +33,7 @@ import { ControlConsumer } from './control.consumer';
 import { PolicyAdminController, TenantPolicyController } from './policy-admin.controller';
 import { PolicyDecisionsReader } from './policy-decisions.reader';
 import { ProposalConsumer } from './proposal.consumer';
+import { PendingPublications } from './pending-publications';
 import { TripBroadcaster } from './trip.broadcaster';
 import { OutcomeConsumer, TrustEvidenceConsumer } from './trust-evidence.consumers';
 
@@ -91,7 +92,8 @@ export class PolicyServiceModule {
       maxBundleAgeMs,
       issueTokens: false,
     });
-    const trips = new TripBroadcaster(breakers, o.context);
+    const pending = new PendingPublications();
+    const trips = new TripBroadcaster(breakers, pending, o.context);
     const decider = new PolicyDecider({
       engine,
       reader: o.reader,
@@ -118,6 +120,7 @@ export class PolicyServiceModule {
         { provide: TrustEvidenceRouter, useValue: new TrustEvidenceRouter(decisions) },
         { provide: TrustEvidenceRecorder, useValue: new TrustEvidenceRecorder(trust, breakers) },
         { provide: TripBroadcaster, useValue: trips },
+        { provide: PendingPublications, useValue: pending },
         { provide: KillSwitchBoard, useValue: killSwitches },
         { provide: CircuitBreakers, useValue: breakers },
         { provide: ControlAdmin, useValue: new ControlAdmin(killSwitches, controls) },

@@ -2,7 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ExecutionOutcome, ReviewDecision, TrustEvidence } from '@mandate/contracts';
 import { TrustEvidenceRecorder, TrustEvidenceRouter } from '@mandate/policy-domain';
 import { Topics, type Envelope } from '@mandate/messaging';
-import { OnEvent, SERVICE_CONTEXT, type ServiceContext } from '@mandate/platform';
+import {
+  OnEvent,
+  SERVICE_CONTEXT,
+  type ServiceContext,
+  type DomainCounter,
+} from '@mandate/platform';
 import { TripBroadcaster } from './trip.broadcaster';
 
 const SOURCE = 'policy';
@@ -52,11 +57,19 @@ export class OutcomeConsumer {
 /** Applies trust evidence (one writer per tenant/agent key) and feeds the outcome breakers. */
 @Injectable()
 export class TrustEvidenceConsumer {
+  private readonly applied: DomainCounter;
+
   constructor(
     private readonly recorder: TrustEvidenceRecorder,
     private readonly trips: TripBroadcaster,
     @Inject(SERVICE_CONTEXT) private readonly ctx: ServiceContext,
-  ) {}
+  ) {
+    this.applied = ctx.metrics.counter(
+      'trust_evidence_applied_total',
+      'Trust evidence applied, by kind',
+      ['kind'],
+    );
+  }
 
   @OnEvent(Topics.trustEvidence)
   async onEvidence(env: Envelope<TrustEvidence>): Promise<void> {
@@ -74,10 +87,9 @@ export class TrustEvidenceConsumer {
         },
         'trust updated',
       );
-      this.ctx.metrics
-        .counter('trust_evidence_applied_total', 'Trust evidence applied, by kind', ['kind'])
-        .inc({ kind: e.kind });
+      this.applied.inc({ kind: e.kind });
     }
     for (const trip of trips) await this.trips.broadcast(trip);
+    await this.trips.flush(); // trips a failed earlier attempt observed but could not send
   }
 }

@@ -138,11 +138,6 @@ export class LedgerWriter {
     return this.exclusive(tenant, () => this.checkpointUnlocked(tenant));
   }
 
-  /** Size of the tenant's log as this writer knows it (loads it on first use). */
-  async size(tenant: TenantId): Promise<number> {
-    return this.exclusive(tenant, async () => (await this.log(tenant)).size);
-  }
-
   /**
    * Leaves [from, to) appended by this writer and still in memory, or undefined when some of
    * them are not (another writer's, or dropped): the caller then reads them from the store.

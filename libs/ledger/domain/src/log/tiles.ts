@@ -100,12 +100,6 @@ export class TileReader {
     return hashes;
   }
 
-  /** Forgets cached tiles of a tenant (after a repair rewrote them). */
-  forget(tenant: TenantId): void {
-    for (const key of [...this.cache.keys()])
-      if (key.startsWith(`${tenant}|`)) this.cache.delete(key);
-  }
-
   /**
    * Hash of the perfect subtree of height `height` at position `index` (leaves
    * [index·2^height, (index+1)·2^height)), read from the tiles of a tree of `size` leaves

@@ -1,3 +1,4 @@
+import { outboxMessage, Topics } from '@mandate/messaging';
 import { createHash, randomBytes } from 'node:crypto';
 import { AuditKind, AuditRecord } from '@mandate/contracts';
 import { InMemoryDocumentStore, tenantId, type DocumentStore } from '@mandate/storage';
@@ -130,6 +131,33 @@ describe('PayloadCipher', () => {
 });
 
 describe('erasure', () => {
+  it('writes the receipt with the tombstone, once', async () => {
+    const docs = new InMemoryDocumentStore(LEDGER_SUBJECT_KEYS);
+    const { cipher, keys } = setup([kek1], docs);
+    await cipher.seal(acme, record());
+    const pendingIds = async () =>
+      (await docs.pendingOutbox({ limit: 10 })).flatMap((d) =>
+        d.entries.map((e) => e.headers['ce_id']),
+      );
+    const receipt = (existed: boolean) => [
+      outboxMessage(
+        Topics.auditRecords,
+        AuditRecord.fromPartial({ recordId: `erased-${existed}`, tenantId: 'acme' }),
+        {
+          tenantId: 'acme',
+          correlationId: 'c',
+          source: 'test',
+          id: `erased-${existed}`,
+        },
+      ),
+    ];
+    await expect(keys.erase(acme, 'ds-42', { receipt })).resolves.toBe(true);
+    expect(await pendingIds()).toEqual(['erased-true']);
+    // A retried request finds the tombstone and writes nothing: the first receipt stands.
+    await expect(keys.erase(acme, 'ds-42', { receipt })).resolves.toBe(false);
+    expect(await pendingIds()).toEqual(['erased-true']);
+  });
+
   it('shreds: open reports erased, the stored record and its leaf hash are unchanged', async () => {
     const { cipher, keys, docs } = setup();
     const sealed = await cipher.seal(acme, record());

@@ -11,6 +11,7 @@ import {
   BulkInsertError,
   DuplicateKeyError,
   type DocumentStore,
+  type OutboxMessage,
   type TenantId,
   type Versioned,
 } from '@mandate/storage';
@@ -242,12 +243,19 @@ export class SubjectKeyStore {
    * Shreds the subject's key: its document is replaced by a tombstone (`erasedAt`, no key
    * material) in one write, and the local cache entry is dropped. Returns whether a key existed.
    * Idempotent: erasing an erased (or never keyed) subject returns `false` and leaves a tombstone.
+   * `receipt` gives the events to announce the erasure with; they are written in the same write
+   * as the tombstone (outbox), so an erasure is never without its receipt. Re-erasing writes
+   * nothing, so the first receipt stands.
    *
    * Why a tombstone and not a plain delete: after a delete, the next `keyFor` would silently
    * create a fresh key, and old ciphertexts would fail as "tampered" instead of "erased"; new
    * records would get personal data under a key nobody intends to erase again.
    */
-  async erase(tenant: TenantId, subjectId: string): Promise<boolean> {
+  async erase(
+    tenant: TenantId,
+    subjectId: string,
+    options: { receipt?: (keyExisted: boolean) => OutboxMessage[] } = {},
+  ): Promise<boolean> {
     assertSubjectId(subjectId);
     const ck = cacheKey(tenant, subjectId);
     this.erasures++;
@@ -258,13 +266,17 @@ export class SubjectKeyStore {
       const erasedAt = this.now();
       try {
         if (!doc) {
-          await this.docs.insert(tenant, { id: subjectId, createdAt: erasedAt, erasedAt });
+          await this.docs.insert(
+            tenant,
+            { id: subjectId, createdAt: erasedAt, erasedAt },
+            { outbox: options.receipt?.(false) },
+          );
           return this.erased(ck, erasedAt, false);
         }
         await this.docs.upsert(
           tenant,
           { id: subjectId, createdAt: doc.createdAt, erasedAt },
-          { expectVersion: doc.version },
+          { expectVersion: doc.version, outbox: options.receipt?.(true) },
         );
         return this.erased(ck, erasedAt, true);
       } catch (err) {

@@ -203,7 +203,8 @@ function strength(s: KillSwitch): number {
   return MODE_STRENGTH[s.mode] * 10 + SCOPE_BREADTH[s.scope];
 }
 
-function compactTarget(t: KillSwitchTarget): KillSwitchTarget {
+/** The target without empty optional ids (one canonical form per target). */
+export function compactTarget(t: KillSwitchTarget): KillSwitchTarget {
   return {
     scope: t.scope,
     ...(t.tenantId ? { tenantId: t.tenantId } : {}),

@@ -51,6 +51,7 @@ import type { AutonomyAuditEvent } from '../autonomy/autonomy-audit';
 import { BREAKER_KINDS, type BreakerKind } from '../autonomy/circuit-breakers';
 import type { Principal } from '../autonomy/control-authorizer';
 import {
+  compactTarget,
   KillSwitchBoard,
   killSwitchKey,
   killSwitchTargetProblem,
@@ -520,15 +521,6 @@ function targetProblem(target: KillSwitchTarget | undefined): string | undefined
     idProblem('agentId', target.agentId, false) ??
     idProblem('actionType', target.actionType, false)
   );
-}
-
-function compactTarget(t: KillSwitchTarget): KillSwitchTarget {
-  return {
-    scope: t.scope,
-    ...(t.tenantId ? { tenantId: t.tenantId } : {}),
-    ...(t.agentId ? { agentId: t.agentId } : {}),
-    ...(t.actionType ? { actionType: t.actionType } : {}),
-  };
 }
 
 function listedOf(doc: Versioned<ControlDoc>): ListedKillSwitch | undefined {

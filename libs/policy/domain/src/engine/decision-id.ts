@@ -3,7 +3,7 @@ import type { ActionProposal } from '@mandate/contracts';
 
 /**
  * The id of the first decision on a proposal: derived from it, so a redelivered proposal is
- * decided under the same id by the baseline table and by the engine alike.
+ * decided under the same id however often it arrives (and by every replica).
  */
 export function decisionIdFor(p: Pick<ActionProposal, 'tenantId' | 'proposalId'>): string {
   return createHash('sha256')

@@ -1,9 +1,28 @@
 import 'reflect-metadata';
 import { z } from 'zod';
 import { DecisionTokenVerifier, parsePublicKey } from '@mandate/decision-token';
-import { EmbeddedCrm } from '@mandate/connectors-domain';
+import { readFileSync } from 'node:fs';
+import {
+  ConnectorRegistry,
+  DEFAULT_CONNECTORS_CONFIG,
+  parseConnectorsConfig,
+} from '@mandate/connectors-domain';
 import { ConnectorsServiceModule, registerConnectorGrpc } from '@mandate/connectors-service';
-import { envFailpoints } from '@mandate/platform';
+import { ApiTokenAuthenticator, envFailpoints, parseApiTokens } from '@mandate/platform';
+import { ADAPTER_FACTORIES } from './adapters';
+
+function parsed<T>(parse: (raw: string) => T) {
+  return (raw: string, ctx: z.RefinementCtx): T => {
+    try {
+      return parse(raw);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+      return z.NEVER;
+    }
+  };
+}
+
+const KNOWN_CONNECTORS = ['embedded', ...Object.keys(ADAPTER_FACTORIES)];
 import { bootServiceApp, serviceConfigSchema } from '@mandate/platform/distributed';
 
 const schema = serviceConfigSchema('crm-connectors', { http: 8085, grpc: 50055 }).extend({
@@ -32,6 +51,24 @@ const schema = serviceConfigSchema('crm-connectors', { http: 8085, grpc: 50055 }
     }),
   /** Test-only crash points, comma-separated (e.g. connector.after-crm-write). Never set in production. */
   MANDATE_FAILPOINTS: z.string().default(''),
+  /**
+   * Path of the connectors configuration (JSON: which CRM each tenant uses, with credentials;
+   * mount it from a Secret). Unset: every tenant uses the embedded CRM.
+   */
+  CRM_CONNECTORS_FILE: z
+    .string()
+    .default('')
+    .transform(
+      parsed((path) =>
+        path
+          ? parseConnectorsConfig(readFileSync(path, 'utf8'), KNOWN_CONNECTORS)
+          : DEFAULT_CONNECTORS_CONFIG,
+      ),
+    ),
+  /** Poll polled CRMs (Salesforce) this often, in ms; 0 disables polling. */
+  CHANGE_POLL_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(5000),
+  /** Operator API tokens (sha256 hashes only), for the executions API (compensation). */
+  MANDATE_API_TOKENS: z.string().default('').transform(parsed(parseApiTokens)),
 });
 
 bootServiceApp({
@@ -43,6 +80,10 @@ bootServiceApp({
       stores: runtime.stores,
       verifier: new DecisionTokenVerifier(config.DECISION_VERIFY_KEYS),
       failpoints: envFailpoints(config.MANDATE_FAILPOINTS, runtime.context.logger),
+      authenticator: new ApiTokenAuthenticator(config.MANDATE_API_TOKENS),
+      connectors: config.CRM_CONNECTORS_FILE,
+      factories: ADAPTER_FACTORIES,
+      pollIntervalMs: config.CHANGE_POLL_INTERVAL_MS,
     }),
-  grpc: (host, app) => registerConnectorGrpc(host, app.get(EmbeddedCrm)),
+  grpc: (host, app) => registerConnectorGrpc(host, app.get(ConnectorRegistry)),
 });

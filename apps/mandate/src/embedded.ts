@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { INestApplication } from '@nestjs/common';
 import { ConnectorsServiceModule, registerConnectorGrpc } from '@mandate/connectors-service';
-import { DEMO_LEADS, EmbeddedCrm } from '@mandate/connectors-domain';
+import { ConnectorRegistry, DEMO_LEADS, EmbeddedCrm } from '@mandate/connectors-domain';
 import { AuditEntry, AuditKind } from '@mandate/contracts';
 import {
   DecisionTokenIssuer,
@@ -89,6 +89,7 @@ export async function startEmbedded(o: EmbeddedOptions): Promise<EmbeddedMandate
       context: runtime.context('crm-connectors'),
       stores: runtime.stores,
       verifier,
+      authenticator,
       relayIntervalMs,
     }),
     await OrchestratorServiceModule.create({
@@ -139,7 +140,7 @@ export async function startEmbedded(o: EmbeddedOptions): Promise<EmbeddedMandate
   registerPolicyGrpc(grpc, app.get(PolicyDecider));
   registerLedgerGrpc(grpc, app.get(LedgerReader));
   registerReviewGrpc(grpc, app.get(REVIEW_TASK_STORE));
-  registerConnectorGrpc(grpc, app.get(EmbeddedCrm));
+  registerConnectorGrpc(grpc, app.get(ConnectorRegistry));
   const grpcPort = await grpc.start(host, o.grpcPort ?? 50050);
 
   return {

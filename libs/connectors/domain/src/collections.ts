@@ -1,15 +1,25 @@
 import { defineCollection } from '@mandate/storage';
-import type { CrmRecordDoc, ExecutionDoc } from './action-executor';
+import type { CrmRecordDoc } from './embedded-crm';
 
-export const CRM_RECORDS = defineCollection<CrmRecordDoc>({ name: 'crm_records', indexes: [] });
-
-export const EXECUTIONS = defineCollection<ExecutionDoc>({
-  name: 'executions',
+export const CRM_RECORDS = defineCollection<CrmRecordDoc>({
+  name: 'crm_records',
   indexes: [
     {
-      name: 'by_proposal',
-      keys: { proposalId: 1 },
-      why: 'Explainability and support look up the execution of a proposal by its id.',
+      name: 'by_modstamp',
+      keys: { modstamp: 1 },
+      why: 'The polling change feed reads records changed after a cursor, in modstamp order.',
     },
   ],
+});
+
+/** Where polling change feeds keep their position, one document per tenant and connector. */
+export interface ChangeCursorDoc {
+  id: string;
+  cursor: string;
+  updatedAt: Date;
+}
+
+export const CHANGE_CURSORS = defineCollection<ChangeCursorDoc>({
+  name: 'connector_cursors',
+  indexes: [],
 });

@@ -1,46 +1,132 @@
-import { DataClassification, GetCapabilitiesResponse } from '@mandate/contracts';
+import type { ConnectorCapabilities, FieldSpec } from '@mandate/connector-sdk';
 
-const C = DataClassification;
-const field = (name: string, classification: DataClassification) => ({ name, classification });
+const f = (
+  name: string,
+  classification: FieldSpec['classification'],
+  writable = false,
+): FieldSpec => ({
+  name,
+  classification,
+  writable,
+});
 
 /** What the embedded CRM offers: objects, fields with their data classification, actions. */
-export const EMBEDDED_CAPABILITIES = GetCapabilitiesResponse.fromPartial({
+export const EMBEDDED_CAPABILITIES: ConnectorCapabilities = {
   connector: 'embedded',
   objects: [
     {
+      objectType: 'user',
+      fields: [
+        f('name', 'personal'),
+        f('email', 'personal'),
+        f('role', 'internal'),
+        f('team', 'internal'),
+        f('territory', 'internal'),
+        f('active', 'internal'),
+      ],
+    },
+    {
+      objectType: 'account',
+      fields: [
+        f('name', 'internal'),
+        f('domain', 'public'),
+        f('industry', 'public', true),
+        f('customerTier', 'internal', true),
+        f('country', 'public'),
+        f('employees', 'public'),
+        f('annualRevenueMinor', 'confidential'),
+        f('ownerId', 'internal', true),
+        f('status', 'internal', true),
+      ],
+    },
+    {
+      objectType: 'contact',
+      fields: [
+        f('name', 'personal'),
+        f('email', 'personal'),
+        f('phone', 'personal'),
+        f('title', 'internal'),
+        f('accountId', 'internal'),
+        f('country', 'internal'),
+        f('industry', 'public'),
+        f('ownerId', 'internal', true),
+        f('status', 'internal', true),
+        f('emailConsent', 'personal'),
+        f('optedOut', 'personal'),
+        f('consentSource', 'personal'),
+        f('consentUpdatedAt', 'personal'),
+      ],
+    },
+    {
       objectType: 'lead',
       fields: [
-        field('name', C.DATA_CLASSIFICATION_PERSONAL),
-        field('email', C.DATA_CLASSIFICATION_PERSONAL),
-        field('company', C.DATA_CLASSIFICATION_INTERNAL),
-        field('title', C.DATA_CLASSIFICATION_INTERNAL),
-        field('employees', C.DATA_CLASSIFICATION_PUBLIC),
-        field('industry', C.DATA_CLASSIFICATION_PUBLIC),
-        field('source', C.DATA_CLASSIFICATION_INTERNAL),
-        field('notes', C.DATA_CLASSIFICATION_CONFIDENTIAL),
-        field('status', C.DATA_CLASSIFICATION_INTERNAL),
-        field('score', C.DATA_CLASSIFICATION_INTERNAL),
-        field('ownerId', C.DATA_CLASSIFICATION_INTERNAL),
+        f('name', 'personal'),
+        f('email', 'personal'),
+        f('company', 'internal'),
+        f('title', 'internal'),
+        f('employees', 'public'),
+        f('industry', 'public', true),
+        f('source', 'internal'),
+        f('country', 'internal'),
+        f('notes', 'confidential'),
+        f('status', 'internal', true),
+        f('score', 'internal', true),
+        f('ownerId', 'internal', true),
+        f('emailConsent', 'personal'),
+        f('optedOut', 'personal'),
+        f('qualificationReason', 'internal', true),
+        f('disqualificationCode', 'internal', true),
+        f('createdAt', 'internal'),
       ],
     },
     {
       objectType: 'opportunity',
       fields: [
-        field('stage', C.DATA_CLASSIFICATION_INTERNAL),
-        field('amount', C.DATA_CLASSIFICATION_CONFIDENTIAL),
-        field('discountPercent', C.DATA_CLASSIFICATION_CONFIDENTIAL),
+        f('name', 'internal'),
+        f('accountId', 'internal'),
+        f('primaryContactId', 'internal'),
+        f('stage', 'internal', true),
+        f('amountMinor', 'confidential'),
+        f('currencyCode', 'internal'),
+        f('closeDate', 'internal'),
+        f('ownerId', 'internal', true),
+        f('discountPercent', 'confidential', true),
+        f('industry', 'public'),
+        f('customerTier', 'internal'),
+        f('notes', 'confidential'),
       ],
     },
     {
       objectType: 'case',
       fields: [
-        field('subject', C.DATA_CLASSIFICATION_INTERNAL),
-        field('status', C.DATA_CLASSIFICATION_INTERNAL),
-        field('description', C.DATA_CLASSIFICATION_CONFIDENTIAL),
+        f('subject', 'internal'),
+        f('description', 'confidential'),
+        f('accountId', 'internal'),
+        f('contactId', 'internal'),
+        f('status', 'internal', true),
+        f('priority', 'internal', true),
+        f('origin', 'internal'),
+        f('industry', 'public'),
+        f('customerTier', 'internal'),
+        f('ownerId', 'internal', true),
+        f('openedAt', 'internal'),
+        f('resolutionCode', 'internal', true),
+      ],
+    },
+    {
+      objectType: 'activity',
+      fields: [
+        f('kind', 'internal'),
+        f('relatedType', 'internal'),
+        f('relatedId', 'internal'),
+        f('subject', 'confidential'),
+        f('body', 'confidential'),
+        f('fromAddress', 'personal'),
+        f('occurredAt', 'internal'),
       ],
     },
   ],
-  supportedActions: [
+  actions: [
     'update_field',
     'qualify_lead',
     'disqualify_lead',
@@ -52,4 +138,16 @@ export const EMBEDDED_CAPABILITIES = GetCapabilitiesResponse.fromPartial({
     'reply_to_case',
     'close_case',
   ],
-});
+  reversibleActions: [
+    'update_field',
+    'qualify_lead',
+    'disqualify_lead',
+    'assign_owner',
+    'apply_discount',
+    'move_opportunity_stage',
+    'close_case',
+  ],
+  changeFeed: 'polling',
+  crmSideIdempotency: true,
+  rateLimit: { requestsPerSecond: 1000, burst: 1000 },
+};

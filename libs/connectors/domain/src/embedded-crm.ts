@@ -1,34 +1,69 @@
 import { createHash } from 'node:crypto';
-import { AuditKind, ChangeType, CrmChangeEvent } from '@mandate/contracts';
-import { auditOutboxMessage } from '@mandate/audit-client';
-import { outboxMessage, Topics } from '@mandate/messaging';
+import { ConnectorError, type ChangePage, type ExecuteResult } from '@mandate/connector-sdk';
+import { ChangeType, CrmChangeEvent, type CrmAction } from '@mandate/contracts';
 import {
+  ConcurrencyError,
   DuplicateKeyError,
+  StorageUnavailableError,
   type DocumentStore,
+  type OutboxMessage,
   type TenantId,
   type Versioned,
 } from '@mandate/storage';
-import type { CrmRecordDoc } from './action-executor';
+import { changeAnnouncement } from './change-ingestor';
+import { planCrmChange, type CrmRecord } from './crm-action.applier';
 
-const SOURCE = 'crm-connectors';
-export const OBJECT_TYPES = ['lead', 'contact', 'account', 'opportunity', 'case'] as const;
+export const OBJECT_TYPES = [
+  'user',
+  'account',
+  'contact',
+  'lead',
+  'opportunity',
+  'case',
+  'activity',
+] as const;
 export type ObjectType = (typeof OBJECT_TYPES)[number];
 
+export type CrmRecordDoc = CrmRecord & { updatedAt: Date };
+
+/** Bad input to the embedded CRM's own API (HTTP 400), as opposed to an action's failure. */
 export class CrmInputError extends Error {
   override readonly name = 'CrmInputError';
 }
 
+/** A failure the embedded CRM can be told to produce, as real CRMs do (conformance, chaos drills). */
+export type EmbeddedFault =
+  | { readonly kind: 'rate-limit'; readonly retryAfterSeconds: number }
+  | { readonly kind: 'server-error' }
+  | { readonly kind: 'auth-expired' }
+  | { readonly kind: 'validation' };
+
+/** What `apply` needs to undo an action: the previous value of each field it set (null = absent). */
+export interface EmbeddedUndo {
+  readonly previous: Record<string, unknown>;
+}
+
+const MAX_FIELDS = 200;
+const MAX_VALUE_LENGTH = 100_000;
+
 /**
- * The embedded CRM: records in a document store, and a change feed. Creating a record and
- * announcing it (CrmChangeEvent + audit record) is one atomic write: the events sit in the
- * record's outbox until the relay has published them.
+ * The embedded CRM: records in a document store (MongoDB when distributed, memory or a journal
+ * file when embedded), a change feed, and the CRM-side half of idempotency (each record keeps
+ * the keys of the actions applied to it, updated in the same atomic write as the fields).
+ * Creating or editing a record as a user announces it (CrmChangeEvent + audit record) in the
+ * same write, through the record's outbox; changes made by executed actions are visible to the
+ * polling feed but are not pushed (Mandate does not react to its own writes).
  */
 export class EmbeddedCrm {
+  private lastModstamp = 0;
+  private readonly faults: EmbeddedFault[] = [];
+
   constructor(
     private readonly records: DocumentStore<CrmRecordDoc>,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
+  /** Creates a record as a user would; its CREATED event enters Mandate. */
   async create(
     tenant: TenantId,
     objectType: string,
@@ -36,67 +71,36 @@ export class EmbeddedCrm {
     fields: Record<string, unknown>,
     correlationId?: string,
   ): Promise<{ record: Versioned<CrmRecordDoc>; event: CrmChangeEvent; created: boolean }> {
-    if (!(OBJECT_TYPES as readonly string[]).includes(objectType)) {
-      throw new CrmInputError(
-        `unknown object type "${objectType}" (expected one of ${OBJECT_TYPES.join(', ')})`,
-      );
-    }
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(id))
-      throw new CrmInputError('record id must be 1-64 letters, digits, "-" or "_"');
+    assertObjectType(objectType);
+    assertRecordId(id);
+    assertFields(fields);
     const at = this.now();
-    const eventId = createHash('sha256')
-      .update(`${tenant}/${objectType}/${id}/created`)
-      .digest('hex')
-      .slice(0, 32);
-    const event = CrmChangeEvent.fromPartial({
-      eventId,
-      tenantId: tenant,
-      correlationId: correlationId || eventId,
-      sourceSystem: 'embedded',
+    const modstamp = this.nextModstamp();
+    const event = this.changeEvent(
+      tenant,
       objectType,
-      recordId: id,
-      changeType: ChangeType.CHANGE_TYPE_CREATED,
-      changedFields: Object.keys(fields).sort(),
-      snapshot: fields,
-      occurredAt: at.toISOString(),
-      cursor: `${at.getTime()}`,
-    });
-    const meta = {
-      tenantId: tenant,
-      correlationId: event.correlationId,
-      source: SOURCE,
-      id: eventId,
-      subject: `${objectType}/${id}`,
-    };
+      id,
+      'created',
+      Object.keys(fields),
+      fields,
+      at,
+      modstamp,
+      correlationId,
+    );
     try {
       const record = await this.records.insert(
         tenant,
-        { id, objectType, fields, appliedActions: [], activities: [], updatedAt: at },
         {
-          outbox: [
-            outboxMessage(Topics.crmChanges, event, meta),
-            auditOutboxMessage(
-              {
-                kind: AuditKind.AUDIT_KIND_CRM_CHANGE,
-                tenantId: tenant,
-                correlationId: event.correlationId,
-                actor: SOURCE,
-                subject: { objectType, recordId: id },
-                // Field names only: values may be personal data.
-                summary: `${objectType} ${id} created (fields: ${event.changedFields.join(', ')})`,
-                dedupeKey: eventId,
-                // The snapshot (names, emails…) is the data subject's: the ledger encrypts it under
-                // their key, so erasing them shreds it without breaking the log.
-                payloadType: 'mandate.v1.CrmChangeEvent',
-                payload: CrmChangeEvent.encode(event).finish(),
-                dataSubjectId: dataSubjectOf(objectType, id),
-                attributes: { changeType: 'CREATED', sourceSystem: 'embedded' },
-                occurredAt: at,
-              },
-              SOURCE,
-            ),
-          ],
+          id,
+          objectType,
+          fields,
+          appliedActions: [],
+          activities: [],
+          modstamp,
+          createdAt: at.toISOString(),
+          updatedAt: at,
         },
+        { outbox: this.announce(tenant, event) },
       );
       return { record, event, created: true };
     } catch (err) {
@@ -107,18 +111,410 @@ export class EmbeddedCrm {
     }
   }
 
+  /** Edits a record as a user would; its UPDATED event (changed fields only) enters Mandate. */
+  async update(
+    tenant: TenantId,
+    objectType: string,
+    id: string,
+    changes: Record<string, unknown>,
+    correlationId?: string,
+  ): Promise<{ record: Versioned<CrmRecordDoc>; event: CrmChangeEvent }> {
+    assertObjectType(objectType);
+    assertFields(changes);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const current = await this.records.get(tenant, id);
+      if (!current || current.objectType !== objectType)
+        throw new CrmRecordNotFoundError(`${objectType} ${id} not found`);
+      const fields = { ...current.fields, ...changes };
+      const at = this.now();
+      const modstamp = this.nextModstamp();
+      const event = this.changeEvent(
+        tenant,
+        objectType,
+        id,
+        'updated',
+        Object.keys(changes),
+        fields,
+        at,
+        modstamp,
+        correlationId,
+      );
+      try {
+        const record = await this.records.update(
+          tenant,
+          id,
+          { set: { fields, modstamp, updatedAt: at }, outbox: this.announce(tenant, event) },
+          { expectVersion: current.version },
+        );
+        return { record, event };
+      } catch (err) {
+        if (!(err instanceof ConcurrencyError)) throw err;
+      }
+    }
+    throw new CrmContentionError(`record ${id} kept changing; try again`);
+  }
+
+  /**
+   * Loads records without announcing them (a dataset import, not user activity): existing ids
+   * are left as they are. Returns how many were inserted.
+   */
+  async importRecords(
+    tenant: TenantId,
+    records: ReadonlyArray<{ objectType: string; id: string; fields: Record<string, unknown> }>,
+  ): Promise<number> {
+    let inserted = 0;
+    for (const r of records) {
+      assertObjectType(r.objectType);
+      assertRecordId(r.id);
+      const at = this.now();
+      try {
+        await this.records.insert(tenant, {
+          id: r.id,
+          objectType: r.objectType,
+          fields: r.fields,
+          appliedActions: [],
+          activities: [],
+          modstamp: this.nextModstamp(),
+          createdAt: at.toISOString(),
+          updatedAt: at,
+        });
+        inserted++;
+      } catch (err) {
+        if (!(err instanceof DuplicateKeyError)) throw err;
+      }
+    }
+    return inserted;
+  }
+
   get(tenant: TenantId, id: string): Promise<Versioned<CrmRecordDoc> | null> {
     return this.records.get(tenant, id);
   }
+
+  /** Only the requested fields of a record, or null when it does not exist (or is another type). */
+  async read(
+    tenant: TenantId,
+    objectType: string,
+    id: string,
+    fields: readonly string[],
+  ): Promise<Record<string, unknown> | null> {
+    await this.failIfAsked();
+    const record = await this.guard(() => this.records.get(tenant, id));
+    if (!record || record.objectType !== objectType) return null;
+    const out: Record<string, unknown> = {};
+    for (const f of fields) if (f in record.fields) out[f] = record.fields[f];
+    return out;
+  }
+
+  /**
+   * Applies an action to its record at most once per key: the key is recorded in the same
+   * atomic write as the change, so a retry after a crash finds it and changes nothing.
+   */
+  async apply(
+    tenant: TenantId,
+    key: string,
+    target: { objectType: string; recordId: string },
+    action: CrmAction,
+  ): Promise<ExecuteResult> {
+    await this.failIfAsked();
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const record = await this.guard(() => this.records.get(tenant, target.recordId));
+      if (!record || record.objectType !== target.objectType)
+        throw ConnectorError.permanent(
+          'RECORD_NOT_FOUND',
+          `no ${target.objectType} ${target.recordId}`,
+        );
+      if (record.appliedActions.includes(key)) return { status: 'already-applied' };
+      const change = planCrmChange(record, action);
+      if (action.kind?.$case === 'sendEmail')
+        await this.assertConsent(tenant, record, action.kind.value.toContactId);
+      const previous: Record<string, unknown> = {};
+      for (const k of Object.keys(change.set))
+        previous[k] = k in record.fields ? record.fields[k] : null;
+      const at = this.now();
+      const activityIndex = record.activities.length;
+      try {
+        await this.guard(() =>
+          this.records.update(
+            tenant,
+            record.id,
+            {
+              set: {
+                fields: { ...record.fields, ...change.set },
+                modstamp: this.nextModstamp(),
+                updatedAt: at,
+              },
+              push: {
+                appliedActions: [key],
+                ...(change.activity
+                  ? {
+                      activities: [
+                        { ...change.activity, at: at.toISOString(), idempotencyKey: key },
+                      ],
+                    }
+                  : {}),
+              },
+            },
+            { expectVersion: record.version },
+          ),
+        );
+      } catch (err) {
+        if (!(err instanceof ConcurrencyError)) throw err;
+        continue;
+      }
+      const undo: EmbeddedUndo = { previous };
+      return {
+        status: 'applied',
+        undo: Object.keys(previous).length > 0 ? { ...undo } : undefined,
+        createdIds: change.activity ? [`${record.id}#activity-${activityIndex}`] : undefined,
+      };
+    }
+    throw ConnectorError.retryable('CONTENTION', `record ${target.recordId} kept changing`);
+  }
+
+  /** Restores the fields an applied action set; at most once per key (`<key>:undo`). */
+  async undo(
+    tenant: TenantId,
+    key: string,
+    target: { objectType: string; recordId: string },
+    undo: EmbeddedUndo,
+  ): Promise<ExecuteResult> {
+    await this.failIfAsked();
+    const undoKey = `${key}:undo`;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const record = await this.guard(() => this.records.get(tenant, target.recordId));
+      if (!record || record.objectType !== target.objectType)
+        throw ConnectorError.permanent(
+          'RECORD_NOT_FOUND',
+          `no ${target.objectType} ${target.recordId}`,
+        );
+      if (record.appliedActions.includes(undoKey)) return { status: 'already-applied' };
+      if (!record.appliedActions.includes(key))
+        throw ConnectorError.permanent(
+          'NOT_APPLIED',
+          `action ${key} was never applied to ${target.recordId}`,
+        );
+      const fields = { ...record.fields };
+      for (const [k, v] of Object.entries(undo.previous ?? {})) {
+        if (v === null) delete fields[k];
+        else fields[k] = v;
+      }
+      try {
+        await this.guard(() =>
+          this.records.update(
+            tenant,
+            record.id,
+            {
+              set: { fields, modstamp: this.nextModstamp(), updatedAt: this.now() },
+              push: { appliedActions: [undoKey] },
+            },
+            { expectVersion: record.version },
+          ),
+        );
+        return { status: 'applied' };
+      } catch (err) {
+        if (!(err instanceof ConcurrencyError)) throw err;
+      }
+    }
+    throw ConnectorError.retryable('CONTENTION', `record ${target.recordId} kept changing`);
+  }
+
+  /**
+   * The polling change feed: records changed after `cursor` (`<modstamp>:<id>`), oldest first.
+   * Reports every field as changed (the store keeps the latest state, not a diff).
+   */
+  async changes(tenant: TenantId, cursor: string | undefined, limit: number): Promise<ChangePage> {
+    await this.failIfAsked();
+    const [stamp, afterId] = parseCursor(cursor);
+    const slack = 100;
+    const docs = await this.guard(() =>
+      this.records.find(
+        tenant,
+        { modstamp: { $gte: stamp } },
+        { sort: { modstamp: 1 }, limit: limit + slack + 1 },
+      ),
+    );
+    const after = docs.filter(
+      (d) => d.modstamp > stamp || (d.modstamp === stamp && d.id > afterId),
+    );
+    const page = after.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      changes: page.map((d) => ({
+        target: { objectType: d.objectType, recordId: d.id },
+        change: d.version === 1 ? 'created' : 'updated',
+        changedFields: Object.keys(d.fields),
+        snapshot: d.fields,
+        occurredAt: d.updatedAt,
+        sourceId: `${d.id}@${d.modstamp}`,
+      })),
+      nextCursor: last ? `${last.modstamp}:${last.id}` : (cursor ?? '0:'),
+      hasMore: after.length > limit,
+    };
+  }
+
+  /** Makes the next `times` CRM calls fail as `fault` says (conformance checks, chaos drills). */
+  simulateFault(fault: EmbeddedFault, times = 1): void {
+    for (let i = 0; i < times; i++) this.faults.push(fault);
+  }
+
+  private async failIfAsked(): Promise<void> {
+    const fault = this.faults.shift();
+    if (!fault) return;
+    switch (fault.kind) {
+      case 'rate-limit':
+        throw ConnectorError.retryable(
+          'RATE_LIMITED',
+          'the embedded CRM is throttling this tenant',
+          {
+            retryAfterMs: fault.retryAfterSeconds * 1000,
+            httpStatus: 429,
+          },
+        );
+      case 'server-error':
+        throw ConnectorError.retryable('UNAVAILABLE', 'the embedded CRM is unavailable', {
+          httpStatus: 503,
+        });
+      case 'auth-expired':
+        throw ConnectorError.authExpired(
+          'SESSION_EXPIRED',
+          'the embedded CRM session has expired',
+          { httpStatus: 401 },
+        );
+      case 'validation':
+        throw ConnectorError.permanent(
+          'VALIDATION_FAILED',
+          'the embedded CRM rejected the field values',
+          { httpStatus: 400 },
+        );
+    }
+  }
+
+  /** Storage outages are the CRM being unavailable: retryable. */
+  private async guard<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof StorageUnavailableError)
+        throw ConnectorError.retryable('STORAGE_UNAVAILABLE', err.message, { cause: err });
+      throw err;
+    }
+  }
+
+  private async assertConsent(
+    tenant: TenantId,
+    target: CrmRecordDoc,
+    toContactId: string,
+  ): Promise<void> {
+    const recipient =
+      toContactId && toContactId !== target.id
+        ? await this.records.get(tenant, toContactId)
+        : target;
+    if (!recipient || (recipient.objectType !== 'contact' && recipient.objectType !== 'lead'))
+      throw ConnectorError.permanent(
+        'RECIPIENT_NOT_FOUND',
+        'the email recipient is not a contact or lead',
+      );
+    if (recipient.fields['emailConsent'] !== true || recipient.fields['optedOut'] !== false)
+      throw ConnectorError.permanent(
+        'NO_CONSENT',
+        'the recipient has not consented to email or has opted out',
+      );
+  }
+
+  private nextModstamp(): number {
+    this.lastModstamp = Math.max(this.lastModstamp + 1, this.now().getTime() * 1000);
+    return this.lastModstamp;
+  }
+
+  private changeEvent(
+    tenant: TenantId,
+    objectType: string,
+    id: string,
+    change: 'created' | 'updated',
+    changedFields: string[],
+    snapshot: Record<string, unknown>,
+    at: Date,
+    modstamp: number,
+    correlationId?: string,
+  ): CrmChangeEvent {
+    const eventId = createHash('sha256')
+      .update(
+        change === 'created'
+          ? `${tenant}/${objectType}/${id}/created`
+          : `${tenant}/${objectType}/${id}/${modstamp}`,
+      )
+      .digest('hex')
+      .slice(0, 32);
+    return CrmChangeEvent.fromPartial({
+      eventId,
+      tenantId: tenant,
+      correlationId: correlationId || eventId,
+      sourceSystem: 'embedded',
+      objectType,
+      recordId: id,
+      changeType:
+        change === 'created' ? ChangeType.CHANGE_TYPE_CREATED : ChangeType.CHANGE_TYPE_UPDATED,
+      changedFields: [...changedFields].sort(),
+      snapshot,
+      occurredAt: at.toISOString(),
+      cursor: `${modstamp}:${id}`,
+    });
+  }
+
+  /** The change event and its audit record, committed with the write that made the change. */
+  private announce(tenant: TenantId, event: CrmChangeEvent): OutboxMessage[] {
+    return changeAnnouncement(tenant, event);
+  }
 }
 
-/** CRM objects that are people: their records' personal data is scoped to them for erasure. */
-const PERSON_OBJECTS = new Set(['lead', 'contact']);
+/** A user edit lost five optimistic-concurrency races in a row (HTTP 409). */
+export class CrmContentionError extends Error {
+  override readonly name = 'CrmContentionError';
+}
 
-/**
- * Pseudonymous data-subject id of a CRM record (its type and id, never a name or an email), or
- * '' when the record is not a person. Ledger payloads about it are encrypted under this subject.
- */
-export function dataSubjectOf(objectType: string, recordId: string): string {
-  return PERSON_OBJECTS.has(objectType) ? `${objectType}/${recordId}` : '';
+export class CrmRecordNotFoundError extends Error {
+  override readonly name = 'CrmRecordNotFoundError';
+}
+
+function parseCursor(cursor: string | undefined): [number, string] {
+  if (!cursor) return [0, ''];
+  const at = cursor.indexOf(':');
+  const stamp = Number(cursor.slice(0, at));
+  if (at < 0 || !Number.isSafeInteger(stamp) || stamp < 0)
+    throw ConnectorError.permanent('INVALID_CURSOR', 'change-feed cursor is not <modstamp>:<id>');
+  return [stamp, cursor.slice(at + 1)];
+}
+
+function assertObjectType(objectType: string): void {
+  if (!(OBJECT_TYPES as readonly string[]).includes(objectType))
+    throw new CrmInputError(
+      `unknown object type "${objectType}" (expected one of ${OBJECT_TYPES.join(', ')})`,
+    );
+}
+
+function assertRecordId(id: string): void {
+  if (typeof id !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(id))
+    throw new CrmInputError('record id must be 1-64 letters, digits, "-" or "_"');
+}
+
+function assertFields(fields: Record<string, unknown>): void {
+  if (typeof fields !== 'object' || fields === null || Array.isArray(fields))
+    throw new CrmInputError('fields must be an object');
+  const entries = Object.entries(fields);
+  if (entries.length > MAX_FIELDS) throw new CrmInputError(`at most ${MAX_FIELDS} fields`);
+  for (const [k, v] of entries) {
+    if (!/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(k))
+      throw new CrmInputError(
+        `field name "${k.slice(0, 64)}" must be a letter then letters, digits or "_"`,
+      );
+    const ok =
+      v === null ||
+      typeof v === 'boolean' ||
+      (typeof v === 'number' && Number.isFinite(v)) ||
+      (typeof v === 'string' && v.length <= MAX_VALUE_LENGTH);
+    if (!ok)
+      throw new CrmInputError(
+        `field "${k}" must be a string (≤ ${MAX_VALUE_LENGTH} chars), a finite number, a boolean or null`,
+      );
+  }
 }

@@ -12,8 +12,11 @@ export const DLQ_HEADERS = Object.freeze({
   failedAt: 'mandate-dlq-failed-at',
 });
 
-/** `malformed`: could not be decoded (never retried); `handler-failed`: retries exhausted. */
-export type DeadLetterKind = 'malformed' | 'handler-failed';
+/**
+ * `malformed`: could not be decoded (never retried); `handler-failed`: retries exhausted;
+ * `rejected`: the handler settled it but it cannot succeed (RejectedMessageError, not retried).
+ */
+export type DeadLetterKind = 'malformed' | 'handler-failed' | 'rejected';
 
 export interface DeadLetterFailure {
   kind: DeadLetterKind;
@@ -61,7 +64,7 @@ export function deadLetterHeaders(
 export function readDeadLetter(envelope: Envelope<Uint8Array>): DeadLetterInfo {
   const h = envelope.headers;
   return {
-    kind: h[DLQ_HEADERS.kind] === 'malformed' ? 'malformed' : 'handler-failed',
+    kind: deadLetterKindOf(h[DLQ_HEADERS.kind]),
     reason: h[DLQ_HEADERS.reason] ?? '',
     attempts: Number(h[DLQ_HEADERS.attempts] ?? 0),
     group: h[DLQ_HEADERS.group] ?? '',
@@ -81,4 +84,8 @@ function stripDeadLetterHeaders(headers: Readonly<Record<string, string>>): Reco
     if (!name.startsWith('mandate-dlq-')) out[name] = value;
   }
   return out;
+}
+
+function deadLetterKindOf(raw: string | undefined): DeadLetterKind {
+  return raw === 'malformed' || raw === 'rejected' ? raw : 'handler-failed';
 }

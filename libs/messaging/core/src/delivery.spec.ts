@@ -1,6 +1,7 @@
 import { jsonCodec } from './codecs';
 import { deliverBatch, type BatchDeliveryContext } from './delivery';
 import { encodeMessage, type Envelope, type RawRecord } from './envelope';
+import { RejectedMessageError } from './errors';
 import { silentLogger } from './logger';
 import { defineTopic, tenantKey } from './topic-spec';
 
@@ -92,5 +93,31 @@ describe('deliverBatch', () => {
     const result = await deliverBatch([record(0, 1), record(1, 2), record(2, 3)], ctx);
     expect(result).toEqual({ outcome: 'abandoned', settled: 1 });
     expect(seen).toEqual([1, 2]);
+  });
+
+  it("dead-letters a rejected message at once, with the handler's reason, without retries", async () => {
+    const reasons: string[] = [];
+    let calls = 0;
+    const { ctx, dead } = context({
+      retry: { maxAttempts: 5, initialBackoffMs: 0, maxBackoffMs: 0 },
+      batchHandler: async () => {
+        throw new RejectedMessageError('batch says no');
+      },
+      handler: async (e: Envelope<Item>) => {
+        calls++;
+        if (e.value.n === 2) throw new RejectedMessageError('FIELD_CUSTOM_VALIDATION_EXCEPTION');
+      },
+      deadLetter: async (r, f) => {
+        dead.push(`${r.offset}:${f.kind}`);
+        reasons.push(`${f.reason} after ${f.attempts}`);
+      },
+    });
+    expect(await deliverBatch([record(0, 1), record(1, 2), record(2, 3)], ctx)).toEqual({
+      outcome: 'handled',
+      settled: 3,
+    });
+    expect(dead).toEqual(['1:rejected']);
+    expect(reasons).toEqual(['FIELD_CUSTOM_VALIDATION_EXCEPTION after 1']);
+    expect(calls).toBe(3);
   });
 });

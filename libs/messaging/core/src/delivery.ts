@@ -1,6 +1,6 @@
 import type { DeadLetterFailure } from './dead-letter';
 import { decodeRecord, errorMessage, type DecodedEnvelope, type RawRecord } from './envelope';
-import { MalformedMessageError } from './errors';
+import { MalformedMessageError, RejectedMessageError } from './errors';
 import {
   backoffMs,
   type BatchEnvelopeHandler,
@@ -97,7 +97,7 @@ export async function deliverBatch<T>(
     } catch (err) {
       if (ctx.signal.aborted) return abandoned;
       const errorName = err instanceof Error ? err.name : typeof err;
-      if (attempt >= ctx.retry.maxAttempts) {
+      if (attempt >= ctx.retry.maxAttempts || err instanceof RejectedMessageError) {
         ctx.logger.error('batch handler failed, retries exhausted; delivering one by one', {
           ...where,
           attempt,
@@ -165,6 +165,16 @@ async function deliverDecoded<T>(
       // Log the error class only: messages from domain code may carry personal data; the full
       // reason goes into the dead-letter headers next to the (equally sensitive) payload.
       const errorName = err instanceof Error ? err.name : typeof err;
+      if (err instanceof RejectedMessageError && !unbounded) {
+        ctx.logger.warn('handler rejected the message; dead-lettering', { ...where, attempt });
+        await ctx.deadLetter(record, {
+          kind: 'rejected',
+          reason: err.message,
+          attempts: attempt,
+          group: ctx.group,
+        });
+        return 'dead-lettered';
+      }
       if (!unbounded && attempt >= ctx.retry.maxAttempts) {
         ctx.logger.error('handler failed, retries exhausted; dead-lettering', {
           ...where,

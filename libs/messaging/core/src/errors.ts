@@ -10,3 +10,12 @@ export class EventBusError extends Error {
 export class MalformedMessageError extends Error {
   override readonly name = 'MalformedMessageError';
 }
+
+/**
+ * Thrown by a handler that has settled a message for good but could not do what it asked (e.g.
+ * an action the CRM refuses as invalid): the bus dead-letters it at once, with this message as
+ * the reason, instead of retrying. The handler must have recorded its own outcome first.
+ */
+export class RejectedMessageError extends Error {
+  override readonly name = 'RejectedMessageError';
+}

@@ -14,7 +14,12 @@ export async function createNestApp(
   class RootModule {}
   const app = await NestFactory.create(
     { module: RootModule, imports: [...modules, OpsModule.forTargets(ops)] },
-    { logger: new PinoNestLogger(logger.child({ component: 'nest' })), abortOnError: false },
+    {
+      logger: new PinoNestLogger(logger.child({ component: 'nest' })),
+      abortOnError: false,
+      // Webhook signatures are over the exact bytes received (see the connectors' WebhookController).
+      rawBody: true,
+    },
   );
   return app;
 }

@@ -33,7 +33,9 @@ export class ConnectorRecordReader implements RecordReader {
   ): Promise<Record<string, unknown> | undefined> {
     return new Promise((resolve, reject) => {
       this.client.getRecord(
-        { tenantId, record: { objectType, recordId } },
+        // Every field the connector declares for the object: the facts Cedar can see are filtered
+        // by the bundle's schema when the entity is built.
+        { tenantId, record: { objectType, recordId }, fields: [] },
         new Metadata(),
         { deadline: new Date(Date.now() + this.deadlineMs) },
         (err: ServiceError | null, res?: GetRecordResponse) => {

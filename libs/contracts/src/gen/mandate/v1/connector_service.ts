@@ -27,7 +27,14 @@ export interface GetRecordRequest {
   /** Tenant that owns the record. */
   tenantId: string;
   /** The record. */
-  record: RecordRef | undefined;
+  record:
+    | RecordRef
+    | undefined;
+  /**
+   * Canonical names of the fields to return. Only these are read from the CRM; empty means
+   * every field the connector declares for the object type (GetCapabilities).
+   */
+  fields: string[];
 }
 
 /** GetRecordResponse carries the record's fields. */
@@ -55,7 +62,7 @@ export interface GetCapabilitiesResponse {
 }
 
 function createBaseGetRecordRequest(): GetRecordRequest {
-  return { tenantId: "", record: undefined };
+  return { tenantId: "", record: undefined, fields: [] };
 }
 
 export const GetRecordRequest: MessageFns<GetRecordRequest> = {
@@ -65,6 +72,9 @@ export const GetRecordRequest: MessageFns<GetRecordRequest> = {
     }
     if (message.record !== undefined) {
       RecordRef.encode(message.record, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.fields) {
+      writer.uint32(26).string(v!);
     }
     return writer;
   },
@@ -98,6 +108,14 @@ export const GetRecordRequest: MessageFns<GetRecordRequest> = {
             message.record = RecordRef.decode(reader, reader.uint32());
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.fields.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -118,6 +136,7 @@ export const GetRecordRequest: MessageFns<GetRecordRequest> = {
         ? globalThis.String(object.tenant_id)
         : "",
       record: isSet(object.record) ? RecordRef.fromJSON(object.record) : undefined,
+      fields: globalThis.Array.isArray(object?.fields) ? object.fields.map((e: any) => globalThis.String(e)) : [],
     };
   },
 
@@ -128,6 +147,9 @@ export const GetRecordRequest: MessageFns<GetRecordRequest> = {
     }
     if (message.record !== undefined) {
       obj.record = RecordRef.toJSON(message.record);
+    }
+    if (message.fields?.length) {
+      obj.fields = message.fields;
     }
     return obj;
   },
@@ -141,6 +163,7 @@ export const GetRecordRequest: MessageFns<GetRecordRequest> = {
     message.record = (object.record !== undefined && object.record !== null)
       ? RecordRef.fromPartial(object.record)
       : undefined;
+    message.fields = object.fields?.map((e) => e) || [];
     return message;
   },
 };

@@ -1,0 +1,4 @@
+import { describeConformance } from '@mandate/connector-conformance';
+import { embeddedHarness } from './testing';
+
+describeConformance('embedded', embeddedHarness);

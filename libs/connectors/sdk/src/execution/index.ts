@@ -1,0 +1,2 @@
+export * from './execution-record';
+export * from './safe-executor';

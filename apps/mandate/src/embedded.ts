@@ -1,7 +1,15 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { INestApplication } from '@nestjs/common';
 import { ConnectorsServiceModule, registerConnectorGrpc } from '@mandate/connectors-service';
-import { ConnectorRegistry, DEMO_LEADS, EmbeddedCrm } from '@mandate/connectors-domain';
+import {
+  ConnectorRegistry,
+  CRM_RECORDS,
+  type AdapterFactory,
+  type ConnectorsConfig,
+  DEMO_DATASET,
+  DEMO_LEADS,
+  EmbeddedCrm,
+} from '@mandate/connectors-domain';
 import { AuditEntry, AuditKind } from '@mandate/contracts';
 import {
   DecisionTokenIssuer,
@@ -42,6 +50,16 @@ export interface EmbeddedOptions {
   apiTokens?: ApiTokenEntry[];
   /** Policy bundle that seeds the (in-memory) bundle store; default: the repository's. */
   bundleDir?: string;
+  /**
+   * Where the embedded CRM keeps its records across restarts (a journal file per collection);
+   * unset: the CRM lives in memory like everything else.
+   */
+  dataDir?: string;
+  /** Load the demo company's dataset into tenant "acme" (records already there are kept). */
+  seedDemoData?: boolean;
+  /** Which CRM each tenant uses (default: all on the embedded CRM), and the adapters for them. */
+  connectors?: ConnectorsConfig;
+  connectorFactories?: Readonly<Record<string, AdapterFactory>>;
 }
 
 export interface EmbeddedMandate {
@@ -63,7 +81,10 @@ export interface EmbeddedMandate {
  */
 export async function startEmbedded(o: EmbeddedOptions): Promise<EmbeddedMandate> {
   installTracing();
-  const runtime = new EmbeddedRuntime(o.logger);
+  const runtime = new EmbeddedRuntime(
+    o.logger,
+    o.dataDir ? { dataDir: o.dataDir, persistentCollections: [CRM_RECORDS.name] } : {},
+  );
   const keys = generateSigningKeyPair();
   const keyId = 'embedded-1';
   const issuer = new DecisionTokenIssuer(
@@ -90,6 +111,8 @@ export async function startEmbedded(o: EmbeddedOptions): Promise<EmbeddedMandate
       stores: runtime.stores,
       verifier,
       authenticator,
+      connectors: o.connectors,
+      factories: o.connectorFactories,
       relayIntervalMs,
     }),
     await OrchestratorServiceModule.create({
@@ -130,7 +153,13 @@ export async function startEmbedded(o: EmbeddedOptions): Promise<EmbeddedMandate
     },
     o.logger,
   );
-  crmRef.current = app.get(EmbeddedCrm);
+  const crm = app.get(EmbeddedCrm);
+  crmRef.current = crm;
+  if (o.seedDemoData ?? true)
+    await crm.importRecords(
+      DEMO_TENANT,
+      DEMO_DATASET.map((r) => ({ objectType: r.objectType, id: r.id, fields: { ...r.fields } })),
+    );
   const host = o.host ?? '127.0.0.1';
   await app.listen(o.httpPort ?? 8080, host);
   const address = app.getHttpServer().address();
@@ -218,14 +247,16 @@ export async function runDemo(
   const chains = new Map<string, AuditEntry[]>();
   const correlations: Array<{ lead: string; correlationId: string }> = [];
   for (const lead of DEMO_LEADS) {
-    const { event } = await m.crm.create(
-      DEMO_TENANT,
-      'lead',
-      lead.id,
-      lead.fields,
-      `demo-${lead.id}`,
-    );
-    correlations.push({ lead: lead.id, correlationId: event.correlationId });
+    const correlationId = `demo-${lead.id}`;
+    correlations.push({ lead: lead.id, correlationId });
+    const chain = await m.ledger.byCorrelation(DEMO_TENANT, correlationId);
+    if (chain.some((e) => e.record && TERMINAL_KINDS.has(e.record.kind))) continue; // ran already
+    // The lead arrives as new: created if the CRM does not have it; otherwise (the dataset has
+    // it, or the CRM persisted it from an earlier run) a user resets it to New, which the
+    // qualification agent picks up the same way.
+    if (await m.crm.get(DEMO_TENANT, lead.id))
+      await m.crm.update(DEMO_TENANT, 'lead', lead.id, { ...lead.fields }, correlationId);
+    else await m.crm.create(DEMO_TENANT, 'lead', lead.id, lead.fields, correlationId);
   }
   const deadline = Date.now() + timeoutMs;
   for (const { lead, correlationId } of correlations) {

@@ -32,7 +32,8 @@ usage:
   mandate help
 
 environment (start): MANDATE_HTTP_PORT (8080), MANDATE_GRPC_PORT (50050), MANDATE_HOST (127.0.0.1), LOG_LEVEL (warn),
-                     MANDATE_API_TOKENS (operator token hashes; default: dev tokens written to .mandate/)
+                     MANDATE_API_TOKENS (operator token hashes; default: dev tokens written to .mandate/),
+                     MANDATE_DATA_DIR (.mandate/data: where the embedded CRM persists; "" = in memory)
 environment (topics): KAFKA_BROKERS (127.0.0.1:9092)`;
 
 async function main(argv: string[]): Promise<number> {
@@ -75,6 +76,8 @@ async function start(args: string[]): Promise<number> {
       MANDATE_HTTP_PORT: env.port(8080),
       MANDATE_GRPC_PORT: env.port(50050),
       LOG_LEVEL: env.logLevel().default('warn'),
+      /** Where the embedded CRM persists its records; "" keeps it in memory. */
+      MANDATE_DATA_DIR: z.string().default('.mandate/data'),
       MANDATE_API_TOKENS: z
         .string()
         .optional()
@@ -102,6 +105,7 @@ async function start(args: string[]): Promise<number> {
       host: config.MANDATE_HOST,
       httpPort: config.MANDATE_HTTP_PORT,
       grpcPort: config.MANDATE_GRPC_PORT,
+      dataDir: config.MANDATE_DATA_DIR || undefined,
     });
     const out = (s: string) => process.stdout.write(`${s}\n`);
     out(
@@ -109,6 +113,11 @@ async function start(args: string[]): Promise<number> {
     );
     out(
       '  services: crm-connectors, orchestrator, policy, human-review, audit-ledger — in-process bus, in-memory storage',
+    );
+    out(
+      config.MANDATE_DATA_DIR
+        ? `  crm:      embedded CRM with the demo company's dataset, persisted in ${config.MANDATE_DATA_DIR}`
+        : '  crm:      embedded CRM with the demo company\'s dataset, in memory (MANDATE_DATA_DIR="")',
     );
     out('  model:    built-in offline rules (not an LLM), deterministic');
     out(

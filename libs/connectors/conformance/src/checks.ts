@@ -4,6 +4,7 @@ import { ErrorClass, ExecutionStatus, actionTypeOf } from '@mandate/contracts';
 import {
   ConnectorError,
   EXECUTIONS,
+  EXECUTION_EVENTS,
   ManagedConnector,
   SafeExecutor,
   TenantRateLimiter,
@@ -26,23 +27,32 @@ export interface ConformanceCheck {
   run(harness: ConformanceHarness): Promise<void>;
 }
 
-/** Sleeps recorded, not slept: retry and rate-limit checks stay fast and deterministic. */
-function recordingSleep(): { delays: number[]; sleep: (ms: number) => Promise<void> } {
+/** A virtual clock: sleeps are recorded and advance it, so waits cost no real time. */
+function virtualClock() {
+  let now = Date.now();
   const delays: number[] = [];
-  return { delays, sleep: async (ms: number) => void delays.push(ms) };
+  return {
+    delays,
+    now: () => now,
+    sleep: async (ms: number) => {
+      delays.push(ms);
+      now += ms;
+    },
+  };
 }
 
 function managed(
   h: ConformanceHarness,
   adapter: ConnectorAdapter = h.adapter,
-  sleep?: (ms: number) => Promise<void>,
+  clock = virtualClock(),
 ) {
   return new ManagedConnector(adapter, {
     tenantId: h.tenantId,
     retry: { maxAttempts: 4, initialDelayMs: 10, maxDelayMs: 50, maxRetryAfterMs: 60_000 },
-    sleep: sleep ?? (async () => undefined),
+    sleep: clock.sleep,
     limiter: new TenantRateLimiter(adapter.capabilities.rateLimit, {
-      sleep: sleep ?? (async () => undefined),
+      sleep: clock.sleep,
+      now: clock.now,
     }),
   });
 }
@@ -54,7 +64,12 @@ function executor(
 ) {
   const connector = managed(h, adapter);
   const store = new InMemoryDocumentStore(EXECUTIONS);
-  return { store, executor: new SafeExecutor(() => connector, store, policy.verifier) };
+  const events = new InMemoryDocumentStore(EXECUTION_EVENTS);
+  return {
+    store,
+    events,
+    executor: new SafeExecutor(() => connector, store, policy.verifier, events),
+  };
 }
 
 async function seeded(h: ConformanceHarness, sample: ActionSample) {
@@ -199,16 +214,32 @@ const behavioural: ConformanceCheck[] = [
       const decision = policy.auto(policy.proposal(h.tenantId, target, sample.action));
       const { executor: ex } = executor(h, policy);
       const before = await h.writeCount();
-      const results = [
-        ...(await Promise.all([ex.execute(decision), ex.execute(decision)])),
-        await ex.execute(decision),
-        await ex.execute(decision),
-      ];
-      const kinds = results.map((r) => r.kind).sort();
-      assert.deepEqual(kinds, ['duplicate', 'duplicate', 'duplicate', 'executed']);
-      for (const r of results)
-        if (r.kind === 'duplicate')
-          assert.equal(r.outcome.status, ExecutionStatus.EXECUTION_STATUS_DUPLICATE_SUPPRESSED);
+      // Two concurrent deliveries: one executes; the other is told to come back later (the bus
+      // retries it) or, if it arrives after the first finished, is suppressed.
+      const concurrent = await Promise.allSettled([ex.execute(decision), ex.execute(decision)]);
+      const ran = concurrent.filter((r) => r.status === 'fulfilled' && r.value.kind === 'executed');
+      assert.equal(
+        ran.length,
+        1,
+        `two concurrent deliveries did not execute exactly once: ${concurrent
+          .map((r) =>
+            r.status === 'fulfilled'
+              ? `${r.value.kind}${r.value.reason ? ` (${r.value.reason})` : ''}`
+              : String(r.reason),
+          )
+          .join('; ')}`,
+      );
+      for (const r of concurrent)
+        if (r.status === 'rejected')
+          assert.ok(
+            r.reason instanceof ConnectorError && r.reason.code === 'IN_PROGRESS',
+            `a concurrent delivery failed: ${String(r.reason)}`,
+          );
+      const later = [await ex.execute(decision), await ex.execute(decision)];
+      for (const r of later) {
+        assert.equal(r.kind, 'duplicate', 'a redelivery after execution was not suppressed');
+        assert.equal(r.outcome.status, ExecutionStatus.EXECUTION_STATUS_DUPLICATE_SUPPRESSED);
+      }
       const writes = (await h.writeCount()) - before;
       // A second decision for the same key (re-decided, replayed) executes nothing either.
       const again = policy.auto(decision.proposal!);
@@ -284,6 +315,15 @@ const behavioural: ConformanceCheck[] = [
       }
       assert.equal(await h.writeCount(), before, 'a refused decision wrote to the CRM');
       assert.deepEqual(await h.inspect(target.objectType, target.recordId), snapshot);
+      // Positive control: the same executor does execute a valid token.
+      const valid = await ex.execute(
+        policy.auto(policy.proposal(h.tenantId, other, sample.action)),
+      );
+      assert.equal(
+        valid.kind,
+        'executed',
+        `a valid token was not executed (${valid.kind}: ${valid.reason ?? ''})`,
+      );
     },
   },
   {
@@ -371,9 +411,9 @@ const behavioural: ConformanceCheck[] = [
         'rate limited',
       );
       assert.equal(err.retryAfterMs, 2000, 'Retry-After not surfaced as retryAfterMs');
-      const clock = recordingSleep();
+      const clock = virtualClock();
       h.injectFault({ kind: 'rate-limit', retryAfterSeconds: 2 });
-      const r = await managed(h, h.adapter, clock.sleep).execute({
+      const r = await managed(h, h.adapter, clock).execute({
         tenantId: h.tenantId,
         idempotencyKey: `conf-${randomUUID()}`,
         target,
@@ -549,7 +589,12 @@ export async function runConformance(factory: HarnessFactory): Promise<CheckResu
         kind: check.kind,
         title: check.title,
         passed: false,
-        error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+        error:
+          err instanceof ConnectorError
+            ? `${err.name} ${err.kind} ${err.code}: ${err.message}`
+            : err instanceof Error
+              ? `${err.name}: ${err.message}`
+              : String(err),
       });
     } finally {
       await harness.close();

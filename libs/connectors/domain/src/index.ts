@@ -6,3 +6,4 @@ export * from './collections';
 export * from './embedded-capabilities';
 export * from './connector-registry';
 export * from './change-ingestor';
+export * from './demo-dataset';

@@ -1,5 +1,11 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { EXECUTIONS, NO_FAILPOINTS, SafeExecutor, type Failpoints } from '@mandate/connector-sdk';
+import {
+  EXECUTIONS,
+  EXECUTION_EVENTS,
+  NO_FAILPOINTS,
+  SafeExecutor,
+  type Failpoints,
+} from '@mandate/connector-sdk';
 import {
   CHANGE_CURSORS,
   CRM_RECORDS,
@@ -48,6 +54,7 @@ export class ConnectorsServiceModule {
   static async create(o: ConnectorsServiceOptions): Promise<DynamicModule> {
     const records = await o.stores.store(CRM_RECORDS);
     const executions = await o.stores.store(EXECUTIONS);
+    const events = await o.stores.store(EXECUTION_EVENTS);
     const ingested = await o.stores.store(INGESTED_CHANGES);
     const cursors = await o.stores.store(CHANGE_CURSORS);
     const crm = new EmbeddedCrm(records);
@@ -61,6 +68,7 @@ export class ConnectorsServiceModule {
       (tenant) => registry.resolve(tenant),
       executions,
       o.verifier,
+      events,
       o.failpoints ?? NO_FAILPOINTS,
     );
     return serviceModule({
@@ -68,7 +76,7 @@ export class ConnectorsServiceModule {
       context: o.context,
       consumers: [DecisionConsumer],
       controllers: [CrmController, WebhookController, ExecutionController],
-      outbox: { sources: [records, executions, ingested], intervalMs: o.relayIntervalMs },
+      outbox: { sources: [records, executions, events, ingested], intervalMs: o.relayIntervalMs },
       providers: [
         { provide: SafeExecutor, useValue: executor },
         { provide: EmbeddedCrm, useValue: crm },

@@ -44,6 +44,19 @@ export function leadSignals(snapshot: Record<string, unknown> | undefined): Lead
 }
 
 /**
+ * A lead to qualify: just created, or set back to status "New" by a user (a re-opened lead).
+ * Other edits (including the agent's own) are not a reason to qualify again.
+ */
+function isNewLead(event: CrmChangeEvent): boolean {
+  if (event.changeType === ChangeType.CHANGE_TYPE_CREATED) return true;
+  return (
+    event.changeType === ChangeType.CHANGE_TYPE_UPDATED &&
+    event.changedFields.includes('status') &&
+    event.snapshot?.['status'] === 'New'
+  );
+}
+
+/**
  * Proposes qualify/disqualify for a newly created lead. Returns undefined for changes the agent
  * does not act on. The proposal's ids derive from the event id (idempotent under redelivery).
  */
@@ -51,8 +64,7 @@ export function proposeLeadQualification(
   event: CrmChangeEvent,
   now: Date = new Date(),
 ): ActionProposal | undefined {
-  if (event.objectType !== 'lead' || event.changeType !== ChangeType.CHANGE_TYPE_CREATED)
-    return undefined;
+  if (event.objectType !== 'lead' || !isNewLead(event)) return undefined;
   const assessment = assessLead(leadSignals(event.snapshot));
   const action: CrmAction = assessment.qualified
     ? {

@@ -132,6 +132,13 @@ export class PlanRunner {
 
   async onOutcome(outcome: ExecutionOutcome): Promise<void> {
     if (!isTenantId(outcome.tenantId)) return;
+    // A suppressed duplicate says nothing new about the step (its key already ended), and a
+    // compensation undoes a finished step rather than ending one.
+    if (
+      outcome.status === ExecutionStatus.EXECUTION_STATUS_DUPLICATE_SUPPRESSED ||
+      outcome.status === ExecutionStatus.EXECUTION_STATUS_COMPENSATED
+    )
+      return;
     const status: PlanStatus =
       outcome.status === ExecutionStatus.EXECUTION_STATUS_EXECUTED
         ? 'executed'

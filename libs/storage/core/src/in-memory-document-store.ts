@@ -12,7 +12,9 @@ import type {
   Versioned,
   WriteOptions,
 } from './document-store.port';
-import { assertDocumentId, copyValue, normalizeDocument } from './document-values';
+import { CorruptJournalError } from './document-journal';
+import type { DocumentJournal, JournalSlot } from './document-journal';
+import { assertDocumentId, copyValue, isPlainObject, normalizeDocument } from './document-values';
 import { physicalIndexes, validateIndexSpecs } from './index-spec';
 import { prepareInsertMany } from './insert-many';
 import type { CollectionDefinition, PhysicalIndex } from './index-spec';
@@ -25,6 +27,7 @@ import {
   DocumentNotFoundError,
   DuplicateKeyError,
   InvalidStorageRequestError,
+  StorageError,
 } from './storage.errors';
 import { StorageFields, storageKey } from './storage-layout';
 import { isTenantId } from './tenant-id';
@@ -44,6 +47,13 @@ interface Slot {
 
 export interface InMemoryDocumentStoreOptions {
   readonly clock?: () => Date;
+  /**
+   * Makes the store survive restarts: its state is restored from `journal.load()` when the
+   * store is constructed, and every committed change to a document (writes, deletes and
+   * tombstones, outbox deliveries, expiry) is handed to `journal.record` synchronously, before
+   * it becomes visible. A write whose `record` throws fails and changes nothing.
+   */
+  readonly journal?: DocumentJournal;
 }
 
 /**
@@ -60,6 +70,7 @@ export class InMemoryDocumentStore<T extends { id: string }>
   private readonly uniqueIndexes: PhysicalIndex[];
   private readonly ttlIndexes: PhysicalIndex[];
   private readonly clock: () => Date;
+  private readonly journal: DocumentJournal | undefined;
 
   constructor(definition: CollectionDefinition<T>, options: InMemoryDocumentStoreOptions = {}) {
     validateIndexSpecs(definition.name, definition.indexes);
@@ -68,6 +79,8 @@ export class InMemoryDocumentStore<T extends { id: string }>
     this.uniqueIndexes = indexes.filter((i) => i.unique);
     this.ttlIndexes = indexes.filter((i) => i.ttl !== undefined);
     this.clock = options.clock ?? (() => new Date());
+    this.journal = options.journal;
+    if (this.journal) this.restore(this.journal.load());
   }
 
   async get(tenant: TenantId, id: string): Promise<Versioned<T> | null> {
@@ -206,9 +219,12 @@ export class InMemoryDocumentStore<T extends { id: string }>
     }
     const outbox = [...live.outbox, ...entries];
     if (outbox.length === 0) {
+      this.journal?.record(live.key, null);
       this.slots.delete(live.key);
     } else {
-      this.slots.set(live.key, { ...live, version: live.version + 1, outbox, deleted: true });
+      const tombstone: Slot = { ...live, version: live.version + 1, outbox, deleted: true };
+      this.journal?.record(tombstone.key, tombstone);
+      this.slots.set(live.key, tombstone);
     }
     return true;
   }
@@ -242,8 +258,13 @@ export class InMemoryDocumentStore<T extends { id: string }>
     const ids = new Set(entryIds);
     const remaining = slot.outbox.filter((entry) => !ids.has(entry.id));
     const removed = slot.outbox.length - remaining.length;
-    if (slot.deleted && remaining.length === 0) this.slots.delete(slot.key);
-    else slot.outbox = remaining;
+    if (slot.deleted && remaining.length === 0) {
+      this.journal?.record(slot.key, null);
+      this.slots.delete(slot.key);
+    } else {
+      if (removed > 0) this.journal?.record(slot.key, { ...slot, outbox: remaining });
+      slot.outbox = remaining;
+    }
     return removed;
   }
 
@@ -256,6 +277,7 @@ export class InMemoryDocumentStore<T extends { id: string }>
       for (const slot of [...this.slots.values()]) {
         const value = valueAtPath(slot.fields, field);
         if (value instanceof Date && value.getTime() < cutoff && slot.outbox.length === 0) {
+          this.journal?.record(slot.key, null);
           this.slots.delete(slot.key);
           removed++;
         }
@@ -288,14 +310,44 @@ export class InMemoryDocumentStore<T extends { id: string }>
       deleted: false,
     };
     this.assertUnique(slot);
+    this.journal?.record(slot.key, slot);
     this.slots.set(slot.key, slot);
     return slot;
   }
 
   private commit(slot: Slot): Versioned<T> {
     this.assertUnique(slot);
+    this.journal?.record(slot.key, slot);
     this.slots.set(slot.key, slot);
     return this.view(slot);
+  }
+
+  /**
+   * Loads a journal's states into the empty store, checking each as strictly as a write would
+   * (a state no write could have produced means the journal is not this collection's, or damaged).
+   * Unique indexes are checked in one pass: one declared after the data was written is refused
+   * with `DuplicateKeyError`, as MongoDB refuses to build it.
+   */
+  private restore(states: readonly JournalSlot[]): void {
+    for (const state of states) {
+      const slot = restoredSlot(this.collection, state);
+      if (this.slots.has(slot.key)) {
+        throw new CorruptJournalError(`cannot restore ${this.collection}: a key appears twice`);
+      }
+      this.slots.set(slot.key, slot);
+    }
+    for (const index of this.uniqueIndexes) {
+      const owners = new Map<string, string>();
+      for (const slot of this.slots.values()) {
+        for (const key of new Set(indexKeys(slot, index))) {
+          const owner = owners.get(key);
+          if (owner !== undefined && owner !== slot.key) {
+            throw new DuplicateKeyError(this.collection, index.name);
+          }
+          owners.set(key, slot.key);
+        }
+      }
+    }
   }
 
   /** Mirrors MongoDB unique indexes: tombstones still hold their keys, missing fields index as null. */
@@ -313,6 +365,57 @@ export class InMemoryDocumentStore<T extends { id: string }>
   private view(slot: Slot): Versioned<T> {
     return { ...copyValue(slot.fields), version: slot.version } as unknown as Versioned<T>;
   }
+}
+
+/** A journal state turned back into a slot: validated and deep-copied. */
+function restoredSlot(collection: string, state: JournalSlot): Slot {
+  const refuse = (why: string, cause?: unknown): never => {
+    throw new CorruptJournalError(`cannot restore ${collection}: ${why}`, { cause });
+  };
+  if (!isTenantId(state.tenant)) refuse('a state has an invalid tenant id');
+  let fields: Record<string, unknown> = {};
+  try {
+    fields = normalizeDocument(state.fields);
+  } catch (error) {
+    if (!(error instanceof StorageError)) throw error;
+    refuse('a state holds an invalid document', error);
+  }
+  if (state.key !== storageKey(state.tenant, fields['id'] as string)) {
+    refuse('a state is filed under a key that does not match its tenant and id');
+  }
+  if (!Number.isSafeInteger(state.version) || state.version < 1) {
+    refuse('a state has an invalid version');
+  }
+  if (!Array.isArray(state.outbox) || !state.outbox.every(isOutboxEntry)) {
+    refuse('a state has an invalid outbox');
+  }
+  if (typeof state.deleted !== 'boolean') refuse('a state has an invalid deleted flag');
+  if (state.deleted && state.outbox.length === 0) {
+    refuse('a state is a tombstone with nothing left to publish');
+  }
+  return {
+    key: state.key,
+    tenant: state.tenant,
+    fields,
+    version: state.version,
+    outbox: state.outbox.map((entry) => copyValue(entry)),
+    deleted: state.deleted,
+  };
+}
+
+function isOutboxEntry(entry: unknown): entry is OutboxEntry {
+  if (!isPlainObject(entry)) return false;
+  const { id, topic, key, payload, headers, createdAt } = entry;
+  return (
+    typeof id === 'string' &&
+    typeof topic === 'string' &&
+    typeof key === 'string' &&
+    payload instanceof Uint8Array &&
+    isPlainObject(headers) &&
+    Object.values(headers).every((value) => typeof value === 'string') &&
+    createdAt instanceof Date &&
+    !Number.isNaN(createdAt.getTime())
+  );
 }
 
 function assertTenant(tenant: TenantId): void {

@@ -78,3 +78,5 @@ export { normalizeFilter, normalizeFindOptions } from './query';
 export type { Condition, FieldConditions, NormalizedFilter, NormalizedFindOptions } from './query';
 export { applyUpdate, isEmptyUpdate, normalizeUpdate } from './update-spec';
 export type { NormalizedUpdate } from './update-spec';
+export { CorruptJournalError, FileDocumentJournal } from './document-journal';
+export type { DocumentJournal, FileDocumentJournalOptions, JournalSlot } from './document-journal';

@@ -170,10 +170,13 @@ export class MongoDocumentStore<T extends { id: string }>
   async get(tenant: TenantId, id: string): Promise<Versioned<T> | null> {
     assertTenant(tenant);
     return this.guard(async () => {
-      const raw = await this.coll.findOne(liveFilter(tenant, id), {
-        projection: { [StorageFields.outbox]: 0 },
-      });
-      return raw ? this.view(raw) : null;
+      // By `_id` alone, then the tenant and tombstone checks here: FerretDB serves an `_id`-only
+      // lookup from its primary key, while any further condition makes it scan the collection.
+      const raw = await this.coll.findOne(
+        { _id: storageKey(tenant, id) },
+        { projection: { [StorageFields.outbox]: 0 } },
+      );
+      return raw && raw._tid === tenant && raw._deleted !== true ? this.view(raw) : null;
     });
   }
 

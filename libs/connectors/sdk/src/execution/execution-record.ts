@@ -45,3 +45,20 @@ export const EXECUTIONS = defineCollection<ExecutionDoc>({
     },
   ],
 });
+
+/**
+ * Carriers of the executor's events (outcomes and their audit records): each document exists
+ * only until the outbox relay has published its events, so the collection stays small and the
+ * relay's reads stay cheap however many executions there are. Event ids are deterministic per
+ * outcome, so an event emitted twice (a crash between emitting and recording) is deduplicated
+ * by its consumers.
+ */
+export interface ExecutionEventDoc {
+  id: string;
+  at: Date;
+}
+
+export const EXECUTION_EVENTS = defineCollection<ExecutionEventDoc>({
+  name: 'execution_events',
+  indexes: [],
+});

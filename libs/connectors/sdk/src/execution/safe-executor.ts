@@ -23,7 +23,7 @@ import type { ExecuteResult } from '../adapter';
 import { supportsAction } from '../capabilities';
 import { ConnectorError, errorClassOf, toConnectorError } from '../errors';
 import type { ManagedConnector } from '../managed-connector';
-import type { ExecutionDoc } from './execution-record';
+import type { ExecutionDoc, ExecutionEventDoc } from './execution-record';
 
 /** Test-only crash points ("failpoints"): the process dies there, as if killed. */
 export interface Failpoints {
@@ -53,6 +53,9 @@ export interface ExecuteOptions {
   readonly finalAttempt?: boolean;
 }
 
+/** How long a claim is presumed in progress by the delivery that made it. */
+export const CLAIM_LEASE_MS = 10_000;
+
 const EXECUTABLE_NOW = new Set([
   Verdict.VERDICT_AUTO,
   Verdict.VERDICT_AUTO_WITH_NOTICE,
@@ -71,7 +74,7 @@ const EXECUTABLE_NOW = new Set([
  *    key, finds it; once the key is finished it is reported DUPLICATE_SUPPRESSED (audited) and
  *    nothing runs again;
  * 3. call the adapter (rate limit, retries, CRM-side idempotency where the CRM has it);
- * 4. finish the record with its outcome and audit record in the same write's outbox.
+ * 4. emit the outcome and its audit record (outbox), then finish the record.
  * A crash between 2 and 4 is completed by the redelivered decision: step 3 runs again and the
  * adapter's CRM-side idempotency (external ids, applied keys) keeps it from applying twice.
  */
@@ -80,6 +83,8 @@ export class SafeExecutor {
     private readonly connectors: ConnectorResolver,
     private readonly executions: DocumentStore<ExecutionDoc>,
     private readonly verifier: DecisionTokenVerifier,
+    /** Carries the outcome and audit events until the relay has published them. */
+    private readonly events: DocumentStore<ExecutionEventDoc>,
     private readonly failpoints: Failpoints = NO_FAILPOINTS,
     private readonly now: () => Date = () => new Date(),
     private readonly source = 'crm-connectors',
@@ -99,11 +104,12 @@ export class SafeExecutor {
     const connector = this.connectors(tenant);
     const name = connector?.connector ?? 'none';
 
-    let claim = await this.executions.get(tenant, key);
+    let claim: Versioned<ExecutionDoc> | null = null;
     const check = this.verifier.verify(decision.token, proposal);
     if (!check.ok) {
       // A token that expired after it claimed the key still completes that claim (the CRM may
       // already hold the change); every other refusal stands.
+      if (check.reason === 'EXPIRED') claim = await this.executions.get(tenant, key);
       const resuming =
         check.reason === 'EXPIRED' &&
         claim?.status === 'executing' &&
@@ -138,15 +144,29 @@ export class SafeExecutor {
         `${name} does not execute ${actionTypeOf(proposal.action) ?? 'an action without a kind'}`,
       );
 
-    if (!claim) {
-      try {
-        claim = await this.claim(tenant, decision, name);
-      } catch (err) {
-        if (err instanceof ClaimRaceError) return this.duplicate(tenant, decision, name, err.claim);
-        throw err;
-      }
+    // With CRM-side idempotency the CRM is the at-most-once guard: the key is only read (one
+    // lookup by id), executed, and recorded once with its outcome (one insert). Without it, the
+    // key is claimed (one insert) before the CRM is touched.
+    const crmDedupes = connector.capabilities.crmSideIdempotency;
+    let fresh = false;
+    if (!claim && crmDedupes) claim = await this.executions.get(tenant, key);
+    if (!claim && crmDedupes) {
+      fresh = true;
+    } else if (!claim) {
+      const claimed = await this.claim(tenant, decision, name);
+      fresh = claimed.fresh;
+      claim = claimed.doc;
+    }
+    if (fresh || !claim) {
+      // Ours to execute (no claim record yet when the CRM deduplicates).
     } else if (claim.status === 'executing' && claim.decisionId === decision.decisionId) {
-      // Our own claim, redelivered (e.g. after a crash): run it again; the adapter deduplicates.
+      // Our own decision's claim, seen again. Recently touched: another delivery may still be
+      // executing it (a rebalance), so ask the bus to retry later. Older, or on the last
+      // delivery: that delivery died (a crash), so run it again; CRM-side idempotency, where the
+      // CRM has it, keeps the action from applying twice.
+      const age = this.now().getTime() - new Date(claim.updatedAt).getTime();
+      if (age < CLAIM_LEASE_MS && !options.finalAttempt)
+        throw ConnectorError.retryable('IN_PROGRESS', `idempotency key ${key} is being executed`);
       claim = await this.executions.update(tenant, key, {
         inc: { attempts: 1 },
         set: { updatedAt: this.now() },
@@ -189,6 +209,28 @@ export class SafeExecutor {
       return this.finish(tenant, decision, name, claim, { error: err });
     }
     return this.finish(tenant, decision, name, claim, { result });
+  }
+
+  /** The execution record a CRM-deduplicated execution is recorded with (no claim before). */
+  private newRecord(decision: PolicyDecision, connector: string): ExecutionDoc {
+    const p = decision.proposal!;
+    return {
+      id: p.idempotencyKey,
+      status: 'executing',
+      connector,
+      proposalId: p.proposalId,
+      decisionId: decision.decisionId,
+      tokenId: decision.token?.tokenId ?? '',
+      correlationId: p.correlationId,
+      objectType: p.target?.objectType ?? '',
+      recordId: p.target?.recordId ?? '',
+      actionType: actionTypeOf(p.action) ?? '',
+      action: Buffer.from(
+        CrmAction.encode(p.action ?? CrmAction.fromPartial({})).finish(),
+      ).toString('base64'),
+      attempts: 1,
+      updatedAt: this.now(),
+    };
   }
 
   /** Undoes an executed action through the adapter and reports it COMPENSATED (audited). */
@@ -236,52 +278,39 @@ export class SafeExecutor {
       ExecutionStatus.EXECUTION_STATUS_COMPENSATED,
       `${doc.actionType} undone on request of ${actor}`,
     );
+    await this.emit(
+      tenant,
+      outcome,
+      this.messages(
+        outcome,
+        AuditKind.AUDIT_KIND_EXECUTION,
+        `execution compensated: ${outcome.message}`,
+      ),
+    );
     await this.executions.update(
       tenant,
       idempotencyKey,
-      {
-        set: { status: 'compensated', outcomeId: outcome.outcomeId, updatedAt: this.now() },
-        outbox: this.messages(
-          outcome,
-          AuditKind.AUDIT_KIND_EXECUTION,
-          `execution compensated: ${outcome.message}`,
-        ),
-      },
+      { set: { status: 'compensated', outcomeId: outcome.outcomeId, updatedAt: this.now() } },
       { expectVersion: doc.version },
     );
     return { kind: 'compensated', outcome };
   }
 
+  /** Inserts the claim; when the key exists already, returns the existing record instead. */
   private async claim(
     tenant: TenantId,
     decision: PolicyDecision,
     connector: string,
-  ): Promise<Versioned<ExecutionDoc>> {
+  ): Promise<{ fresh: boolean; doc: Versioned<ExecutionDoc> }> {
     const p = decision.proposal!;
     try {
-      return await this.executions.insert(tenant, {
-        id: p.idempotencyKey,
-        status: 'executing',
-        connector,
-        proposalId: p.proposalId,
-        decisionId: decision.decisionId,
-        tokenId: decision.token?.tokenId ?? '',
-        correlationId: p.correlationId,
-        objectType: p.target?.objectType ?? '',
-        recordId: p.target?.recordId ?? '',
-        actionType: actionTypeOf(p.action) ?? '',
-        action: Buffer.from(
-          CrmAction.encode(p.action ?? CrmAction.fromPartial({})).finish(),
-        ).toString('base64'),
-        attempts: 1,
-        updatedAt: this.now(),
-      });
+      const doc = await this.executions.insert(tenant, this.newRecord(decision, connector));
+      return { fresh: true, doc };
     } catch (err) {
       if (!(err instanceof DuplicateKeyError)) throw err;
-      // Lost a race with another delivery of this key: that one executes; we report a duplicate.
       const doc = await this.executions.get(tenant, p.idempotencyKey);
       if (!doc) throw new Error(`execution ${p.idempotencyKey} vanished`, { cause: err });
-      throw new ClaimRaceError(doc);
+      return { fresh: false, doc };
     }
   }
 
@@ -289,10 +318,11 @@ export class SafeExecutor {
     tenant: TenantId,
     decision: PolicyDecision,
     connector: string,
-    claim: Versioned<ExecutionDoc>,
+    existing: Versioned<ExecutionDoc> | null,
     end: { result: ExecuteResult } | { error: ConnectorError },
   ): Promise<ExecutionResult> {
     const p = decision.proposal!;
+    const claim = existing ?? this.newRecord(decision, connector);
     const ok = 'result' in end;
     const message = ok
       ? `${claim.actionType} ${end.result.status === 'already-applied' ? 'was already applied (CRM-side idempotency)' : 'applied'} to ${claim.objectType}/${claim.recordId}`
@@ -304,23 +334,37 @@ export class SafeExecutor {
       errorClass: ok ? ErrorClass.ERROR_CLASS_NONE : errorClassOf(end.error.kind),
       message,
     });
-    await this.executions.update(tenant, p.idempotencyKey, {
-      set: {
-        status: ok ? 'executed' : 'failed',
-        outcomeId: outcome.outcomeId,
-        updatedAt: this.now(),
-        ...(ok
-          ? end.result.undo !== undefined
-            ? { undo: JSON.stringify(end.result.undo) }
-            : {}
-          : { errorKind: end.error.kind, errorCode: end.error.code }),
-      },
-      outbox: this.messages(
-        outcome,
-        AuditKind.AUDIT_KIND_EXECUTION,
-        `execution ${ok ? 'executed' : 'failed'}: ${message}`,
-      ),
-    });
+    const fields = {
+      status: ok ? ('executed' as const) : ('failed' as const),
+      outcomeId: outcome.outcomeId,
+      updatedAt: this.now(),
+      ...(ok
+        ? end.result.undo !== undefined
+          ? { undo: JSON.stringify(end.result.undo) }
+          : {}
+        : { errorKind: end.error.kind, errorCode: end.error.code }),
+    };
+    const outbox = this.messages(
+      outcome,
+      AuditKind.AUDIT_KIND_EXECUTION,
+      `execution ${ok ? 'executed' : 'failed'}: ${message}`,
+    );
+    // Events first, then the record: a crash in between re-runs the execution (the record says
+    // nothing happened), which re-emits the same outcome id — deduplicated downstream.
+    await this.emit(tenant, outcome, outbox);
+    if (existing) {
+      await this.executions.update(tenant, p.idempotencyKey, { set: fields });
+    } else {
+      try {
+        await this.executions.insert(tenant, { ...claim, ...fields });
+      } catch (err) {
+        if (!(err instanceof DuplicateKeyError)) throw err;
+        // A concurrent delivery recorded the key first; the CRM applied the action once.
+        const winner = await this.executions.get(tenant, p.idempotencyKey);
+        if (!winner) throw err;
+        return this.duplicate(tenant, decision, connector, winner);
+      }
+    }
     return ok
       ? { kind: 'executed', outcome }
       : {
@@ -348,17 +392,8 @@ export class SafeExecutor {
       errorClass === ErrorClass.ERROR_CLASS_TOKEN_INVALID
         ? AuditKind.AUDIT_KIND_TOKEN_REFUSED
         : AuditKind.AUDIT_KIND_EXECUTION;
-    // Keyed by decision id: a forged token must not block the genuine decision for the same key.
-    await this.record(
-      tenant,
-      `refused:${decision.decisionId}`,
-      decision,
-      connector,
-      'refused',
-      outcome,
-      code,
-      this.messages(outcome, kind, `execution refused: ${code}`),
-    );
+    // Nothing is recorded against the key: a forged token must not block the genuine decision.
+    await this.emit(tenant, outcome, this.messages(outcome, kind, `execution refused: ${code}`));
     return { kind: 'refused', outcome, reason: `${code}: ${detail}` };
   }
 
@@ -374,56 +409,31 @@ export class SafeExecutor {
       message: `idempotency key already ${claim.status} (decision ${claim.decisionId}); nothing executed again`,
       suffix: 'duplicate',
     });
-    await this.record(
+    await this.emit(
       tenant,
-      `duplicate:${decision.decisionId}`,
-      decision,
-      connector,
-      'refused',
       outcome,
-      'DUPLICATE',
       this.messages(outcome, AuditKind.AUDIT_KIND_EXECUTION, 'duplicate execution suppressed'),
     );
     return { kind: 'duplicate', outcome };
   }
 
-  /** Writes a side record (refusal, duplicate) with its outcome; a repeat of it is a no-op. */
-  private async record(
+  /**
+   * Hands an outcome's events to the relay: a carrier document with the events in its outbox,
+   * deleted at once (it lingers as a tombstone until the relay has published them). Emitting the
+   * same outcome twice is harmless: consumers deduplicate on the outcome id.
+   */
+  private async emit(
     tenant: TenantId,
-    id: string,
-    decision: PolicyDecision,
-    connector: string,
-    status: ExecutionDoc['status'],
     outcome: ExecutionOutcome,
-    errorCode: string,
     outbox: OutboxMessage[],
   ): Promise<void> {
-    const p = decision.proposal!;
     try {
-      await this.executions.insert(
-        tenant,
-        {
-          id,
-          status,
-          connector,
-          proposalId: p.proposalId,
-          decisionId: decision.decisionId,
-          tokenId: decision.token?.tokenId ?? '',
-          correlationId: p.correlationId,
-          objectType: p.target?.objectType ?? '',
-          recordId: p.target?.recordId ?? '',
-          actionType: actionTypeOf(p.action) ?? '',
-          action: '',
-          attempts: 1,
-          outcomeId: outcome.outcomeId,
-          errorCode,
-          updatedAt: this.now(),
-        },
-        { outbox },
-      );
+      await this.events.insert(tenant, { id: outcome.outcomeId, at: this.now() }, { outbox });
     } catch (err) {
       if (!(err instanceof DuplicateKeyError)) throw err;
+      return; // the same outcome is being emitted right now
     }
+    await this.events.delete(tenant, outcome.outcomeId);
   }
 
   private outcome(
@@ -504,13 +514,5 @@ export class SafeExecutor {
         this.source,
       ),
     ];
-  }
-}
-
-/** Another delivery claimed the key a moment before us; it executes, we report a duplicate. */
-export class ClaimRaceError extends Error {
-  override readonly name = 'ClaimRaceError';
-  constructor(readonly claim: ExecutionDoc) {
-    super(`idempotency key ${claim.id} was claimed concurrently`);
   }
 }

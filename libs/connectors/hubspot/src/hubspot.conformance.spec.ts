@@ -1,0 +1,3 @@
+import { describeConformance } from '@mandate/connector-conformance';
+import { hubspotHarness } from './testing';
+describeConformance('hubspot', hubspotHarness);

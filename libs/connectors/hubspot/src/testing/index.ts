@@ -1,0 +1,2 @@
+export * from './fake-hubspot';
+export * from './harness';

@@ -1,0 +1,3 @@
+import { describeConformance } from '@mandate/connector-conformance';
+import { salesforceHarness } from './testing';
+describeConformance('salesforce', salesforceHarness);

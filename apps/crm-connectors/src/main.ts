@@ -6,6 +6,7 @@ import {
   ConnectorRegistry,
   DEFAULT_CONNECTORS_CONFIG,
   parseConnectorsConfig,
+  type ConnectorsConfig,
 } from '@mandate/connectors-domain';
 import { ConnectorsServiceModule, registerConnectorGrpc } from '@mandate/connectors-service';
 import { ApiTokenAuthenticator, envFailpoints, parseApiTokens } from '@mandate/platform';
@@ -52,17 +53,22 @@ const schema = serviceConfigSchema('crm-connectors', { http: 8085, grpc: 50055 }
   /** Test-only crash points, comma-separated (e.g. connector.after-crm-write). Never set in production. */
   MANDATE_FAILPOINTS: z.string().default(''),
   /**
-   * Path of the connectors configuration (JSON: which CRM each tenant uses, with credentials;
-   * mount it from a Secret). Unset: every tenant uses the embedded CRM.
+   * Which CRM each tenant uses, with credentials: JSON (`CRM_CONNECTORS`, e.g. from a Secret key)
+   * or the path of a JSON file (`CRM_CONNECTORS_FILE`, e.g. a mounted Secret); not both. Neither:
+   * every tenant uses the embedded CRM.
    */
+  CRM_CONNECTORS: z
+    .string()
+    .default('')
+    .transform(
+      parsed((json) => (json ? parseConnectorsConfig(json, KNOWN_CONNECTORS) : undefined)),
+    ),
   CRM_CONNECTORS_FILE: z
     .string()
     .default('')
     .transform(
       parsed((path) =>
-        path
-          ? parseConnectorsConfig(readFileSync(path, 'utf8'), KNOWN_CONNECTORS)
-          : DEFAULT_CONNECTORS_CONFIG,
+        path ? parseConnectorsConfig(readFileSync(path, 'utf8'), KNOWN_CONNECTORS) : undefined,
       ),
     ),
   /** Poll polled CRMs (Salesforce) this often, in ms; 0 disables polling. */
@@ -70,6 +76,14 @@ const schema = serviceConfigSchema('crm-connectors', { http: 8085, grpc: 50055 }
   /** Operator API tokens (sha256 hashes only), for the executions API (compensation). */
   MANDATE_API_TOKENS: z.string().default('').transform(parsed(parseApiTokens)),
 });
+
+function oneConnectorsConfig(
+  inline: ConnectorsConfig | undefined,
+  file: ConnectorsConfig | undefined,
+): ConnectorsConfig {
+  if (inline && file) throw new Error('set CRM_CONNECTORS or CRM_CONNECTORS_FILE, not both');
+  return inline ?? file ?? DEFAULT_CONNECTORS_CONFIG;
+}
 
 bootServiceApp({
   name: 'crm-connectors',
@@ -81,7 +95,7 @@ bootServiceApp({
       verifier: new DecisionTokenVerifier(config.DECISION_VERIFY_KEYS),
       failpoints: envFailpoints(config.MANDATE_FAILPOINTS, runtime.context.logger),
       authenticator: new ApiTokenAuthenticator(config.MANDATE_API_TOKENS),
-      connectors: config.CRM_CONNECTORS_FILE,
+      connectors: oneConnectorsConfig(config.CRM_CONNECTORS, config.CRM_CONNECTORS_FILE),
       factories: ADAPTER_FACTORIES,
       pollIntervalMs: config.CHANGE_POLL_INTERVAL_MS,
     }),

@@ -108,9 +108,10 @@ func MandateRules(partitions int32) Rules {
 	return Rules{
 		ExternalSecrets: []string{
 			"mandate-decision-signing-key", "mandate-mongo", "mandate-ledger-keys", "mandate-api-tokens",
+			"mandate-crm-connectors",
 		},
 		ForbiddenEnv:       []string{"MANDATE_FAILPOINTS"},
-		NeverCommittedKeys: []string{"DECISION_SIGNING_KEY", "LEDGER_SIGNING_KEY", "LEDGER_SUBJECT_KEKS"},
+		NeverCommittedKeys: []string{"DECISION_SIGNING_KEY", "LEDGER_SIGNING_KEY", "LEDGER_SUBJECT_KEKS", "CRM_CONNECTORS"},
 		MaxReplicas:        partitions,
 	}
 }

@@ -2,20 +2,15 @@ import 'reflect-metadata';
 import { z } from 'zod';
 import { LedgerReader, parseKeks, signerFromConfig } from '@mandate/ledger-domain';
 import { LedgerServiceModule, registerLedgerGrpc } from '@mandate/ledger-service';
-import { ApiTokenAuthenticator, envFailpoints, parseApiTokens } from '@mandate/platform';
+import {
+  ApiTokenAuthenticator,
+  envFailpoints,
+  parseApiTokens,
+  parsedWith,
+} from '@mandate/platform';
 import { bootServiceApp, serviceConfigSchema } from '@mandate/platform/distributed';
 
 /** A config value parsed by `parse`, its error message reported as the variable's problem. */
-function parsed<T>(parse: (raw: string) => T) {
-  return (raw: string, ctx: z.RefinementCtx): T => {
-    try {
-      return parse(raw);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
-      return z.NEVER;
-    }
-  };
-}
 
 const schema = serviceConfigSchema('audit-ledger', { http: 8084, grpc: 50054 }).extend({
   /** Log origin: a tenant's log is "<origin>/<tenant>", the first line of its checkpoints. */
@@ -34,7 +29,7 @@ const schema = serviceConfigSchema('audit-ledger', { http: 8084, grpc: 50054 }).
   LEDGER_SUBJECT_KEKS: z
     .string()
     .min(1, 'is required (see apps/audit-ledger/README.md)')
-    .transform(parsed(parseKeks)),
+    .transform(parsedWith(parseKeks)),
   LEDGER_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(1000),
   LEDGER_CHECKPOINT_BATCH_SIZE: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   /** Monitor mode: comma-separated tenants whose logs this instance watches (default none). */
@@ -54,7 +49,7 @@ const schema = serviceConfigSchema('audit-ledger', { http: 8084, grpc: 50054 }).
   /** Test only: crash points, e.g. ledger.after-leaves-insert (SIGKILL there). */
   MANDATE_FAILPOINTS: z.string().default(''),
   /** Operator API tokens (sha256 hashes only), for erasure requests. */
-  MANDATE_API_TOKENS: z.string().default('').transform(parsed(parseApiTokens)),
+  MANDATE_API_TOKENS: z.string().default('').transform(parsedWith(parseApiTokens)),
 });
 
 bootServiceApp({

@@ -9,19 +9,13 @@ import {
   type ConnectorsConfig,
 } from '@mandate/connectors-domain';
 import { ConnectorsServiceModule, registerConnectorGrpc } from '@mandate/connectors-service';
-import { ApiTokenAuthenticator, envFailpoints, parseApiTokens } from '@mandate/platform';
+import {
+  ApiTokenAuthenticator,
+  envFailpoints,
+  parseApiTokens,
+  parsedWith,
+} from '@mandate/platform';
 import { ADAPTER_FACTORIES } from './adapters';
-
-function parsed<T>(parse: (raw: string) => T) {
-  return (raw: string, ctx: z.RefinementCtx): T => {
-    try {
-      return parse(raw);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
-      return z.NEVER;
-    }
-  };
-}
 
 const KNOWN_CONNECTORS = ['embedded', ...Object.keys(ADAPTER_FACTORIES)];
 import { bootServiceApp, serviceConfigSchema } from '@mandate/platform/distributed';
@@ -61,20 +55,20 @@ const schema = serviceConfigSchema('crm-connectors', { http: 8085, grpc: 50055 }
     .string()
     .default('')
     .transform(
-      parsed((json) => (json ? parseConnectorsConfig(json, KNOWN_CONNECTORS) : undefined)),
+      parsedWith((json) => (json ? parseConnectorsConfig(json, KNOWN_CONNECTORS) : undefined)),
     ),
   CRM_CONNECTORS_FILE: z
     .string()
     .default('')
     .transform(
-      parsed((path) =>
+      parsedWith((path) =>
         path ? parseConnectorsConfig(readFileSync(path, 'utf8'), KNOWN_CONNECTORS) : undefined,
       ),
     ),
   /** Poll polled CRMs (Salesforce) this often, in ms; 0 disables polling. */
   CHANGE_POLL_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(5000),
   /** Operator API tokens (sha256 hashes only), for the executions API (compensation). */
-  MANDATE_API_TOKENS: z.string().default('').transform(parsed(parseApiTokens)),
+  MANDATE_API_TOKENS: z.string().default('').transform(parsedWith(parseApiTokens)),
 });
 
 function oneConnectorsConfig(

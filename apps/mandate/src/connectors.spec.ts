@@ -2,14 +2,25 @@ import { createServer } from 'node:net';
 import { credentials } from '@grpc/grpc-js';
 import { hubspotTestBed, type HubSpotTestBed } from '@mandate/connector-hubspot/testing';
 import { HubSpotAdapter, parseHubSpotConfig } from '@mandate/connector-hubspot';
+import { SalesforceAdapter } from '@mandate/connector-salesforce';
+import { salesforceHarness, type SalesforceHarness } from '@mandate/connector-salesforce/testing';
+import { ChangeFeedHost } from '@mandate/connectors-service';
 import {
+  ActionProposal,
   AuditKind,
   ChangeType,
   ConnectorServiceClient,
+  CrmAction,
   CrmChangeEvent,
+  ExecutionOutcome,
+  ExecutionStatus,
+  ErrorClass,
+  PolicyDecision,
+  Verdict,
+  type GetCapabilitiesResponse,
   type GetRecordResponse,
 } from '@mandate/contracts';
-import { Topics } from '@mandate/messaging';
+import { DLQ_HEADERS, Topics } from '@mandate/messaging';
 import { createLogger, generateApiToken } from '@mandate/platform';
 import { DEMO_TENANT, runDemo, startEmbedded, type EmbeddedMandate } from './embedded';
 import { waitFor } from './testing/wait-for';
@@ -35,6 +46,7 @@ const otherSupervisor: Operator = {
 };
 const auditor: Operator = { id: 'aud-1', roles: ['auditor'], ...generateApiToken() };
 const HUBSPOT_TENANT = 'initech';
+const SALESFORCE_TENANT = 'globex';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -50,6 +62,7 @@ function freePort(): Promise<number> {
 describe('connectors in the embedded process: compensation, webhooks, record reads', () => {
   let m: EmbeddedMandate;
   let hubspot: HubSpotTestBed;
+  let salesforce: SalesforceHarness;
   let port: number;
 
   beforeAll(async () => {
@@ -58,6 +71,7 @@ describe('connectors in the embedded process: compensation, webhooks, record rea
       tenantId: HUBSPOT_TENANT,
       webhookUrl: `http://127.0.0.1:${port}/v1/tenants/${HUBSPOT_TENANT}/connectors/webhook`,
     });
+    salesforce = await salesforceHarness();
     m = await startEmbedded({
       logger: createLogger('mandate-test', 'silent'),
       httpPort: port,
@@ -72,9 +86,13 @@ describe('connectors in the embedded process: compensation, webhooks, record rea
       ),
       connectors: {
         default: 'embedded',
-        tenants: { [HUBSPOT_TENANT]: { connector: 'hubspot', settings: {} } },
+        tenants: {
+          [HUBSPOT_TENANT]: { connector: 'hubspot', settings: {} },
+          [SALESFORCE_TENANT]: { connector: 'salesforce', settings: {} },
+        },
       },
       connectorFactories: {
+        salesforce: (tenant) => new SalesforceAdapter({ ...salesforce.config, tenantId: tenant }),
         hubspot: (tenant) =>
           new HubSpotAdapter(parseHubSpotConfig({ ...hubspot.config, tenantId: tenant })),
       },
@@ -84,6 +102,7 @@ describe('connectors in the embedded process: compensation, webhooks, record rea
   afterAll(async () => {
     await m?.close();
     await hubspot?.fake.close();
+    await salesforce?.close();
   });
 
   const api = async (method: string, route: string, who?: { token: string }, body?: unknown) => {
@@ -215,5 +234,102 @@ describe('connectors in the embedded process: compensation, webhooks, record rea
     } finally {
       client.close();
     }
+  });
+
+  it("answers each tenant's capabilities over gRPC", async () => {
+    const client = new ConnectorServiceClient(
+      `127.0.0.1:${m.grpcPort}`,
+      credentials.createInsecure(),
+    );
+    const caps = (tenant: string) =>
+      new Promise<GetCapabilitiesResponse>((resolve, reject) =>
+        client.getCapabilities({ tenantId: tenant }, (err, res) =>
+          err ? reject(err) : resolve(res),
+        ),
+      );
+    try {
+      expect((await caps('acme')).connector).toBe('embedded');
+      expect((await caps(HUBSPOT_TENANT)).connector).toBe('hubspot');
+      const sf = await caps(SALESFORCE_TENANT);
+      expect(sf.connector).toBe('salesforce');
+      expect(sf.supportedActions).toContain('apply_discount');
+      expect(sf.objects.find((o) => o.objectType === 'lead')?.fields.length).toBeGreaterThan(3);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('polls Salesforce from a durable cursor and announces each change once', async () => {
+    const host = m.app.get(ChangeFeedHost);
+    const fromGlobex = () =>
+      m.runtime.broker
+        .records(Topics.crmChanges.name)
+        .filter((r) => (r.key ?? '').startsWith(SALESFORCE_TENANT))
+        .map((r) => CrmChangeEvent.decode(r.value ?? new Uint8Array()));
+    await host.pass(); // whatever the fake org holds already
+    const before = fromGlobex().length;
+    const id = await salesforce.seed('lead', { name: 'Polly Polled', status: 'New' });
+    await host.pass();
+    await host.pass(); // nothing new: the cursor moved
+    const events = await waitFor('the polled change', async () => {
+      const e = fromGlobex();
+      return e.length > before ? e : undefined;
+    });
+    const mine = events.filter((e) => e.recordId === id);
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({
+      sourceSystem: 'salesforce',
+      objectType: 'lead',
+      tenantId: SALESFORCE_TENANT,
+    });
+    expect(mine[0].snapshot?.['name']).toBe('Polly Polled');
+  });
+
+  it('records a decision that fails for good as FAILED and dead-letters it with the reason', async () => {
+    const proposal = ActionProposal.fromPartial({
+      proposalId: 'p-dlq-1',
+      tenantId: 'acme',
+      correlationId: 'corr-dlq-1',
+      agentId: 'deal-desk',
+      idempotencyKey: 'key-dlq-1',
+      target: { objectType: 'opportunity', recordId: 'opp-does-not-exist' },
+      action: CrmAction.fromPartial({
+        kind: {
+          $case: 'applyDiscount',
+          value: { discountPercent: 5, reason: 'r', listAmount: undefined },
+        },
+      }),
+    });
+    const decision = PolicyDecision.fromPartial({
+      decisionId: 'd-dlq-1',
+      tenantId: 'acme',
+      correlationId: proposal.correlationId,
+      proposal,
+      verdict: Verdict.VERDICT_AUTO,
+      token: m.decisionIssuer.issue(proposal, Verdict.VERDICT_AUTO),
+    });
+    await m.runtime.bus.publish(Topics.policyDecisions, decision, {
+      tenantId: 'acme',
+      correlationId: proposal.correlationId,
+      source: 'test',
+      id: 'dlq-decision-1',
+    });
+    const dead = await waitFor('the dead-lettered decision', async () =>
+      m.runtime.broker
+        .records(`${Topics.policyDecisions.name}.dlq`)
+        .find((r) => r.headers['ce_id'] === 'dlq-decision-1'),
+    );
+    expect(dead.headers[DLQ_HEADERS.kind]).toBe('rejected');
+    expect(dead.headers[DLQ_HEADERS.reason]).toMatch(/permanent RECORD_NOT_FOUND/);
+    const outcome = await waitFor('the FAILED outcome', async () =>
+      m.runtime.broker
+        .records(Topics.executionOutcomes.name)
+        .map((r) => ExecutionOutcome.decode(r.value ?? new Uint8Array()))
+        .find((o) => o.idempotencyKey === 'key-dlq-1'),
+    );
+    expect([outcome.status, outcome.errorClass]).toEqual([
+      ExecutionStatus.EXECUTION_STATUS_FAILED,
+      ErrorClass.ERROR_CLASS_PERMANENT,
+    ]);
   });
 });

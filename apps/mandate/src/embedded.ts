@@ -72,6 +72,8 @@ export interface EmbeddedMandate {
   crm: EmbeddedCrm;
   ledger: LedgerReader;
   trust: TrustRepository;
+  /** Signs decisions as the in-process policy service does (tests drive connectors with it). */
+  decisionIssuer: DecisionTokenIssuer;
   close(): Promise<void>;
 }
 
@@ -181,6 +183,7 @@ export async function startEmbedded(o: EmbeddedOptions): Promise<EmbeddedMandate
     crm: app.get(EmbeddedCrm),
     ledger: app.get(LedgerReader),
     trust: app.get(TrustRepository),
+    decisionIssuer: issuer,
     close: async () => {
       await app.close();
       await grpc.stop();

@@ -1,4 +1,5 @@
 import type { ConnectorCapabilities, FieldSpec } from '@mandate/connector-sdk';
+import { CRM_ACTION_TYPES } from '@mandate/contracts';
 
 const f = (
   name: string,
@@ -126,18 +127,7 @@ export const EMBEDDED_CAPABILITIES: ConnectorCapabilities = {
       ],
     },
   ],
-  actions: [
-    'update_field',
-    'qualify_lead',
-    'disqualify_lead',
-    'assign_owner',
-    'create_task',
-    'send_email',
-    'apply_discount',
-    'move_opportunity_stage',
-    'reply_to_case',
-    'close_case',
-  ],
+  actions: [...CRM_ACTION_TYPES],
   reversibleActions: [
     'update_field',
     'qualify_lead',

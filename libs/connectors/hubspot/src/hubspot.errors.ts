@@ -1,5 +1,6 @@
 import {
   ConnectorError,
+  NETWORK_ERROR_CODES,
   parseRetryAfter,
   toConnectorError,
   type ConnectorErrorOptions,
@@ -38,21 +39,6 @@ interface HubSpotErrorBody {
 
 /** Rate-limit policies named in HubSpot's 429 bodies (`policyName`). */
 export type HubSpotRatePolicy = 'SECONDLY' | 'TEN_SECONDLY_ROLLING' | 'DAILY' | string;
-
-const NETWORK_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-]);
 
 function str(v: unknown): string | undefined {
   return typeof v === 'string' && v.length > 0 ? v : undefined;
@@ -246,7 +232,7 @@ export function toHubSpotConnectorError(err: unknown, now: Date = new Date()): C
         : typeof e.code === 'string'
           ? e.code
           : '';
-    if (NETWORK_CODES.has(code) || (e.name === 'TypeError' && e.message === 'fetch failed'))
+    if (NETWORK_ERROR_CODES.has(code) || (e.name === 'TypeError' && e.message === 'fetch failed'))
       return ConnectorError.retryable(
         code || 'NETWORK',
         `network error calling HubSpot${code ? ` (${code})` : ''}`,

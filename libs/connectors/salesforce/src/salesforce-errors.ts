@@ -1,4 +1,9 @@
-import { ConnectorError, classifyHttpError, parseRetryAfter } from '@mandate/connector-sdk';
+import {
+  ConnectorError,
+  classifyHttpError,
+  networkErrorCode,
+  parseRetryAfter,
+} from '@mandate/connector-sdk';
 
 /**
  * One entry of Salesforce's REST error body: `[{"message": "...", "errorCode": "...",
@@ -169,30 +174,5 @@ export function classifyTokenFailure(
   );
 }
 
-const NETWORK_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-  'ENETDOWN',
-  'ENETUNREACH',
-  'EHOSTDOWN',
-  'EHOSTUNREACH',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-]);
-
-/** The network error code of an error or of its causes (undici wraps them: fetch failed ← cause). */
-export function networkCode(err: unknown): string | undefined {
-  let e: unknown = err;
-  for (let depth = 0; depth < 5 && typeof e === 'object' && e !== null; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && NETWORK_CODES.has(code)) return code;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
+/** The network error code of an error or of its causes (the SDK's, re-exported for callers). */
+export const networkCode = networkErrorCode;

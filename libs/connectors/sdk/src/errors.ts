@@ -65,19 +65,34 @@ export function notImplemented(what: string): ConnectorError {
   return ConnectorError.permanent('NOT_IMPLEMENTED', `${what} is not implemented yet`);
 }
 
-const NETWORK_CODES = new Set([
+/** Node and undici error codes of transport failures: retrying may succeed. */
+export const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
   'ECONNRESET',
   'ECONNREFUSED',
   'ETIMEDOUT',
   'EPIPE',
   'EAI_AGAIN',
   'ENOTFOUND',
+  'ENETDOWN',
   'ENETUNREACH',
+  'EHOSTDOWN',
   'EHOSTUNREACH',
   'UND_ERR_SOCKET',
   'UND_ERR_CONNECT_TIMEOUT',
   'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
 ]);
+
+/** The network error code of an error or of its causes (fetch wraps them: "fetch failed" ← cause). */
+export function networkErrorCode(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let depth = 0; depth < 5 && typeof e === 'object' && e !== null; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
 
 /**
  * Any thrown value as a ConnectorError. Network failures and timeouts are retryable; anything
@@ -86,13 +101,10 @@ const NETWORK_CODES = new Set([
  */
 export function toConnectorError(err: unknown): ConnectorError {
   if (err instanceof ConnectorError) return err;
-  const code =
-    typeof err === 'object' && err !== null && 'code' in err
-      ? String((err as { code: unknown }).code)
-      : '';
   const message = err instanceof Error ? err.message : String(err);
-  if (NETWORK_CODES.has(code) || (err instanceof Error && err.name === 'AbortError'))
-    return ConnectorError.retryable(code || 'NETWORK', `network error: ${message}`, { cause: err });
+  const code = networkErrorCode(err);
+  if (code || (err instanceof Error && err.name === 'AbortError'))
+    return ConnectorError.retryable(code ?? 'ABORTED', `network error: ${message}`, { cause: err });
   return ConnectorError.retryable('UNCLASSIFIED', `unclassified error: ${message}`, {
     cause: err,
   });

@@ -73,3 +73,18 @@ export const env = {
       .default(fallback ? 'true' : 'false')
       .transform((v) => v === 'true' || v === '1'),
 };
+
+/**
+ * A zod transform from a parser that throws: the parser's message becomes the variable's
+ * configuration error (so `loadConfig` reports it with every other bad variable).
+ */
+export function parsedWith<T>(parse: (raw: string) => T) {
+  return (raw: string, ctx: z.RefinementCtx): T => {
+    try {
+      return parse(raw);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+      return z.NEVER;
+    }
+  };
+}

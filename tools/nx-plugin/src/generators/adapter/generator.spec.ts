@@ -321,25 +321,18 @@ describe('a scaffolded adapter against the conformance kit', () => {
         });
 
       for (const r of results.filter((x) => x.kind === 'behavioural')) {
-        if (r.log.calls.length === 0) {
-          // A check can only pass without ever calling the adapter. Today that is
-          // refuses-invalid-tokens: the SDK refuses bad tokens before any adapter call.
-          expect(r.id).toBe('refuses-invalid-tokens');
-          continue;
-        }
         expect({ id: r.id, passed: r.passed }).toEqual({ id: r.id, passed: false });
         expect({ id: r.id, codes: r.log.codes }).toEqual({
           id: r.id,
           codes: expect.arrayContaining(['NOT_IMPLEMENTED']),
         });
         expect(r.log.codes.every((c) => c === 'NOT_IMPLEMENTED')).toBe(true);
-        // The kit's message names the cause, except where it reports only the executor's result
-        // kinds (idempotent-under-redelivery: the SafeExecutor turns the error into "failed").
-        if (r.id !== 'idempotent-under-redelivery')
-          expect(r.error).toMatch(/NOT_IMPLEMENTED|is not implemented yet/);
+        // The kit's message names the cause.
+        expect(r.error).toMatch(/NOT_IMPLEMENTED|is not implemented yet/);
       }
-      const failedBehavioural = results.filter((r) => r.kind === 'behavioural' && !r.passed);
-      expect(failedBehavioural.length).toBeGreaterThanOrEqual(7);
+      const behavioural = results.filter((r) => r.kind === 'behavioural');
+      expect(behavioural.length).toBe(8);
+      expect(behavioural.filter((r) => r.passed)).toEqual([]);
     },
   );
 });

@@ -22,6 +22,7 @@ import {
   startService,
   stopService,
   tail,
+  truncateTopics,
   waitReady,
   waitUntil,
 } from './service-processes';
@@ -164,6 +165,14 @@ describe('exactly-once execution on Apache Kafka and FerretDB, through a connect
     if (connector) await stopService(connector);
     await outcomesSub?.unsubscribe();
     await bus?.stop();
+    // 1,500 decisions and their outcomes would be replayed by the next suite's new consumer
+    // groups (they read from the start): remove them.
+    await truncateTopics(BROKERS.split(','), [
+      Topics.policyDecisions.name,
+      Topics.executionOutcomes.name,
+      Topics.crmChanges.name,
+      Topics.auditRecords.name,
+    ]);
   });
 
   it('executes 1,000 approved actions once each despite duplicates and a SIGKILL; forged and replayed tokens execute nothing', async () => {

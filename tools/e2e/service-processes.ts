@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -102,5 +103,27 @@ export async function waitUntil<T>(
         `timed out waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`,
       );
     await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/**
+ * Deletes every record currently in these topics (Kafka DeleteRecords up to the high watermark).
+ * Each e2e run's services join new consumer groups that read topics from the start; a suite that
+ * floods shared topics truncates them afterwards so the next suite does not replay its traffic.
+ */
+export async function truncateTopics(brokers: string[], topics: string[]): Promise<void> {
+  const kafka = new Kafka({ clientId: 'e2e-truncate', brokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    for (const topic of topics) {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      await admin.deleteTopicRecords({
+        topic,
+        partitions: offsets.map((o) => ({ partition: o.partition, offset: o.high })),
+      });
+    }
+  } finally {
+    await admin.disconnect();
   }
 }

@@ -338,13 +338,21 @@ describe('a scaffolded adapter against the conformance kit', () => {
 });
 
 describe('the nx CLI', () => {
+  // Plain text whatever the terminal or CI asks for (FORCE_COLOR would add ANSI escapes).
   const nx = (args: string[]) =>
     execFileSync(process.execPath, [require.resolve('nx/bin/nx.js'), ...args], {
       cwd: REPO_ROOT,
-      env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_INTERACTIVE: 'false' },
+      env: {
+        ...process.env,
+        NX_DAEMON: 'false',
+        NX_NO_CLOUD: 'true',
+        NX_INTERACTIVE: 'false',
+        FORCE_COLOR: '0',
+        NO_COLOR: '1',
+      },
       encoding: 'utf8',
       stdio: 'pipe',
-    });
+    }).replace(/\u001b\[[0-9;]*m/g, '');
 
   it('loads the TypeScript generator through the plugin entry (dry run)', () => {
     const name = `cli-probe-${randomBytes(3).toString('hex')}`;

@@ -337,6 +337,9 @@ describe('a scaffolded adapter against the conformance kit', () => {
   );
 });
 
+/** ANSI colour escapes (ESC [ … m), built from the character code: no control character in a regex literal. */
+const ANSI_ESCAPE = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
+
 describe('the nx CLI', () => {
   // Plain text whatever the terminal or CI asks for (FORCE_COLOR would add ANSI escapes).
   const nx = (args: string[]) =>
@@ -352,7 +355,7 @@ describe('the nx CLI', () => {
       },
       encoding: 'utf8',
       stdio: 'pipe',
-    }).replace(/\u001b\[[0-9;]*m/g, '');
+    }).replace(ANSI_ESCAPE, '');
 
   it('loads the TypeScript generator through the plugin entry (dry run)', () => {
     const name = `cli-probe-${randomBytes(3).toString('hex')}`;

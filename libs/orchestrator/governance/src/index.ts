@@ -1,0 +1,5 @@
+export * from './field-access';
+export * from './pseudonymiser';
+export * from './untrusted';
+export * from './consent';
+export * from './entity-resolution';

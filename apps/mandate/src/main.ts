@@ -112,7 +112,7 @@ async function start(args: string[]): Promise<number> {
       `Mandate (embedded) on http://${config.MANDATE_HOST}:${m.httpPort}  gRPC ${config.MANDATE_HOST}:${m.grpcPort}`,
     );
     out(
-      '  services: crm-connectors, orchestrator, policy, human-review, audit-ledger — in-process bus, in-memory storage',
+      '  services: crm-connectors, orchestrator, policy, human-review, audit-ledger — in-process bus, in-memory storage except the CRM',
     );
     out(
       config.MANDATE_DATA_DIR

@@ -1,0 +1,158 @@
+import type { ModelRequestLike as ModelRequest } from './model-port';
+import {
+  UNTRUSTED_DATA_INSTRUCTION,
+  newNonce,
+  untrustedBlock,
+  type FieldValue,
+  type OutreachCheck,
+} from '@mandate/data-governance';
+import { toolsOf, type AgentDefinition } from './agent-definitions';
+
+/**
+ * What an agent is given for one step, and how it travels in a `ModelRequest`. Trusted context
+ * (decided by Mandate's code: tenant rules, consent check, entity resolution) goes in the system
+ * message; the record and the activity (CRM data, emails, notes) go in untrusted DATA blocks.
+ * Everything here is already field-selected and pseudonymised by the caller.
+ */
+
+/** One email, call, meeting or note, newest first in `AgentInput.activity`. */
+export interface ActivityItem {
+  readonly kind: string;
+  readonly subject?: string;
+  readonly body?: string;
+  readonly occurredAt?: string;
+}
+
+export interface TenantRules {
+  /** Highest discount the agent may propose on its own (deal desk); default 20. */
+  readonly maxDiscountPercent?: number;
+  /** Owners the lead agent may route to, with their territory ("EMEA", "NA", "APAC"). */
+  readonly owners?: ReadonlyArray<{ readonly ownerId: string; readonly territory: string }>;
+  /** Case priorities, lowest first; default low, medium, high, urgent. */
+  readonly priorities?: readonly string[];
+  /** Minimum days between two outbound emails to one contact; default 7. */
+  readonly minDaysBetweenEmails?: number;
+}
+
+/** An entity resolution made in code (`resolveMention` / `resolveCaseReference`). */
+export type ResolutionContext =
+  | { readonly kind: 'resolved'; readonly id: string }
+  | {
+      readonly kind: 'ambiguous';
+      readonly candidates: ReadonlyArray<{ readonly id: string; readonly why: string }>;
+    }
+  | { readonly kind: 'none' };
+
+export interface AgentContext {
+  readonly tenantRules?: TenantRules;
+  /** Outreach only: `outreachAllowed` on the contact record, computed in code. */
+  readonly outreach?: OutreachCheck;
+  /** Which record an inbound text or mention means, when that had to be resolved. */
+  readonly resolution?: ResolutionContext;
+  /** The contact an email would go to (outreach: the target contact). */
+  readonly recipientContactId?: string;
+}
+
+export interface AgentInput {
+  readonly tenantId: string;
+  readonly target: { readonly objectType: string; readonly recordId: string };
+  /** ISO 8601. */
+  readonly now: string;
+  /** The target's selected, pseudonymised fields. */
+  readonly record: Readonly<Record<string, FieldValue>>;
+  /** Related activity, newest first, scrubbed. */
+  readonly activity: readonly ActivityItem[];
+  readonly context: AgentContext;
+}
+
+const CONTEXT_PREFIX = 'Mandate context (trusted, JSON): ';
+const TARGET_PREFIX = 'Target: ';
+const TIME_PREFIX = 'Current time: ';
+const MAX_BLOCK_LENGTH = 200_000;
+
+/** Builds the model request for one step of `agent` on `input`. */
+export function buildAgentRequest(
+  agent: AgentDefinition,
+  input: AgentInput,
+  nonce?: (label: string) => string,
+): ModelRequest {
+  // Whole JSON values only: a truncated block would not parse (the caller bounds the activity).
+  const block = (label: string, value: unknown) =>
+    untrustedBlock(label, JSON.stringify(value), nonce ? nonce(label) : newNonce(), {
+      maxLength: MAX_BLOCK_LENGTH,
+    });
+  return {
+    tenantId: input.tenantId,
+    agentId: agent.id,
+    requireToolCall: true,
+    tools: toolsOf(agent),
+    messages: [
+      {
+        role: 'system',
+        content: [
+          `Prompt: ${agent.promptId}`,
+          UNTRUSTED_DATA_INSTRUCTION,
+          `${CONTEXT_PREFIX}${JSON.stringify(input.context)}`,
+        ].join('\n'),
+      },
+      {
+        role: 'user',
+        content: [
+          `${TIME_PREFIX}${input.now}`,
+          `${TARGET_PREFIX}${input.target.objectType} ${input.target.recordId}`,
+          block('record', input.record),
+          block('activity', input.activity),
+        ].join('\n'),
+      },
+    ],
+  };
+}
+
+/** Thrown when a request was not built by `buildAgentRequest` (a bug in the caller). */
+export class AgentInputError extends Error {
+  override readonly name = 'AgentInputError';
+}
+
+/**
+ * Reads back what `buildAgentRequest` put in a request (for the offline responders). DATA blocks
+ * are parsed as JSON values only: their content is never interpreted as instructions.
+ */
+export function readAgentInput(req: ModelRequest): AgentInput {
+  const system = req.messages.find((m) => m.role === 'system')?.content ?? '';
+  const user = [...req.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
+  const contextLine = system.split('\n').find((line) => line.startsWith(CONTEXT_PREFIX));
+  const timeLine = user.split('\n').find((line) => line.startsWith(TIME_PREFIX));
+  const targetLine = user.split('\n').find((line) => line.startsWith(TARGET_PREFIX));
+  if (!contextLine || !timeLine || !targetLine)
+    throw new AgentInputError('request lacks the Mandate context, time or target line');
+  const [objectType, recordId] = targetLine.slice(TARGET_PREFIX.length).split(' ');
+  const record = parseJson(dataBlock(user, 'record'), 'record');
+  const activity = parseJson(dataBlock(user, 'activity'), 'activity');
+  if (typeof record !== 'object' || record === null || Array.isArray(record))
+    throw new AgentInputError('record block is not a JSON object');
+  if (!Array.isArray(activity)) throw new AgentInputError('activity block is not a JSON array');
+  return {
+    tenantId: req.tenantId,
+    target: { objectType, recordId },
+    now: timeLine.slice(TIME_PREFIX.length),
+    record: record as Record<string, FieldValue>,
+    activity: activity as ActivityItem[],
+    context: parseJson(contextLine.slice(CONTEXT_PREFIX.length), 'context') as AgentContext,
+  };
+}
+
+function dataBlock(text: string, label: string): string {
+  const match = new RegExp(
+    `<<<DATA ${label} ([A-Za-z0-9]+)>>>\\n([\\s\\S]*?)\\n<<<END \\1>>>`,
+  ).exec(text);
+  if (!match) throw new AgentInputError(`request lacks the ${label} data block`);
+  return match[2];
+}
+
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new AgentInputError(`${what} is not valid JSON: ${(err as Error).message}`);
+  }
+}

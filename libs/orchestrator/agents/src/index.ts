@@ -1,0 +1,5 @@
+export * from './model-port';
+export * from './tools';
+export * from './agent-definitions';
+export * from './agent-input';
+export * from './offline';

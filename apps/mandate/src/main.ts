@@ -13,6 +13,7 @@ import {
 import { embeddedOperatorTokens } from './operator-tokens';
 import { policyEval, policyTest } from './policy-cli';
 import { ledgerCli } from './ledger-cli';
+import { agentsCli } from './agents-cli';
 import { DEMO_TENANT, formatChain, runDemo, startEmbedded } from './embedded';
 
 const USAGE = `mandate — governed autonomy for LLM agents in CRM
@@ -29,6 +30,9 @@ usage:
                                    verify an audit-ledger export offline (exit 0 valid, 1 invalid)
   mandate ledger verify-inclusion|verify-consistency ...
                                    check one Merkle proof (mandate ledger help for the flags)
+  mandate agents list              the four agents: purpose, tools, autonomy ceiling
+  mandate agents run --agent NAME --record ID [--tenant acme] [--json]
+                                   dry-run one agent's offline rules (not an LLM) on a demo record; prints its proposals
   mandate help
 
 environment (start): MANDATE_HTTP_PORT (8080), MANDATE_GRPC_PORT (50050), MANDATE_HOST (127.0.0.1), LOG_LEVEL (warn),
@@ -52,6 +56,8 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     case 'ledger':
       return ledgerCli(sub, rest);
+    case 'agents':
+      return agentsCli(sub, rest);
     case 'help':
     case '--help':
     case '-h':

@@ -3,3 +3,4 @@ export * from './tools';
 export * from './agent-definitions';
 export * from './agent-input';
 export * from './offline';
+export * from './proposals';

@@ -6,8 +6,8 @@ import {
   DuplicateKeyError,
   StorageUnavailableError,
   type DocumentStore,
-  type OutboxMessage,
   type TenantId,
+  type UpdateSpec,
   type Versioned,
 } from '@mandate/storage';
 import { changeAnnouncement } from './change-ingestor';
@@ -100,7 +100,7 @@ export class EmbeddedCrm {
           createdAt: at.toISOString(),
           updatedAt: at,
         },
-        { outbox: this.announce(tenant, event) },
+        { outbox: changeAnnouncement(tenant, event) },
       );
       return { record, event, created: true };
     } catch (err) {
@@ -143,7 +143,7 @@ export class EmbeddedCrm {
         const record = await this.records.update(
           tenant,
           id,
-          { set: { fields, modstamp, updatedAt: at }, outbox: this.announce(tenant, event) },
+          { set: { fields, modstamp, updatedAt: at }, outbox: changeAnnouncement(tenant, event) },
           { expectVersion: current.version },
         );
         return { record, event };
@@ -216,14 +216,8 @@ export class EmbeddedCrm {
     action: CrmAction,
   ): Promise<ExecuteResult> {
     await this.failIfAsked();
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const record = await this.guard(() => this.records.get(tenant, target.recordId));
-      if (!record || record.objectType !== target.objectType)
-        throw ConnectorError.permanent(
-          'RECORD_NOT_FOUND',
-          `no ${target.objectType} ${target.recordId}`,
-        );
-      if (record.appliedActions.includes(key)) return { status: 'already-applied' };
+    return this.changeRecord(tenant, target, async (record) => {
+      if (record.appliedActions.includes(key)) return { result: { status: 'already-applied' } };
       const change = planCrmChange(record, action);
       if (action.kind?.$case === 'sendEmail')
         await this.assertConsent(tenant, record, action.kind.value.toContactId);
@@ -231,44 +225,32 @@ export class EmbeddedCrm {
       for (const k of Object.keys(change.set))
         previous[k] = k in record.fields ? record.fields[k] : null;
       const at = this.now();
-      const activityIndex = record.activities.length;
-      try {
-        await this.guard(() =>
-          this.records.update(
-            tenant,
-            record.id,
-            {
-              set: {
-                fields: { ...record.fields, ...change.set },
-                modstamp: this.nextModstamp(),
-                updatedAt: at,
-              },
-              push: {
-                appliedActions: [key],
-                ...(change.activity
-                  ? {
-                      activities: [
-                        { ...change.activity, at: at.toISOString(), idempotencyKey: key },
-                      ],
-                    }
-                  : {}),
-              },
-            },
-            { expectVersion: record.version },
-          ),
-        );
-      } catch (err) {
-        if (!(err instanceof ConcurrencyError)) throw err;
-        continue;
-      }
       const undo: EmbeddedUndo = { previous };
       return {
-        status: 'applied',
-        undo: Object.keys(previous).length > 0 ? { ...undo } : undefined,
-        createdIds: change.activity ? [`${record.id}#activity-${activityIndex}`] : undefined,
+        update: {
+          set: {
+            fields: { ...record.fields, ...change.set },
+            modstamp: this.nextModstamp(),
+            updatedAt: at,
+          },
+          push: {
+            appliedActions: [key],
+            ...(change.activity
+              ? {
+                  activities: [{ ...change.activity, at: at.toISOString(), idempotencyKey: key }],
+                }
+              : {}),
+          },
+        },
+        result: {
+          status: 'applied',
+          undo: Object.keys(previous).length > 0 ? { ...undo } : undefined,
+          createdIds: change.activity
+            ? [`${record.id}#activity-${record.activities.length}`]
+            : undefined,
+        },
       };
-    }
-    throw ConnectorError.retryable('CONTENTION', `record ${target.recordId} kept changing`);
+    });
   }
 
   /** Restores the fields an applied action set; at most once per key (`<key>:undo`). */
@@ -280,14 +262,8 @@ export class EmbeddedCrm {
   ): Promise<ExecuteResult> {
     await this.failIfAsked();
     const undoKey = `${key}:undo`;
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const record = await this.guard(() => this.records.get(tenant, target.recordId));
-      if (!record || record.objectType !== target.objectType)
-        throw ConnectorError.permanent(
-          'RECORD_NOT_FOUND',
-          `no ${target.objectType} ${target.recordId}`,
-        );
-      if (record.appliedActions.includes(undoKey)) return { status: 'already-applied' };
+    return this.changeRecord(tenant, target, async (record) => {
+      if (record.appliedActions.includes(undoKey)) return { result: { status: 'already-applied' } };
       if (!record.appliedActions.includes(key))
         throw ConnectorError.permanent(
           'NOT_APPLIED',
@@ -298,19 +274,41 @@ export class EmbeddedCrm {
         if (v === null) delete fields[k];
         else fields[k] = v;
       }
+      return {
+        update: {
+          set: { fields, modstamp: this.nextModstamp(), updatedAt: this.now() },
+          push: { appliedActions: [undoKey] },
+        },
+        result: { status: 'applied' },
+      };
+    });
+  }
+
+  /**
+   * Read the target, let `step` decide, write what it decided with the version it read (the
+   * applied key goes in the same write); a concurrent change re-reads, five times at most.
+   */
+  private async changeRecord(
+    tenant: TenantId,
+    target: { objectType: string; recordId: string },
+    step: (
+      record: Versioned<CrmRecordDoc>,
+    ) => Promise<{ result: ExecuteResult; update?: UpdateSpec<CrmRecordDoc> }>,
+  ): Promise<ExecuteResult> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const record = await this.guard(() => this.records.get(tenant, target.recordId));
+      if (!record || record.objectType !== target.objectType)
+        throw ConnectorError.permanent(
+          'RECORD_NOT_FOUND',
+          `no ${target.objectType} ${target.recordId}`,
+        );
+      const { result, update } = await step(record);
+      if (!update) return result;
       try {
         await this.guard(() =>
-          this.records.update(
-            tenant,
-            record.id,
-            {
-              set: { fields, modstamp: this.nextModstamp(), updatedAt: this.now() },
-              push: { appliedActions: [undoKey] },
-            },
-            { expectVersion: record.version },
-          ),
+          this.records.update(tenant, record.id, update, { expectVersion: record.version }),
         );
-        return { status: 'applied' };
+        return result;
       } catch (err) {
         if (!(err instanceof ConcurrencyError)) throw err;
       }
@@ -459,11 +457,6 @@ export class EmbeddedCrm {
       occurredAt: at.toISOString(),
       cursor: `${modstamp}:${id}`,
     });
-  }
-
-  /** The change event and its audit record, committed with the write that made the change. */
-  private announce(tenant: TenantId, event: CrmChangeEvent): OutboxMessage[] {
-    return changeAnnouncement(tenant, event);
   }
 }
 

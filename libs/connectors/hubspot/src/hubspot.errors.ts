@@ -1,6 +1,6 @@
 import {
   ConnectorError,
-  NETWORK_ERROR_CODES,
+  networkErrorCode,
   parseRetryAfter,
   toConnectorError,
   type ConnectorErrorOptions,
@@ -225,14 +225,8 @@ export function toHubSpotConnectorError(err: unknown, now: Date = new Date()): C
   // Duck-typed, not `instanceof Error`: fetch's errors may come from another realm (a test VM).
   if (typeof err === 'object' && err !== null) {
     const e = err as { name?: unknown; message?: unknown; code?: unknown; cause?: unknown };
-    const cause = e.cause as { code?: unknown } | undefined;
-    const code =
-      typeof cause === 'object' && cause !== null && cause.code !== undefined
-        ? String(cause.code)
-        : typeof e.code === 'string'
-          ? e.code
-          : '';
-    if (NETWORK_ERROR_CODES.has(code) || (e.name === 'TypeError' && e.message === 'fetch failed'))
+    const code = networkErrorCode(err) ?? '';
+    if (code || (e.name === 'TypeError' && e.message === 'fetch failed'))
       return ConnectorError.retryable(
         code || 'NETWORK',
         `network error calling HubSpot${code ? ` (${code})` : ''}`,

@@ -1,3 +1,4 @@
+import { CRM_ACTION_TYPES } from '@mandate/contracts';
 import {
   ConnectorError,
   FieldMapping,
@@ -460,18 +461,8 @@ export function sameCanonical(
   return renderCanonical(value) === rendered;
 }
 
-export const HUBSPOT_ACTIONS = [
-  'update_field',
-  'qualify_lead',
-  'disqualify_lead',
-  'assign_owner',
-  'create_task',
-  'send_email',
-  'apply_discount',
-  'move_opportunity_stage',
-  'reply_to_case',
-  'close_case',
-] as const;
+/** Every CRM action type: the adapter executes all of them. */
+export const HUBSPOT_ACTIONS: readonly string[] = CRM_ACTION_TYPES;
 
 /** The field-setting actions: `compensate` writes the previous values back. */
 export const HUBSPOT_REVERSIBLE_ACTIONS = [

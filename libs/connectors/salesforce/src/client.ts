@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { ConnectorError } from '@mandate/connector-sdk';
+import { ConnectorError, networkErrorCode } from '@mandate/connector-sdk';
 import {
   Connection,
   type HttpRequest,
@@ -17,7 +17,6 @@ import { StreamPromise } from 'jsforce/lib/util/promise';
 import {
   classifySalesforceError,
   classifyTokenFailure,
-  networkCode,
   parseSalesforceErrors,
 } from './salesforce-errors';
 
@@ -451,7 +450,7 @@ function transportFailure(err: unknown, operation: string): ConnectorError {
   // node-fetch's AbortError: jsforce's `timeout` option fired.
   if (err instanceof Error && err.name === 'AbortError')
     return ConnectorError.retryable('TIMEOUT', `Salesforce ${operation} timed out`);
-  const code = networkCode(err) ?? 'NETWORK';
+  const code = networkErrorCode(err) ?? 'NETWORK';
   return ConnectorError.retryable(code, `network error calling Salesforce ${operation} (${code})`, {
     cause: err,
   });

@@ -1,3 +1,4 @@
+import { CRM_ACTION_TYPES } from '@mandate/contracts';
 import {
   ConnectorError,
   FieldMapping,
@@ -315,18 +316,7 @@ export class SalesforceMapping {
 }
 
 /** Every action the adapter executes, and those `compensate` undoes (the field-setting ones). */
-export const SALESFORCE_ACTIONS = [
-  'update_field',
-  'qualify_lead',
-  'disqualify_lead',
-  'assign_owner',
-  'create_task',
-  'send_email',
-  'apply_discount',
-  'move_opportunity_stage',
-  'reply_to_case',
-  'close_case',
-] as const;
+export const SALESFORCE_ACTIONS: readonly string[] = CRM_ACTION_TYPES;
 
 export const SALESFORCE_REVERSIBLE_ACTIONS = [
   'update_field',

@@ -1,8 +1,8 @@
+import { networkErrorCode } from '@mandate/connector-sdk';
 import { ConnectorError } from '@mandate/connector-sdk';
 import {
   classifySalesforceError,
   classifyTokenFailure,
-  networkCode,
   parseSalesforceErrors,
 } from './salesforce-errors';
 
@@ -103,7 +103,7 @@ describe('classifyTokenFailure', () => {
     const cause = new TypeError('fetch failed', {
       cause: Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }),
     });
-    expect(networkCode(cause)).toBe('ECONNREFUSED');
+    expect(networkErrorCode(cause)).toBe('ECONNREFUSED');
     expect(classifyTokenFailure(undefined, undefined, cause)).toMatchObject({
       kind: 'retryable',
       code: 'ECONNREFUSED',

@@ -166,13 +166,10 @@ export function classifyTokenFailure(
       o,
     );
   if (cause instanceof ConnectorError) return cause;
-  const network = networkCode(cause);
+  const network = networkErrorCode(cause);
   return ConnectorError.retryable(
     network ?? 'TOKEN_REFRESH_FAILED',
     `the Salesforce token endpoint could not be reached${network ? ` (${network})` : ''}`,
     cause === undefined ? undefined : { cause },
   );
 }
-
-/** The network error code of an error or of its causes (the SDK's, re-exported for callers). */
-export const networkCode = networkErrorCode;

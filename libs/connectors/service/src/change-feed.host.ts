@@ -26,6 +26,13 @@ export interface ChangeFeedOptions {
 export class ChangeFeedHost implements OnApplicationBootstrap, OnApplicationShutdown {
   private timer?: NodeJS.Timeout;
   private running: Promise<void> = Promise.resolve();
+  /** Each tenant's position, one document per connector in its tenant's partition. */
+  private readonly cursorStore: CursorStore = {
+    load: async (t, c) => (await this.cursors.get(tenantId(t), c))?.cursor,
+    save: async (t, c, cursor) => {
+      await this.cursors.upsert(tenantId(t), { id: c, cursor, updatedAt: new Date() });
+    },
+  };
 
   constructor(
     private readonly registry: ConnectorRegistry,
@@ -63,13 +70,7 @@ export class ChangeFeedHost implements OnApplicationBootstrap, OnApplicationShut
         connector.capabilities.changeFeed !== 'polling'
       )
         continue;
-      const store: CursorStore = {
-        load: async (t, c) => (await this.cursors.get(tenantId(t), c))?.cursor,
-        save: async (t, c, cursor) => {
-          await this.cursors.upsert(tenantId(t), { id: c, cursor, updatedAt: new Date() });
-        },
-      };
-      const poller = new ChangeFeedPoller(connector, store, async (events) => {
+      const poller = new ChangeFeedPoller(connector, this.cursorStore, async (events) => {
         await this.ingestor.ingest(tenant, events);
       });
       try {

@@ -135,6 +135,7 @@ async function main() {
   host.addUnaryService(ConnectorServiceService, {
     getCapabilities: async () => ({ connector: 'bench', objects: [], supportedActions: [] }),
     getRecord: async () => ({ found: false, fields: undefined }),
+    findRecords: async () => ({ records: [], truncated: false }),
   });
   const port = await host.start('127.0.0.1', 0);
   const client = await runClient(port, Math.min(N, 2000));

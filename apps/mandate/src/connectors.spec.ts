@@ -4,6 +4,8 @@ import { hubspotTestBed, type HubSpotTestBed } from '@mandate/connector-hubspot/
 import { HubSpotAdapter, parseHubSpotConfig } from '@mandate/connector-hubspot';
 import { SalesforceAdapter } from '@mandate/connector-salesforce';
 import { salesforceHarness, type SalesforceHarness } from '@mandate/connector-salesforce/testing';
+import { findOrderComparator } from '@mandate/connector-sdk';
+import { DEMO_DATASET } from '@mandate/connectors-domain';
 import { ChangeFeedHost } from '@mandate/connectors-service';
 import {
   ActionProposal,
@@ -21,7 +23,12 @@ import {
   type GetRecordResponse,
 } from '@mandate/contracts';
 import { DLQ_HEADERS, Topics } from '@mandate/messaging';
-import { createLogger, generateApiToken } from '@mandate/platform';
+import {
+  ConnectorCallError,
+  ConnectorRecordsClient,
+  createLogger,
+  generateApiToken,
+} from '@mandate/platform';
 import { DEMO_TENANT, runDemo, startEmbedded, type EmbeddedMandate } from './embedded';
 import { waitFor } from './testing/wait-for';
 
@@ -231,6 +238,97 @@ describe('connectors in the embedded process: compensation, webhooks, record rea
       const all = await get([]);
       expect(Object.keys(all.fields ?? {})).not.toContain('password');
       expect(Object.keys(all.fields ?? {}).length).toBeGreaterThan(2);
+    } finally {
+      client.close();
+    }
+  });
+
+  it("finds an agent's related records over gRPC on each tenant's connector", async () => {
+    const client = new ConnectorRecordsClient({ address: `127.0.0.1:${m.grpcPort}` });
+    try {
+      // Embedded (demo dataset): an opportunity's activities, newest first.
+      const activities = DEMO_DATASET.filter((r) => r.objectType === 'activity');
+      const counts = new Map<string, number>();
+      for (const a of activities)
+        counts.set(
+          String(a.fields['relatedId']),
+          (counts.get(String(a.fields['relatedId'])) ?? 0) + 1,
+        );
+      const [relatedId] = [...counts.entries()].find(([, n]) => n >= 2)!;
+      const expected = activities
+        .filter((a) => a.fields['relatedId'] === relatedId)
+        .sort(
+          findOrderComparator(
+            { field: 'occurredAt', descending: true },
+            (a) => a.fields,
+            (a) => a.id,
+          ),
+        )
+        .map((a) => a.id);
+      const found = await client.findRecords('acme', {
+        objectType: 'activity',
+        equals: { relatedId },
+        fields: ['occurredAt', 'kind'],
+        orderBy: 'occurredAt',
+        descending: true,
+        limit: 200,
+      });
+      expect(found.records.map((r) => r.recordId)).toEqual(expected);
+      expect(found.truncated).toBe(false);
+      expect(Object.keys(found.records[0].fields).sort()).toEqual(['kind', 'occurredAt']);
+      const owners = await client.findRecords('acme', {
+        objectType: 'user',
+        equals: { role: 'account_executive', active: 'true' },
+        fields: ['territory'],
+      });
+      expect(owners.records.length).toBeGreaterThan(0);
+      expect(owners.records.length).toBe(
+        DEMO_DATASET.filter(
+          (r) =>
+            r.objectType === 'user' &&
+            r.fields['role'] === 'account_executive' &&
+            r.fields['active'] === true,
+        ).length,
+      );
+
+      // Salesforce: an account's contacts (one SOQL query).
+      const sfAccount = await salesforce.seed('account', { name: 'Find Co' });
+      const sfContact = await salesforce.seed('contact', {
+        name: 'Dana Lee',
+        accountId: sfAccount,
+      });
+      await salesforce.seed('contact', { name: 'Other Person' });
+      const sf = await client.findRecords(SALESFORCE_TENANT, {
+        objectType: 'contact',
+        equals: { accountId: sfAccount },
+        fields: ['name'],
+      });
+      expect(sf.records).toEqual([{ recordId: sfContact, fields: { name: 'Dana Lee' } }]);
+
+      // HubSpot: a company's contacts (search API by association).
+      const company = hubspot.seed('account', { name: 'Find Inc' });
+      const contact = hubspot.seed('contact', { name: 'Dana Lee' });
+      hubspot.fake.associate('contacts', contact, 'companies', company, 1);
+      const hs = await client.findRecords(HUBSPOT_TENANT, {
+        objectType: 'contact',
+        equals: { accountId: company },
+        fields: ['name', 'accountId'],
+      });
+      expect(hs.records).toEqual([
+        { recordId: contact, fields: { name: 'Dana Lee', accountId: company } },
+      ]);
+
+      await expect(
+        client.findRecords('acme', { objectType: 'contact', equals: { password: 'x' } }),
+      ).rejects.toMatchObject({ code: 3 });
+      await expect(client.findRecords('acme', { objectType: 'contact' })).resolves.toMatchObject({
+        truncated: true,
+      });
+      const err = await client
+        .findRecords(HUBSPOT_TENANT, { objectType: 'contact', equals: { name: 'Dana Lee' } })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConnectorCallError);
+      expect((err as ConnectorCallError).details).toMatch(/FIELD_NOT_FILTERABLE|cannot compare/);
     } finally {
       client.close();
     }

@@ -26,3 +26,4 @@ export { Struct } from './gen/google/protobuf/struct';
 
 export * from './proto-codec';
 export * from './crm-action';
+export * from './merge-fields';

@@ -452,6 +452,68 @@ const behavioural: ConformanceCheck[] = [
     },
   },
   {
+    id: 'finds-records',
+    kind: 'behavioural',
+    title:
+      'finds records by exact field values, only the requested fields, within the limit (when it implements find)',
+    run: async (h) => {
+      // `find` is optional: an adapter without it is answered FIND_UNSUPPORTED by the SDK.
+      if (typeof h.adapter.find !== 'function') return;
+      const sample = firstSample(h);
+      const field = Object.keys(sample.seed).find((k) => typeof sample.seed[k] === 'string');
+      assert.ok(field, 'the first sample seeds no string field to find records by');
+      const value = sample.seed[field] as string;
+      const ids = [await seeded(h, sample), await seeded(h, sample), await seeded(h, sample)].map(
+        (t) => t.recordId,
+      );
+      // The same value in another case: not equal (CRMs whose search ignores case must re-check).
+      const variant = value.toUpperCase() !== value ? value.toUpperCase() : value.toLowerCase();
+      const other =
+        variant !== value
+          ? await h.seed(sample.objectType, { ...sample.seed, [field]: variant })
+          : undefined;
+      const m = managed(h);
+      const query = {
+        tenantId: h.tenantId,
+        objectType: sample.objectType,
+        equals: { [field]: value },
+        fields: [field],
+      };
+      const all = await m.find({ ...query, limit: 200 });
+      const found = all.records.map((r) => r.target.recordId);
+      for (const id of ids) assert.ok(found.includes(id), `a seeded record was not found (${id})`);
+      assert.ok(
+        other === undefined || !found.includes(other),
+        'matched a value that differs in case: conditions are exact string equality',
+      );
+      for (const r of all.records) {
+        assert.equal(r.target.objectType, sample.objectType, 'a record of another object type');
+        assert.deepEqual(
+          Object.keys(r.fields).filter((k) => k !== field),
+          [],
+          'returned fields that were not requested',
+        );
+        assert.equal(String(r.fields[field]), value, `a record whose ${field} is not the value`);
+      }
+      assert.equal(new Set(found).size, found.length, 'a record was returned twice');
+      assert.equal(all.truncated, false, 'says truncated though every match was returned');
+      const page = await m.find({ ...query, limit: 2 });
+      assert.equal(page.records.length, 2, 'limit 2 did not return 2 of 3+ matches');
+      assert.equal(page.truncated, true, 'a limited answer does not say truncated');
+      for (const r of page.records)
+        assert.ok(found.includes(r.target.recordId), 'limit 2 returned a non-matching record');
+      const none = await m.find({ ...query, equals: { [field]: `${value} ${randomUUID()}` } });
+      assert.deepEqual(none.records, [], 'matched a value that is not equal');
+      assert.equal(none.truncated, false);
+      const err = await expectConnectorError(
+        m.find({ ...query, equals: { 'no such field': 'x' } }),
+        'permanent',
+        'an undeclared field',
+      );
+      assert.equal(err.code, 'INVALID_FIND_REQUEST');
+    },
+  },
+  {
     id: 'change-feed',
     kind: 'behavioural',
     title: 'delivers changes in order and resumes from a cursor without gaps or repeats',

@@ -20,6 +20,7 @@ const THROUGH_MANAGED_CONNECTOR = [
   'maps-errors',
   'rate-limits',
   'reads-requested-fields',
+  'finds-records',
   'compensates',
 ];
 
@@ -70,7 +71,7 @@ describe('conformance kit self-tests', () => {
       CONFORMANCE_CHECKS.map((c) => [c.id, c.kind]),
     );
     expect(results.filter((r) => r.kind === 'structural')).toHaveLength(4);
-    expect(results.filter((r) => r.kind === 'behavioural')).toHaveLength(8);
+    expect(results.filter((r) => r.kind === 'behavioural')).toHaveLength(9);
     expect([opened, closed]).toEqual([CONFORMANCE_CHECKS.length, CONFORMANCE_CHECKS.length]);
   });
 
@@ -105,6 +106,11 @@ describe('conformance kit self-tests', () => {
         'undo information that restores nothing',
         { brokenUndo: true },
         { compensates: /close_case: field status not restored/ },
+      ],
+      [
+        'trusting a search that ignores case',
+        { trustsSearchCase: true },
+        { 'finds-records': /matched a value that differs in case/ },
       ],
       [
         'validation errors mapped as retryable',

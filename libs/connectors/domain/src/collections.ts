@@ -9,6 +9,11 @@ export const CRM_RECORDS = defineCollection<CrmRecordDoc>({
       keys: { modstamp: 1 },
       why: 'The polling change feed reads records changed after a cursor, in modstamp order.',
     },
+    {
+      name: 'by_object_type',
+      keys: { objectType: 1, id: 1 },
+      why: 'FindRecords pages through the records of one object type in id order.',
+    },
   ],
 });
 

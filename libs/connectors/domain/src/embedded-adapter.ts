@@ -5,6 +5,8 @@ import type {
   ConnectorAdapter,
   ExecuteRequest,
   ExecuteResult,
+  FindRequest,
+  FindResult,
   ReadRequest,
   RecordData,
 } from '@mandate/connector-sdk';
@@ -39,6 +41,11 @@ export class EmbeddedCrmAdapter implements ConnectorAdapter {
       request.fields,
     );
     return fields === null ? null : { target: request.target, fields };
+  }
+
+  async find(request: FindRequest, _ctx: CallContext): Promise<FindResult> {
+    this.assertTenant(request.tenantId);
+    return this.crm.find(this.tenant, request);
   }
 
   pollChanges(

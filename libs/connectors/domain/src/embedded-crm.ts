@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto';
-import { ConnectorError, type ChangePage, type ExecuteResult } from '@mandate/connector-sdk';
+import {
+  ConnectorError,
+  findOrderComparator,
+  matchesFindConditions,
+  type ChangePage,
+  type ExecuteResult,
+  type FindRequest,
+  type FindResult,
+} from '@mandate/connector-sdk';
 import { ChangeType, CrmChangeEvent, type CrmAction } from '@mandate/contracts';
 import {
   ConcurrencyError,
@@ -44,6 +52,8 @@ export interface EmbeddedUndo {
 }
 
 const MAX_FIELDS = 200;
+/** Records read per store call while `find` scans an object type. */
+const FIND_PAGE = 500;
 const MAX_VALUE_LENGTH = 100_000;
 
 /**
@@ -203,6 +213,51 @@ export class EmbeddedCrm {
     const out: Record<string, unknown> = {};
     for (const f of fields) if (f in record.fields) out[f] = record.fields[f];
     return out;
+  }
+
+  /**
+   * The records of one object type whose fields satisfy `equals` (the SDK's exact `String()`
+   * equality), in the requested order, with only the requested fields. The store selects the
+   * object type (index `by_object_type`) and pages by id; the field conditions are evaluated
+   * here, because record fields are a sub-document and the store's filters are top-level only
+   * (portable across MongoDB, FerretDB, memory and the journal). Without an order the scan stops
+   * at `limit + 1` matches; with one it reads the whole type, keeping only the best `limit + 1`.
+   */
+  async find(tenant: TenantId, request: FindRequest): Promise<FindResult> {
+    await this.failIfAsked();
+    const compare = findOrderComparator<Versioned<CrmRecordDoc>>(
+      request.orderBy,
+      (d) => d.fields,
+      (d) => d.id,
+    );
+    const keep = request.limit + 1;
+    let matches: Versioned<CrmRecordDoc>[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.guard(() =>
+        this.records.find(
+          tenant,
+          after === undefined
+            ? { objectType: request.objectType }
+            : { objectType: request.objectType, id: { $gt: after } },
+          { sort: { id: 1 }, limit: FIND_PAGE },
+        ),
+      );
+      for (const d of page) if (matchesFindConditions(d.fields, request.equals)) matches.push(d);
+      if (matches.length >= keep * 2) matches = matches.sort(compare).slice(0, keep);
+      if (!request.orderBy && matches.length >= keep) break;
+      if (page.length < FIND_PAGE) break;
+      after = page[page.length - 1].id;
+    }
+    matches.sort(compare);
+    return {
+      records: matches.slice(0, request.limit).map((d) => {
+        const fields: Record<string, unknown> = {};
+        for (const f of request.fields) if (Object.hasOwn(d.fields, f)) fields[f] = d.fields[f];
+        return { target: { objectType: d.objectType, recordId: d.id }, fields };
+      }),
+      truncated: matches.length > request.limit,
+    };
   }
 
   /**

@@ -2,6 +2,9 @@ import { AssociationTypes } from '@hubspot/api-client';
 import type { CrmAction } from '@mandate/contracts';
 import {
   ConnectorError,
+  FIELD_NOT_FILTERABLE,
+  FIELD_NOT_SORTABLE,
+  matchesFindConditions,
   type CallContext,
   type ChangeRecord,
   type CompensateRequest,
@@ -9,13 +12,21 @@ import {
   type ConnectorCapabilities,
   type ExecuteRequest,
   type ExecuteResult,
+  type FindRequest,
+  type FindResult,
   type ReadRequest,
   type RecordData,
   type RecordTarget,
   type UndoInfo,
   type WebhookRequest,
 } from '@mandate/connector-sdk';
-import { HubSpotApi, type HubSpotObject, type NewAssociation } from './hubspot.client';
+import {
+  HubSpotApi,
+  type HubSpotObject,
+  type NewAssociation,
+  type SearchFilter,
+  type SearchQuery,
+} from './hubspot.client';
 import { effectiveFieldMapping, type HubSpotConfig } from './hubspot.config';
 import {
   HubSpotSchema,
@@ -97,6 +108,17 @@ interface FieldUndo {
 
 const HUBSPOT_ID = /^\d{1,20}$/;
 
+/** Largest page of the CRM search API. */
+const SEARCH_PAGE_MAX = 200;
+/**
+ * Most objects one `find` reads from the search API while it drops what HubSpot matched but the
+ * exact comparison does not (five full pages); beyond it the answer says `truncated`.
+ */
+const FIND_SCAN_BUDGET = 1000;
+/** Canonical field kinds the search API cannot compare or order exactly. */
+const NOT_FILTERABLE_KINDS = new Set(['full-name', 'money-minor']);
+const NOT_SORTABLE_KINDS = new Set(['full-name', 'money-minor', 'company-association']);
+
 /**
  * The HubSpot connector: CRM v3 objects through `@hubspot/api-client`, v4 associations, webhook
  * change feed (signature v3). One instance per tenant (portal). See the README for the object
@@ -156,6 +178,125 @@ export class HubSpotAdapter implements ConnectorAdapter {
         if (s.kind === 'company-association' && company !== undefined) fields[s.name] = company;
     }
     return { target: request.target, fields };
+  }
+
+  /**
+   * The CRM search API (`POST /crm/v3/objects/{type}/search`): one filter group of `EQ` filters
+   * (`accountId` through the `associations.company` pseudo-property), one sort, pages of up to
+   * 200. HubSpot's `EQ` is not the SDK's exact comparison (text may match in another case,
+   * numbers numerically), so every object is re-checked on its canonical values, paging on until
+   * `limit + 1` matches (at most 1000 objects read, then `truncated`). `accountId` is the
+   * primary company, as `read` reports it (one batch association read per page). Records without
+   * a value for the order field come last: a first search has HAS_PROPERTY on it, a second
+   * NOT_HAS_PROPERTY (by id). Ties keep HubSpot's order (one sort per search). Names (first +
+   * last name) and amounts (currency-dependent digits) cannot be compared exactly: refused.
+   */
+  async find(request: FindRequest, ctx: CallContext): Promise<FindResult> {
+    const { objectType } = request;
+    const apiObject = this.schema.apiObject(objectType);
+    const none: FindResult = { records: [], truncated: false };
+    const filters: SearchFilter[] = [];
+    for (const [field, value] of Object.entries(request.equals)) {
+      const spec = this.schema.field(objectType, field);
+      if (NOT_FILTERABLE_KINDS.has(spec.kind ?? 'string'))
+        throw ConnectorError.permanent(
+          FIELD_NOT_FILTERABLE,
+          `HubSpot cannot compare ${objectType}.${field} exactly`,
+        );
+      if (spec.kind === 'company-association') {
+        if (!HUBSPOT_ID.test(value)) return none;
+        filters.push({ propertyName: 'associations.company', operator: 'EQ', value });
+        continue;
+      }
+      // A value no property of this kind reads as: nothing can match, no request.
+      if (
+        spec.kind === 'number' &&
+        !(/^-?\d+(\.\d+)?$/.test(value) && String(Number(value)) === value)
+      )
+        return none;
+      if (spec.kind === 'boolean' && value !== 'true' && value !== 'false') return none;
+      if (value === '') return none; // HubSpot holds no empty values: "" is an unset property
+      filters.push({
+        propertyName: this.schema.mapping.crmField(objectType, field),
+        operator: 'EQ',
+        value,
+      });
+    }
+    const order = request.orderBy;
+    if (
+      order &&
+      NOT_SORTABLE_KINDS.has(this.schema.field(objectType, order.field).kind ?? 'string')
+    )
+      throw ConnectorError.permanent(
+        FIELD_NOT_SORTABLE,
+        `HubSpot cannot order ${objectType} by ${order.field}`,
+      );
+    const conditionFields = Object.keys(request.equals);
+    const read = [...new Set([...request.fields, ...conditionFields])];
+    const companyFields = read.filter(
+      (f) => this.schema.field(objectType, f).kind === 'company-association',
+    );
+    const byId = { propertyName: 'hs_object_id', direction: 'ASCENDING' } as const;
+    const passes: Array<Pick<SearchQuery, 'filters' | 'sort'>> = [];
+    if (order) {
+      const prop = this.schema.mapping.crmField(objectType, order.field);
+      passes.push(
+        {
+          filters: [...filters, { propertyName: prop, operator: 'HAS_PROPERTY' }],
+          sort: { propertyName: prop, direction: order.descending ? 'DESCENDING' : 'ASCENDING' },
+        },
+        { filters: [...filters, { propertyName: prop, operator: 'NOT_HAS_PROPERTY' }], sort: byId },
+      );
+    } else passes.push({ filters, sort: byId });
+
+    const wanted = request.limit + 1;
+    // The first page is as large as the answer; when the re-check drops objects, full pages.
+    let pageSize = Math.min(SEARCH_PAGE_MAX, wanted);
+    const properties = this.schema.propertiesFor(objectType, read);
+    const matched: Array<{ id: string; fields: Record<string, unknown> }> = [];
+    let scanned = 0;
+    let exhausted = true;
+    search: for (const pass of passes) {
+      let after: string | undefined;
+      do {
+        if (scanned >= FIND_SCAN_BUDGET) {
+          exhausted = false;
+          break search;
+        }
+        const page = await this.api.search(
+          apiObject,
+          { ...pass, properties, limit: pageSize, after },
+          ctx,
+        );
+        scanned += page.results.length;
+        const companies = companyFields.length
+          ? await this.api.batchAssociations(
+              apiObject,
+              page.results.map((o) => o.id),
+              'companies',
+              ctx,
+            )
+          : undefined;
+        for (const o of page.results) {
+          const fields = this.schema.fromHubSpot(objectType, o.properties, read);
+          const company = companies && primaryCompany(apiObject, companies.get(o.id) ?? []);
+          if (company !== undefined) for (const f of companyFields) fields[f] = company;
+          if (matchesFindConditions(fields, request.equals)) matched.push({ id: o.id, fields });
+          if (matched.length >= wanted) break search;
+        }
+        after = page.after;
+        pageSize = SEARCH_PAGE_MAX;
+      } while (after !== undefined);
+    }
+    return {
+      records: matched.slice(0, request.limit).map((m) => ({
+        target: { objectType, recordId: m.id },
+        fields: Object.fromEntries(
+          request.fields.filter((f) => f in m.fields).map((f) => [f, m.fields[f]]),
+        ),
+      })),
+      truncated: matched.length > request.limit || !exhausted,
+    };
   }
 
   async execute(request: ExecuteRequest, ctx: CallContext): Promise<ExecuteResult> {
@@ -600,11 +741,21 @@ export class HubSpotAdapter implements ConnectorAdapter {
     recordId: string,
     ctx: CallContext,
   ): Promise<string | undefined> {
-    const links = await this.api.associations(apiObject, recordId, 'companies', ctx);
-    const primary = PRIMARY_COMPANY[apiObject];
-    return (links.find((l) => primary !== undefined && l.typeIds.includes(primary)) ?? links[0])
-      ?.toId;
+    return primaryCompany(
+      apiObject,
+      await this.api.associations(apiObject, recordId, 'companies', ctx),
+    );
   }
+}
+
+/** The primary company among a contact's or deal's company links, else the first one. */
+function primaryCompany(
+  apiObject: string,
+  links: ReadonlyArray<{ toId: string; typeIds: readonly number[] }>,
+): string | undefined {
+  const primary = PRIMARY_COMPANY[apiObject];
+  return (links.find((l) => primary !== undefined && l.typeIds.includes(primary)) ?? links[0])
+    ?.toId;
 }
 
 function appliedKeys(o: HubSpotObject): string[] {

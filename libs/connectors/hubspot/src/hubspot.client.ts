@@ -13,6 +13,24 @@ export interface HubSpotObject {
   readonly properties: Readonly<Record<string, string | null>>;
 }
 
+/** One filter of a CRM search (`EQ` on a property or the `associations.<object>` pseudo-property). */
+export interface SearchFilter {
+  readonly propertyName: string;
+  readonly operator: 'EQ' | 'HAS_PROPERTY' | 'NOT_HAS_PROPERTY';
+  readonly value?: string;
+}
+
+/** A CRM search: the filters (ANDed, one filter group), one sort, the properties to return. */
+export interface SearchQuery {
+  readonly filters: readonly SearchFilter[];
+  readonly sort: { readonly propertyName: string; readonly direction: 'ASCENDING' | 'DESCENDING' };
+  readonly properties: readonly string[];
+  /** 1..200. */
+  readonly limit: number;
+  /** The `paging.next.after` of the previous page. */
+  readonly after?: string;
+}
+
 /** An association made with a created object (a HUBSPOT_DEFINED association type). */
 export interface NewAssociation {
   readonly toId: string;
@@ -188,6 +206,74 @@ export class HubSpotApi {
       ctx,
     );
     return r.results[0]?.id;
+  }
+
+  /**
+   * POST /crm/v3/objects/{type}/search: one page of objects matching every filter, in the sort's
+   * order, with the next page's `after` when there is one.
+   */
+  async search(
+    objectType: string,
+    q: SearchQuery,
+    ctx: CallContext,
+  ): Promise<{ results: HubSpotObject[]; after?: string }> {
+    const r = await this.call(
+      (c) =>
+        c.crm.objects.searchApi.doSearch(objectType, {
+          filterGroups: q.filters.length
+            ? [
+                {
+                  filters: q.filters.map((f) => ({
+                    propertyName: f.propertyName,
+                    operator: f.operator as FilterOperatorEnum,
+                    ...(f.value === undefined ? {} : { value: f.value }),
+                  })),
+                },
+              ]
+            : [],
+          // The generated model types sorts as strings; the API takes {propertyName, direction}
+          // objects, which the client's serializer passes through unchanged.
+          sorts: [{ ...q.sort }] as unknown as string[],
+          properties: q.properties.length ? [...q.properties] : ['hs_object_id'],
+          limit: q.limit,
+          ...(q.after === undefined ? {} : { after: q.after }),
+        }),
+      ctx,
+    );
+    return {
+      results: r.results.map((o) => ({ id: o.id, properties: o.properties ?? {} })),
+      ...(r.paging?.next?.after ? { after: r.paging.next.after } : {}),
+    };
+  }
+
+  /**
+   * POST /crm/v4/associations/{type}/{toType}/batch/read: the associated ids (with their type ids)
+   * of up to 1000 objects in one request; objects without associations are left out.
+   */
+  async batchAssociations(
+    objectType: string,
+    ids: readonly string[],
+    toObjectType: string,
+    ctx: CallContext,
+  ): Promise<Map<string, Array<{ toId: string; typeIds: number[] }>>> {
+    const out = new Map<string, Array<{ toId: string; typeIds: number[] }>>();
+    if (!ids.length) return out;
+    const r = await this.call(
+      (c) =>
+        c.crm.associations.v4.batchApi.getPage(objectType, toObjectType, {
+          inputs: ids.map((id) => ({ id })),
+        }),
+      ctx,
+    );
+    for (const result of r.results ?? [])
+      out.set(
+        String(result._from?.id),
+        (result.to ?? []).map((t) => ({
+          toId: String(t.toObjectId),
+          typeIds: (t.associationTypes ?? []).map((a) => a.typeId),
+        })),
+      );
+    return out;
   }
 
   /** GET /crm/v4/objects/{type}/{id}/associations/{toType}: associated ids with their type ids. */

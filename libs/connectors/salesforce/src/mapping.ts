@@ -102,6 +102,12 @@ export interface CanonicalFieldSpec {
   /** Agents' actions may write it. */
   readonly writable?: boolean;
   readonly kind?: ValueKind;
+  /**
+   * False for fields SOQL cannot filter or order by (long text areas such as Description): `find`
+   * refuses them with FIELD_NOT_FILTERABLE / FIELD_NOT_SORTABLE instead of sending a query the
+   * org would reject.
+   */
+  readonly queryable?: false;
 }
 
 const F = (
@@ -126,7 +132,7 @@ export const CANONICAL_FIELDS: Readonly<
     industry: F('public', true),
     source: F('internal', true),
     country: F('internal', true),
-    notes: F('confidential', true),
+    notes: { ...F('confidential', true), queryable: false },
     status: F('internal', true),
     score: F('internal', true, 'number'),
     ownerId: F('internal', true),
@@ -171,7 +177,7 @@ export const CANONICAL_FIELDS: Readonly<
   },
   case: {
     subject: F('internal', true),
-    description: F('confidential', true),
+    description: { ...F('confidential', true), queryable: false },
     status: F('internal', true),
     priority: F('internal', true),
     ownerId: F('internal', true),

@@ -1,6 +1,9 @@
 import {
   ConnectorError,
+  FIELD_NOT_FILTERABLE,
+  FIELD_NOT_SORTABLE,
   FieldMappingError,
+  matchesFindConditions,
   type CallContext,
   type ChangePage,
   type ChangeRecord,
@@ -9,6 +12,8 @@ import {
   type ConnectorCapabilities,
   type ExecuteRequest,
   type ExecuteResult,
+  type FindRequest,
+  type FindResult,
   type ReadRequest,
   type RecordData,
   type UndoInfo,
@@ -36,8 +41,14 @@ import {
   salesforceConfigProblems,
   type SalesforceConfig,
 } from './config';
+import { findSoql, soqlLiteral } from './find-query';
 import { externalKey, isSalesforceId, sobjectOfId } from './ids';
-import { SalesforceMapping, salesforceCapabilities } from './mapping';
+import {
+  DEFAULT_SALESFORCE_MAPPING,
+  SalesforceMapping,
+  fieldSpec,
+  salesforceCapabilities,
+} from './mapping';
 import { classifySalesforceError, parseSalesforceErrors } from './salesforce-errors';
 import { parseSfDateTime } from './sf-dates';
 
@@ -97,6 +108,8 @@ interface ActionMarker {
 const MARKER_REF = 'mandateAction';
 const TARGET_REF = 'target';
 const API_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
+/** Most rows one `find` reads while re-checking case-insensitive SOQL matches (one query batch). */
+const MAX_FIND_ROWS = 2000;
 
 /**
  * Mandate's Salesforce connector (REST API, OAuth refresh-token sessions). One instance per
@@ -109,6 +122,7 @@ const API_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
  *   of it commits or none, so a key is applied at most once even across crashes, restarts and
  *   concurrent duplicates.
  * - read: `GET /sobjects/{Obj}/{id}?fields=...` with only the requested fields.
+ * - find: one SOQL query with typed, escaped literals (`findSoql`), rows re-checked exactly.
  * - pollChanges: SystemModstamp polling with a per-object (SystemModstamp, Id) cursor.
  * - compensate: restores the previous values, idempotent under the key `${key}:undo`.
  */
@@ -290,6 +304,91 @@ export class SalesforceAdapter implements ConnectorAdapter {
       if (value !== null) fields[field] = value;
     }
     return { target: request.target, fields };
+  }
+
+  /**
+   * `SELECT Id, <fields> FROM Obj WHERE F = literal AND ... ORDER BY F ASC|DESC NULLS LAST, Id ASC
+   * LIMIT limit+1` through jsforce. Literals follow the canonical field's kind (quoted and escaped
+   * text; numbers, booleans, dates unquoted; minor units as major units); a value no field of
+   * that kind can hold matches nothing and sends no query. SOQL compares text case-insensitively,
+   * so each row is re-checked with the SDK's exact semantics; when that drops rows, the query is
+   * repeated with a larger LIMIT (up to 2000 rows, beyond which the answer says `truncated`).
+   * Long text areas (Description) can be neither filtered nor ordered by in SOQL: refused.
+   */
+  async find(request: FindRequest, ctx: CallContext): Promise<FindResult> {
+    this.checkTenant(request.tenantId);
+    const { objectType } = request;
+    const sobject = this.mapping.crmObject(objectType);
+    // A long text area of the default mapping, unless the tenant maps the name elsewhere.
+    const unqueryable = (field: string) =>
+      fieldSpec(objectType, field).queryable === false &&
+      this.mapping.crmField(objectType, field) ===
+        DEFAULT_SALESFORCE_MAPPING[objectType]?.fields[field];
+    const where: Array<[string, string]> = [];
+    for (const [field, value] of Object.entries(request.equals)) {
+      const spec = fieldSpec(objectType, field);
+      if (unqueryable(field))
+        throw ConnectorError.permanent(
+          FIELD_NOT_FILTERABLE,
+          `Salesforce cannot filter ${objectType} by ${field} (a long text area)`,
+        );
+      const literal = soqlLiteral(spec.kind ?? 'string', value, this.settings.minorUnitDigits);
+      if (literal === undefined) return { records: [], truncated: false };
+      where.push([this.mapping.crmField(objectType, field), literal]);
+    }
+    const order = request.orderBy;
+    if (order && unqueryable(order.field))
+      throw ConnectorError.permanent(
+        FIELD_NOT_SORTABLE,
+        `Salesforce cannot order ${objectType} by ${order.field} (a long text area)`,
+      );
+    const conditionFields = Object.keys(request.equals);
+    const read = [...new Set([...request.fields, ...conditionFields])];
+    const canonical = (row: Readonly<Record<string, unknown>>, fields: readonly string[]) => {
+      const out: Record<string, unknown> = {};
+      for (const f of fields) {
+        const value = this.mapping.fromCrmValue(
+          objectType,
+          f,
+          row[this.mapping.crmField(objectType, f)],
+        );
+        if (value !== null) out[f] = value;
+      }
+      return out;
+    };
+    let rowsWanted = request.limit + 1;
+    for (;;) {
+      const soql = findSoql({
+        sobject,
+        select: read.map((f) => this.mapping.crmField(objectType, f)),
+        where,
+        orderBy: order && {
+          field: this.mapping.crmField(objectType, order.field),
+          descending: order.descending,
+        },
+        limit: rowsWanted,
+      });
+      const res = await this.client.query(soql, rowsWanted, `query ${sobject}`, ctx.signal);
+      const rows = res.body.records.slice(0, rowsWanted);
+      if (rows.some((r) => typeof r['Id'] !== 'string'))
+        throw ConnectorError.retryable(
+          'QUERY_MALFORMED',
+          `Salesforce returned a ${sobject} row without Id`,
+        );
+      const matched = rows.filter((r) =>
+        matchesFindConditions(canonical(r, conditionFields), request.equals),
+      );
+      const complete = rows.length < rowsWanted;
+      if (complete || matched.length > request.limit || rowsWanted >= MAX_FIND_ROWS)
+        return {
+          records: matched.slice(0, request.limit).map((r) => ({
+            target: { objectType, recordId: r['Id'] as string },
+            fields: canonical(r, request.fields),
+          })),
+          truncated: matched.length > request.limit || !complete,
+        };
+      rowsWanted = Math.min(rowsWanted * 4, MAX_FIND_ROWS);
+    }
   }
 
   async compensate(request: CompensateRequest, ctx: CallContext): Promise<ExecuteResult> {

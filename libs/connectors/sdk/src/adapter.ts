@@ -57,6 +57,70 @@ export interface RecordData {
   readonly fields: Readonly<Record<string, unknown>>;
 }
 
+/** How `find` orders what it returns. */
+export interface FindOrder {
+  /** A declared canonical field of the object type. */
+  readonly field: string;
+  readonly descending: boolean;
+}
+
+/**
+ * What callers hand to `ManagedConnector.find`: the SDK checks it against the capabilities and
+ * fills the defaults (`normalizeFindQuery`) before the adapter sees a `FindRequest`.
+ */
+export interface FindQuery {
+  readonly tenantId: string;
+  readonly objectType: string;
+  /**
+   * Canonical field → value; every condition must hold (see `FindRequest.equals`). At most
+   * `FIND_LIMITS.maxConditions`; empty or absent selects every record of the type.
+   */
+  readonly equals?: Readonly<Record<string, string>>;
+  /** Canonical fields to return; empty or absent: every declared field of the type. */
+  readonly fields?: readonly string[];
+  readonly orderBy?: FindOrder;
+  /** 1..`FIND_LIMITS.maxLimit`; absent: `FIND_LIMITS.defaultLimit`. */
+  readonly limit?: number;
+}
+
+/**
+ * A search for records of one object type, as the adapter receives it: already checked by the
+ * SDK (object type, every field of `equals`, `fields` and `orderBy` declared; at most
+ * `FIND_LIMITS.maxConditions` conditions; `limit` within bounds), `fields` never empty.
+ */
+export interface FindRequest {
+  readonly tenantId: string;
+  readonly objectType: string;
+  /**
+   * Canonical field → value. A record matches when, for every entry, its field has a scalar
+   * value (string, finite number, boolean) whose `String()` equals the value exactly —
+   * case-sensitive, `250` matches "250" but not "250.0", `true` matches "true"; a field without
+   * a value (absent, null) never matches. `findValueMatches` is the reference; adapters whose
+   * CRM compares differently (case-insensitively, numerically) re-check what the CRM returns.
+   */
+  readonly equals: Readonly<Record<string, string>>;
+  /** Canonical fields to return (only these are read, never the whole record). */
+  readonly fields: readonly string[];
+  /**
+   * Order of the records: by this field (records without a value last, in both directions),
+   * ties by record id ascending. Absent: by record id ascending where the CRM allows it.
+   * `compareFindValues` is the reference.
+   */
+  readonly orderBy?: FindOrder;
+  /** Most records to return, 1..`FIND_LIMITS.maxLimit`. */
+  readonly limit: number;
+}
+
+export interface FindResult {
+  /** At most `limit` records, in the requested order; each with only the requested fields it has. */
+  readonly records: readonly RecordData[];
+  /**
+   * True when more records may match than were returned. Adapters usually ask the CRM for
+   * `limit + 1` records; one that stops scanning early (a page budget) also says true.
+   */
+  readonly truncated: boolean;
+}
+
 export type ChangeKind = 'created' | 'updated' | 'deleted';
 
 /** One change read from a CRM's change feed, in canonical names. */
@@ -119,6 +183,15 @@ export interface ConnectorAdapter {
 
   /** Reads the requested fields of one record; null when it does not exist. */
   read(request: ReadRequest, ctx: CallContext): Promise<RecordData | null>;
+
+  /**
+   * Optional: the records of one object type whose fields equal given values (an agent's related
+   * context). Reads only, safe to retry. Present means supported: the conformance kit then checks
+   * it (`finds-records`); absent, the SDK answers `FIND_UNSUPPORTED` (gRPC UNIMPLEMENTED). A
+   * condition or order the CRM cannot evaluate on a declared field throws a permanent
+   * `FIELD_NOT_FILTERABLE` / `FIELD_NOT_SORTABLE` error (gRPC INVALID_ARGUMENT).
+   */
+  find?(request: FindRequest, ctx: CallContext): Promise<FindResult>;
 
   /** Polling change feed (`changeFeed: 'polling'`): changes after `cursor` (from the start when undefined). */
   pollChanges?(

@@ -1,5 +1,6 @@
 export * from './adapter';
 export * from './capabilities';
+export * from './find';
 export * from './errors';
 export * from './field-mapping';
 export * from './rate-limiter';

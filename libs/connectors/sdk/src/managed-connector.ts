@@ -7,16 +7,20 @@ import type {
   ConnectorAdapter,
   ExecuteRequest,
   ExecuteResult,
+  FindQuery,
+  FindRequest,
+  FindResult,
   ReadRequest,
   RecordData,
   WebhookRequest,
 } from './adapter';
 import { capabilityProblems, type ConnectorCapabilities } from './capabilities';
 import { ConnectorError, type ErrorKind } from './errors';
+import { FIND_UNSUPPORTED, normalizeFindQuery } from './find';
 import { TenantRateLimiter } from './rate-limiter';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry';
 
-export type ConnectorOperation = 'execute' | 'read' | 'poll' | 'webhook' | 'compensate';
+export type ConnectorOperation = 'execute' | 'read' | 'find' | 'poll' | 'webhook' | 'compensate';
 
 /** One finished adapter call, for metrics. Carries no record data. */
 export interface ConnectorCallEvent {
@@ -106,6 +110,35 @@ export class ManagedConnector {
   read(request: ReadRequest): Promise<RecordData | null> {
     return this.call('read', (ctx) => this.adapter.read(request, ctx), {
       'mandate.object_type': request.target.objectType,
+    });
+  }
+
+  /** True when the adapter implements `find`. */
+  get supportsFind(): boolean {
+    return typeof this.adapter.find === 'function';
+  }
+
+  /**
+   * Records of one object type whose fields equal the given values. The query is checked against
+   * the capabilities first (a permanent `INVALID_FIND_REQUEST` error, before any CRM call); an
+   * adapter without `find` answers a permanent `FIND_UNSUPPORTED` error. Then as `read`: rate
+   * limit, retries, span `connector.find`, telemetry.
+   */
+  find(query: FindQuery): Promise<FindResult> {
+    const find = this.adapter.find?.bind(this.adapter);
+    if (!find)
+      return Promise.reject(
+        ConnectorError.permanent(FIND_UNSUPPORTED, `${this.connector} cannot find records`),
+      );
+    let request: FindRequest;
+    try {
+      request = normalizeFindQuery(this.capabilities, query);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.call('find', (ctx) => find(request, ctx), {
+      'mandate.object_type': request.objectType,
+      'mandate.find_conditions': String(Object.keys(request.equals).length),
     });
   }
 

@@ -1,20 +1,31 @@
 import { status } from '@grpc/grpc-js';
 import {
   ConnectorServiceService,
+  FindRecordsRequest,
+  FindRecordsResponse,
   GetCapabilitiesRequest,
   GetCapabilitiesResponse,
   GetRecordRequest,
   GetRecordResponse,
 } from '@mandate/contracts';
-import { ConnectorError, objectSpec, toCapabilitiesResponse } from '@mandate/connector-sdk';
+import {
+  ConnectorError,
+  isFindRequestError,
+  objectSpec,
+  toCapabilitiesResponse,
+  type ManagedConnector,
+} from '@mandate/connector-sdk';
 import type { ConnectorRegistry } from '@mandate/connectors-domain';
 import { isTenantId, type TenantId } from '@mandate/storage';
 import { GrpcError, GrpcServerHost } from '@mandate/platform';
 
 /**
- * ConnectorService: a tenant's connector capabilities, and record reads (only the requested
- * fields) for policy facts and agent context. CRM errors map to gRPC codes: retryable →
- * UNAVAILABLE, auth-expired → FAILED_PRECONDITION, permanent/conflict → FAILED_PRECONDITION.
+ * ConnectorService: a tenant's connector capabilities, record reads (only the requested fields)
+ * for policy facts and agent context, and record searches (FindRecords) for an agent's related
+ * context. CRM errors map to gRPC codes: retryable → UNAVAILABLE, auth-expired →
+ * FAILED_PRECONDITION, permanent/conflict → FAILED_PRECONDITION; a find the request itself makes
+ * impossible (undeclared field, too many conditions, bad limit, a field the CRM cannot filter
+ * or order by) → INVALID_ARGUMENT; a connector without `find` → UNIMPLEMENTED.
  */
 export function registerConnectorGrpc(host: GrpcServerHost, registry: ConnectorRegistry): void {
   const connectorOf = (raw: string) => {
@@ -49,15 +60,54 @@ export function registerConnectorGrpc(host: GrpcServerHost, registry: ConnectorR
         if (!record) return GetRecordResponse.fromPartial({ found: false });
         return GetRecordResponse.fromPartial({ found: true, fields: scalarFields(record.fields) });
       } catch (err) {
-        if (err instanceof ConnectorError)
-          throw new GrpcError(
-            err.kind === 'retryable' ? status.UNAVAILABLE : status.FAILED_PRECONDITION,
-            `${connector.connector} ${err.kind} ${err.code}`,
-          );
-        throw err;
+        throw toGrpcError(connector, err);
+      }
+    },
+    findRecords: async (raw): Promise<FindRecordsResponse> => {
+      const req = raw as FindRecordsRequest;
+      const connector = connectorOf(req.tenantId);
+      if (!connector.supportsFind)
+        throw new GrpcError(
+          status.UNIMPLEMENTED,
+          `the ${connector.connector} connector cannot find records`,
+        );
+      if (!req.objectType) throw new GrpcError(status.INVALID_ARGUMENT, 'object_type is required');
+      if (req.descending && !req.orderBy)
+        throw new GrpcError(status.INVALID_ARGUMENT, 'descending needs order_by');
+      try {
+        const result = await connector.find({
+          tenantId: req.tenantId,
+          objectType: req.objectType,
+          equals: req.equals ?? {},
+          fields: req.fields,
+          ...(req.orderBy ? { orderBy: { field: req.orderBy, descending: req.descending } } : {}),
+          // proto3 cannot tell 0 from unset: 0 means the default.
+          ...(req.limit ? { limit: req.limit } : {}),
+        });
+        return FindRecordsResponse.fromPartial({
+          records: result.records.map((r) => ({
+            recordId: r.target.recordId,
+            fields: scalarFields(r.fields),
+          })),
+          truncated: result.truncated,
+        });
+      } catch (err) {
+        throw toGrpcError(connector, err);
       }
     },
   });
+}
+
+/** A connector failure as a gRPC status; the message names the connector, kind and code only. */
+function toGrpcError(connector: ManagedConnector, err: unknown): unknown {
+  // Request errors name fields and bounds (never values): the caller needs them to fix the call.
+  if (isFindRequestError(err)) return new GrpcError(status.INVALID_ARGUMENT, err.message);
+  if (err instanceof ConnectorError)
+    return new GrpcError(
+      err.kind === 'retryable' ? status.UNAVAILABLE : status.FAILED_PRECONDITION,
+      `${connector.connector} ${err.kind} ${err.code}`,
+    );
+  return err;
 }
 
 /** Only scalar values travel: policy facts are scalars, and nested data is not part of the contract. */

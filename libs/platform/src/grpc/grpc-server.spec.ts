@@ -29,6 +29,9 @@ describe('GrpcServerHost', () => {
       getRecord: async () => {
         throw new GrpcError(status.UNIMPLEMENTED, 'not used here');
       },
+      findRecords: async () => {
+        throw new GrpcError(status.UNIMPLEMENTED, 'not used here');
+      },
     });
     const port = await host.start('127.0.0.1', 0);
     client = new ConnectorServiceClient(`127.0.0.1:${port}`, credentials.createInsecure(), {

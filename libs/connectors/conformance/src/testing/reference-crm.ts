@@ -21,6 +21,8 @@ import { CrmAction, actionTypeOf } from '@mandate/contracts';
 import {
   ConnectorError,
   classifyHttpError,
+  findOrderComparator,
+  matchesFindConditions,
   objectSpec,
   type CallContext,
   type ChangePage,
@@ -30,6 +32,8 @@ import {
   type ConnectorCapabilities,
   type ExecuteRequest,
   type ExecuteResult,
+  type FindRequest,
+  type FindResult,
   type ReadRequest,
   type RecordData,
   type RecordTarget,
@@ -140,6 +144,36 @@ export class ReferenceCrm {
     this.write(id, ticket, patch.set);
     if (patch.idempotencyKey !== undefined) ticket.appliedKeys.push(patch.idempotencyKey);
     return { version: ticket.version, duplicate: false };
+  }
+
+  /**
+   * GET /tickets?field=value&after=<id>&limit=…: tickets whose fields equal the values, in id
+   * order, after `afterId`. Like many CRMs' search it compares case-insensitively.
+   */
+  async searchTickets(
+    equals: Readonly<Record<string, string>>,
+    afterId: string | undefined,
+    limit: number,
+  ): Promise<{ readonly tickets: readonly TicketView[]; readonly more: boolean }> {
+    this.failIfAsked();
+    const found: TicketView[] = [];
+    for (const [id, t] of [...this.tickets.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      if (afterId !== undefined && id <= afterId) continue;
+      const matches = Object.entries(equals).every(
+        ([k, v]) =>
+          t.fields[k] !== undefined &&
+          t.fields[k] !== null &&
+          String(t.fields[k]).toLowerCase() === v.toLowerCase(),
+      );
+      if (matches)
+        found.push({
+          id,
+          version: t.version,
+          fields: { ...t.fields },
+          appliedKeys: [...t.appliedKeys],
+        });
+    }
+    return { tickets: found.slice(0, limit), more: found.length > limit };
   }
 
   /** GET /changes?after=<seq>&limit=…: the change log after `afterSeq`, oldest first. */
@@ -282,6 +316,8 @@ export interface ReferenceDefects {
   readonly brokenUndo?: boolean;
   /** Maps a validation error (400) to retryable: it would be retried forever instead of reported. */
   readonly validationAsRetryable?: boolean;
+  /** Trusts TicketDesk's case-insensitive search: `find` returns values that are not equal. */
+  readonly trustsSearchCase?: boolean;
 }
 
 /** What `execute` hands back for compensation: JSON only, stored by the executor. */
@@ -360,6 +396,48 @@ export class ReferenceAdapter implements ConnectorAdapter {
       if (err instanceof ConnectorError && err.httpStatus === 404) return null;
       throw err;
     }
+  }
+
+  /**
+   * Optional, and implemented here: the tickets whose fields equal the conditions. The SDK has
+   * checked the request against the capabilities already. TicketDesk's search compares
+   * case-insensitively and knows no order, so the adapter re-checks every ticket with the SDK's
+   * reference semantics (exact strings) and orders with the SDK's comparator, paging until it has
+   * `limit + 1` matches (with an order: all of them), which also tells whether there are more.
+   */
+  async find(request: FindRequest, _ctx: CallContext): Promise<FindResult> {
+    this.assertTenant(request.tenantId);
+    if (request.objectType !== 'ticket')
+      throw ConnectorError.permanent(
+        'UNSUPPORTED_OBJECT',
+        `TicketDesk has no "${request.objectType}" objects`,
+      );
+    const matches: TicketView[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.api(() => this.crm.searchTickets(request.equals, after, 100));
+      for (const t of page.tickets)
+        if (this.defects.trustsSearchCase || matchesFindConditions(t.fields, request.equals))
+          matches.push(t);
+      if (!page.more || (!request.orderBy && matches.length > request.limit)) break;
+      after = page.tickets[page.tickets.length - 1].id;
+    }
+    matches.sort(
+      findOrderComparator(
+        request.orderBy,
+        (t) => t.fields,
+        (t) => t.id,
+      ),
+    );
+    return {
+      records: matches.slice(0, request.limit).map((t) => ({
+        target: { objectType: 'ticket', recordId: t.id },
+        fields: Object.fromEntries(
+          request.fields.filter((f) => f in t.fields).map((f) => [f, t.fields[f]]),
+        ),
+      })),
+      truncated: matches.length > request.limit,
+    };
   }
 
   /**

@@ -49,6 +49,8 @@ export interface FakeRequest {
   readonly path: string;
   readonly query: Readonly<Record<string, string[]>>;
   readonly status: number;
+  /** The JSON body of CRM API requests (never the OAuth token request's). */
+  readonly body?: unknown;
 }
 
 /** A webhook event as HubSpot sends it (webhooks API, CRM object subscriptions). */
@@ -88,12 +90,12 @@ const S: PropDef = { type: 'string' };
 const N: PropDef = { type: 'number' };
 const B: PropDef = { type: 'bool' };
 const D: PropDef = { type: 'datetime' };
-const RO: PropDef = { type: 'string', readOnly: true };
+const ID: PropDef = { type: 'number', readOnly: true };
 const en = (...options: string[]): PropDef => ({ type: 'enum', options });
 const MANDATE_KEYS = { mandate_last_action_key: S, mandate_recent_action_keys: S };
 const UNIQUE_KEY: PropDef = { type: 'string', unique: true };
 const SYSTEM = {
-  hs_object_id: RO,
+  hs_object_id: ID,
   createdate: { ...D, readOnly: true },
   lastmodifieddate: { ...D, readOnly: true },
 };
@@ -250,6 +252,14 @@ function defaultAssociationType(from: string, to: string): number | undefined {
     ([typeId, , f, t]) => f === from && t === to && ![1, 5].includes(typeId),
   )?.[0];
 }
+
+/** Search pseudo-properties that filter by an associated record's id. */
+const ASSOCIATION_PSEUDO: Readonly<Record<string, string>> = {
+  'associations.contact': 'contacts',
+  'associations.company': 'companies',
+  'associations.deal': 'deals',
+  'associations.ticket': 'tickets',
+};
 
 const WEBHOOK_OBJECTS: Readonly<Record<string, string>> = {
   contacts: 'contact',
@@ -774,7 +784,14 @@ export class FakeHubSpot {
     }
     const query: Record<string, string[]> = {};
     for (const [k, v] of url.searchParams) (query[k] ??= []).push(v);
-    this.requests.push({ method, path: url.pathname, query, status: answer.status });
+    const sent = url.pathname.startsWith('/crm/') && raw ? parseJsonOrUndefined(raw) : undefined;
+    this.requests.push({
+      method,
+      path: url.pathname,
+      query,
+      status: answer.status,
+      ...(sent === undefined ? {} : { body: sent }),
+    });
     const body = answer.text ?? (answer.body === undefined ? '' : JSON.stringify(answer.body));
     res.writeHead(answer.status, {
       'Content-Type': 'application/json;charset=utf-8',
@@ -790,12 +807,22 @@ export class FakeHubSpot {
     const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
     const isV3 = parts[0] === 'crm' && parts[1] === 'v3' && parts[2] === 'objects';
     const isV4 = parts[0] === 'crm' && parts[1] === 'v4' && parts[2] === 'objects';
-    if (!isV3 && !isV4) return hubspotError(404, 'OBJECT_NOT_FOUND', 'Resource not found');
+    // /crm/v4/associations/{type}/{toType}/batch/read: a read, though a POST.
+    const isBatchRead =
+      method === 'POST' &&
+      parts[0] === 'crm' &&
+      parts[1] === 'v4' &&
+      parts[2] === 'associations' &&
+      parts[5] === 'batch' &&
+      parts[6] === 'read' &&
+      parts.length === 7;
+    if (!isV3 && !isV4 && !isBatchRead)
+      return hubspotError(404, 'OBJECT_NOT_FOUND', 'Resource not found');
     const mutating =
       method === 'PATCH' ||
       method === 'DELETE' ||
       method === 'PUT' ||
-      (method === 'POST' && parts[4] !== 'search');
+      (method === 'POST' && parts[4] !== 'search' && !isBatchRead);
     const fault = this.takeFault(mutating);
     if (fault) return this.faultAnswer(fault);
     const denied = this.authenticate(authorization);
@@ -806,6 +833,12 @@ export class FakeHubSpot {
       return hubspotError(400, 'VALIDATION_ERROR', `Unable to infer object type from: ${type}`);
     const body = raw ? (parseJsonOrUndefined(raw) as Record<string, unknown> | undefined) : {};
     if (body === undefined) return hubspotError(400, 'VALIDATION_ERROR', 'Invalid input JSON');
+    if (isBatchRead) {
+      const toType = OBJECT_TYPE_IDS[parts[4] ?? ''] ?? parts[4] ?? '';
+      if (!PROPERTIES[toType])
+        return hubspotError(400, 'VALIDATION_ERROR', `Unable to infer object type from: ${toType}`);
+      return this.batchAssociations(type, toType, body);
+    }
     const answer = isV3 ? this.v3(method, type, parts, url, body) : this.v4(method, type, parts);
     if (mutating && answer.status >= 200 && answer.status < 300) this.writeCount += 1;
     return answer;
@@ -935,29 +968,116 @@ export class FakeHubSpot {
     return new HttpAnswer(201, this.present(type, o, Object.keys(values)));
   }
 
+  /**
+   * POST /crm/v3/objects/{type}/search. Documented: filterGroups (ORed) of filters (ANDed), at
+   * most 5 groups of 6 filters; `associations.{object}` pseudo-properties; sorts; limit ≤ 200;
+   * `after` paging; at most 10,000 results reachable. Assumed (README, "needs a HubSpot test
+   * portal"): EQ compares text case-insensitively and numbers numerically; one sort per search;
+   * objects without the sort property come first ascending and last descending; ties by id.
+   */
   private search(type: string, body: Record<string, unknown>): HttpAnswer {
     const groups = (body['filterGroups'] ?? []) as Array<{
       filters?: Array<Record<string, unknown>>;
     }>;
-    for (const g of groups)
-      for (const f of g.filters ?? [])
-        if (f['operator'] !== 'EQ')
-          return hubspotError(400, 'VALIDATION_ERROR', 'the fake supports EQ filters only');
-    const matches = [...this.objects.get(type)!.values()].filter(
-      (o) =>
-        groups.length === 0 ||
-        groups.some((g) =>
-          (g.filters ?? []).every(
-            (f) => o.properties[String(f['propertyName'])] === String(f['value']),
-          ),
-        ),
-    );
+    const sorts = (body['sorts'] ?? []) as Array<Record<string, unknown>>;
     const limit = typeof body['limit'] === 'number' ? body['limit'] : 10;
+    const after = body['after'] === undefined ? 0 : Number(body['after']);
+    if (groups.length > 5 || groups.some((g) => (g.filters ?? []).length > 6))
+      return hubspotError(400, 'VALIDATION_ERROR', 'at most 5 filter groups of 6 filters');
+    if (sorts.length > 1) return hubspotError(400, 'VALIDATION_ERROR', 'at most one sort');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 200)
+      return hubspotError(400, 'VALIDATION_ERROR', 'limit must be within 1..200');
+    if (!Number.isInteger(after) || after < 0 || after + limit > 10_000)
+      return hubspotError(400, 'VALIDATION_ERROR', 'at most 10,000 results can be paged through');
+    const defs = PROPERTIES[type]!;
+    for (const g of groups)
+      for (const f of g.filters ?? []) {
+        const name = String(f['propertyName']);
+        if (!['EQ', 'HAS_PROPERTY', 'NOT_HAS_PROPERTY'].includes(String(f['operator'])))
+          return hubspotError(
+            400,
+            'VALIDATION_ERROR',
+            'the fake supports EQ and (NOT_)HAS_PROPERTY',
+          );
+        if (!defs[name] && !ASSOCIATION_PSEUDO[name])
+          return hubspotError(400, 'VALIDATION_ERROR', `unknown property ${name}`);
+      }
+    const holds = (o: FakeObject, f: Record<string, unknown>): boolean => {
+      const name = String(f['propertyName']);
+      const pseudo = ASSOCIATION_PSEUDO[name];
+      if (pseudo)
+        return this.linksOf(type, o.id, pseudo).some((l) => l.toId === String(f['value']));
+      const stored = o.properties[name] ?? '';
+      if (f['operator'] === 'HAS_PROPERTY') return stored !== '';
+      if (f['operator'] === 'NOT_HAS_PROPERTY') return stored === '';
+      const wanted = String(f['value']);
+      if (stored === '') return false;
+      if (defs[name]!.type === 'number') return Number(stored) === Number(wanted);
+      return stored.toLowerCase() === wanted.toLowerCase();
+    };
+    const matches = [...this.objects.get(type)!.values()].filter(
+      (o) => groups.length === 0 || groups.some((g) => (g.filters ?? []).every((f) => holds(o, f))),
+    );
+    const sort = sorts[0];
+    const byId = (a: FakeObject, b: FakeObject) => Number(a.id) - Number(b.id);
+    if (sort) {
+      const name = String(sort['propertyName']);
+      if (!defs[name]) return hubspotError(400, 'VALIDATION_ERROR', `unknown property ${name}`);
+      const sign = sort['direction'] === 'DESCENDING' ? -1 : 1;
+      const numeric = defs[name]!.type === 'number' || name === 'hs_object_id';
+      matches.sort((a, b) => {
+        const va = a.properties[name] ?? '';
+        const vb = b.properties[name] ?? '';
+        if (va === '' || vb === '') return va === vb ? byId(a, b) : sign * (va === '' ? -1 : 1);
+        const d = numeric ? Number(va) - Number(vb) : va < vb ? -1 : va > vb ? 1 : 0;
+        return d === 0 ? byId(a, b) : sign * d;
+      });
+    } else matches.sort(byId);
     const wanted = (body['properties'] ?? []) as string[];
+    const page = matches.slice(after, after + limit);
     return new HttpAnswer(200, {
       total: matches.length,
-      results: matches.slice(0, limit).map((o) => this.present(type, o, wanted)),
+      results: page.map((o) => this.present(type, o, wanted)),
+      ...(after + limit < matches.length
+        ? { paging: { next: { after: String(after + limit) } } }
+        : {}),
     });
+  }
+
+  /**
+   * POST /crm/v4/associations/{type}/{toType}/batch/read `{inputs: [{id}]}` →
+   * `{status, results: [{from: {id}, to: [{toObjectId, associationTypes}]}]}`. Assumed: objects
+   * without associations are left out of `results`.
+   */
+  private batchAssociations(
+    type: string,
+    toType: string,
+    body: Record<string, unknown>,
+  ): HttpAnswer {
+    const inputs = (body['inputs'] ?? []) as Array<{ id?: unknown }>;
+    if (inputs.length > 1000)
+      return hubspotError(400, 'VALIDATION_ERROR', 'at most 1000 inputs per batch');
+    const results = [];
+    for (const input of inputs) {
+      const id = String(input.id ?? '');
+      const byId = new Map<string, number[]>();
+      for (const l of this.linksOf(type, id, toType))
+        byId.set(l.toId, [...(byId.get(l.toId) ?? []), l.typeId]);
+      if (byId.size)
+        results.push({
+          from: { id },
+          to: [...byId.entries()].map(([toId, typeIds]) => ({
+            toObjectId: Number(toId),
+            associationTypes: typeIds.map((typeId) => ({
+              category: 'HUBSPOT_DEFINED',
+              typeId,
+              label: null,
+            })),
+          })),
+        });
+    }
+    const now = new Date().toISOString();
+    return new HttpAnswer(200, { status: 'COMPLETE', results, startedAt: now, completedAt: now });
   }
 
   private v4(method: string, type: string, parts: string[]): HttpAnswer {

@@ -246,6 +246,36 @@ describe('FakeSalesforce', () => {
     });
   });
 
+  it('compares text case-insensitively, honours NULLS FIRST/LAST and escapes, checks WHERE fields', async () => {
+    const a = fake.seed('Lead', { LastName: 'Acme', Company: 'x' });
+    const b = fake.seed('Lead', { LastName: 'ACME', Company: "O'Brien\n" });
+    const c = fake.seed('Lead', { LastName: 'Zed' });
+    const q = async (soql: string) => {
+      const res = await call('GET', `${api}/query?q=${encodeURIComponent(soql)}`);
+      return res.status === 200 ? res.body.records.map((r: { Id: string }) => r.Id) : res.body;
+    };
+    expect(await q("SELECT Id FROM Lead WHERE LastName = 'acme' ORDER BY Id")).toEqual([a, b]);
+    expect(await q("SELECT Id FROM Lead WHERE LastName != 'acme'")).toEqual([c]);
+    expect(await q("SELECT Id FROM Lead WHERE Company = 'o\\'brien\\n'")).toEqual([b]);
+    expect(await q('SELECT Id FROM Lead ORDER BY Company ASC, Id ASC')).toEqual([c, b, a]);
+    expect(await q('SELECT Id FROM Lead ORDER BY Company ASC NULLS LAST, Id ASC')).toEqual([
+      b,
+      a,
+      c,
+    ]);
+    expect(await q('SELECT Id FROM Lead ORDER BY Company DESC NULLS FIRST, Id ASC')).toEqual([
+      c,
+      a,
+      b,
+    ]);
+    expect(await q("SELECT Id FROM Lead WHERE Nope__c = 'x'")).toMatchObject([
+      { errorCode: 'INVALID_FIELD' },
+    ]);
+    expect(await q("SELECT Id FROM Lead WHERE Company = 'bad \\q escape'")).toMatchObject([
+      { errorCode: 'MALFORMED_QUERY' },
+    ]);
+  });
+
   it('injects the conformance faults', async () => {
     fake.injectFault({ kind: 'rate-limit', retryAfterSeconds: 3 });
     const limited = await call('GET', `${api}/query?q=SELECT+Id+FROM+Lead`);

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { InjectedFault } from '@mandate/connector-conformance';
 import { KEY_PREFIXES, toId18 } from '../ids';
 import { formatSfDateTime, parseSfDateTime } from '../sf-dates';
-import { SoqlError, compareValues, matches, parseSoql } from './fake-soql';
+import { SoqlError, compareValues, conditionFields, matches, parseSoql } from './fake-soql';
 
 /**
  * A local stand-in for a Salesforce org: a node:http server on 127.0.0.1 speaking the REST API
@@ -691,11 +691,21 @@ export class FakeSalesforce {
     const schema = this.options.schema;
     if (schema && !schema[q.from] && !this.store.has(q.from))
       return err(400, 'INVALID_TYPE', `sObject type '${q.from}' is not supported.`);
-    const unknown = this.unknownFields(q.from, [...q.fields, ...q.orderBy.map((o) => o.field)]);
-    if (unknown.length) return invalidField(q.from, unknown);
-    let rows = this.find(q.from, (r) => (q.where ? matches(r, q.where) : true));
+    const unknown = this.unknownFields(q.from, [
+      ...q.fields,
+      ...conditionFields(q.where),
+      ...q.orderBy.map((o) => o.field),
+    ]);
+    if (unknown.length) return invalidField(q.from, [...new Set(unknown)]);
+    const caseSensitive = (field: string) =>
+      this.options.uniqueFields?.[q.from]?.includes(field) ?? false;
+    let rows = this.find(q.from, (r) => (q.where ? matches(r, q.where, caseSensitive) : true));
+    const isNull = (v: unknown) => v === null || v === undefined;
     rows.sort((x, y) => {
       for (const o of q.orderBy) {
+        const nx = isNull(x[o.field]);
+        const ny = isNull(y[o.field]);
+        if (nx !== ny) return nx === o.nullsLast ? 1 : -1;
         const d = compareValues(x[o.field], y[o.field]);
         if (d !== 0) return o.desc ? -d : d;
       }

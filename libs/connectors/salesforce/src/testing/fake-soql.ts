@@ -8,8 +8,14 @@ import { parseSfDateTime } from '../sf-dates';
  *                           cmp  := field (= | != | <> | < | <= | > | >=) literal
  *                           literal := 'string' | number | true | false | null
  *                                    | datetime (2025-01-01T00:00:00Z, ...+00:00, .000Z)
- *   [ORDER BY field [ASC|DESC], ...]
+ *   [ORDER BY field [ASC|DESC] [NULLS FIRST|LAST], ...]
  *   [LIMIT n]
+ *
+ * String literals take SOQL's escape sequences (\n \r \t \b \f \" \' \\; "Quoted String
+ * Escape Sequences"); any other backslash is malformed. `=` and `!=` on text compare
+ * case-insensitively, except on case-sensitive unique fields ("Comparison Operators": string
+ * comparisons are case-insensitive); nulls sort first ascending and last descending unless
+ * NULLS FIRST/LAST says otherwise ("ORDER BY").
  *
  * Anything else is a MALFORMED_QUERY, as a real org would answer for a query it cannot parse.
  */
@@ -17,7 +23,11 @@ export interface SoqlQuery {
   readonly fields: readonly string[];
   readonly from: string;
   readonly where?: SoqlCondition;
-  readonly orderBy: readonly { readonly field: string; readonly desc: boolean }[];
+  readonly orderBy: readonly {
+    readonly field: string;
+    readonly desc: boolean;
+    readonly nullsLast: boolean;
+  }[];
   readonly limit?: number;
 }
 
@@ -40,6 +50,17 @@ export type SoqlCondition =
 export class SoqlError extends Error {
   override readonly name = 'SoqlError';
 }
+
+const ESCAPES: Readonly<Record<string, string>> = {
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  b: '\b',
+  f: '\f',
+  '"': '"',
+  "'": "'",
+  '\\': '\\',
+};
 
 type Token = { t: 'word' | 'string' | 'number' | 'datetime' | 'op' | 'punct'; v: string };
 
@@ -64,8 +85,14 @@ function tokenize(soql: string): Token[] {
       let v = '';
       let j = i + 1;
       for (; j < soql.length && soql.charAt(j) !== "'"; j++) {
-        if (soql.charAt(j) === '\\') j++;
-        v += soql.charAt(j);
+        if (soql.charAt(j) !== '\\') {
+          v += soql.charAt(j);
+          continue;
+        }
+        j++;
+        const escaped = ESCAPES[soql.charAt(j)];
+        if (escaped === undefined) throw new SoqlError('invalid escape sequence in a string');
+        v += escaped;
       }
       if (j >= soql.length) throw new SoqlError('unterminated string literal');
       tokens.push({ t: 'string', v });
@@ -177,7 +204,7 @@ export function parseSoql(soql: string): SoqlQuery {
     pos++;
     where = disjunction();
   }
-  const orderBy: { field: string; desc: boolean }[] = [];
+  const orderBy: { field: string; desc: boolean; nullsLast: boolean }[] = [];
   if (isWord('ORDER')) {
     pos++;
     expectWord('BY');
@@ -189,7 +216,15 @@ export function parseSoql(soql: string): SoqlQuery {
         pos++;
         desc = true;
       }
-      orderBy.push({ field, desc });
+      let nullsLast = desc;
+      if (isWord('NULLS')) {
+        pos++;
+        if (isWord('FIRST')) nullsLast = false;
+        else if (isWord('LAST')) nullsLast = true;
+        else throw new SoqlError('expected FIRST or LAST after NULLS');
+        pos++;
+      }
+      orderBy.push({ field, desc, nullsLast });
       if (peek()?.v !== ',') break;
       pos++;
     }
@@ -233,12 +268,36 @@ function compareToLiteral(value: unknown, lit: SoqlLiteral): number | undefined 
   return s < lit.value ? -1 : s > lit.value ? 1 : 0;
 }
 
-export function matches(record: Readonly<Record<string, unknown>>, c: SoqlCondition): boolean {
+/** Every field a condition names. */
+export function conditionFields(c: SoqlCondition | undefined): string[] {
+  if (!c) return [];
+  return c.op === 'cmp' ? [c.field] : [...conditionFields(c.left), ...conditionFields(c.right)];
+}
+
+/**
+ * Whether a record satisfies a condition. `caseSensitive(field)`: the field is a case-sensitive
+ * unique field (its `=`/`!=` compare exactly; every other text field ignores case).
+ */
+export function matches(
+  record: Readonly<Record<string, unknown>>,
+  c: SoqlCondition,
+  caseSensitive: (field: string) => boolean = () => false,
+): boolean {
   if (c.op !== 'cmp')
     return c.op === 'and'
-      ? matches(record, c.left) && matches(record, c.right)
-      : matches(record, c.left) || matches(record, c.right);
-  const d = compareToLiteral(record[c.field], c.value);
+      ? matches(record, c.left, caseSensitive) && matches(record, c.right, caseSensitive)
+      : matches(record, c.left, caseSensitive) || matches(record, c.right, caseSensitive);
+  const value = record[c.field];
+  if (
+    (c.cmp === '=' || c.cmp === '!=') &&
+    c.value.kind === 'string' &&
+    typeof value === 'string' &&
+    !caseSensitive(c.field)
+  ) {
+    const same = value.toLowerCase() === c.value.value.toLowerCase();
+    return c.cmp === '=' ? same : !same;
+  }
+  const d = compareToLiteral(value, c.value);
   if (c.cmp === '!=') return d !== 0;
   if (d === undefined) return false;
   switch (c.cmp) {

@@ -24,6 +24,7 @@ import { supportsAction } from '../capabilities';
 import { ConnectorError, errorClassOf, toConnectorError } from '../errors';
 import type { ManagedConnector } from '../managed-connector';
 import type { ExecutionDoc, ExecutionEventDoc } from './execution-record';
+import { resolveMergeFields } from './merge-field-resolver';
 
 /** Test-only crash points ("failpoints"): the process dies there, as if killed. */
 export interface Failpoints {
@@ -73,7 +74,10 @@ const EXECUTABLE_NOW = new Set([
  * 2. claim the key: insert the execution record. A redelivery, or another decision for the same
  *    key, finds it; once the key is finished it is reported DUPLICATE_SUPPRESSED (audited) and
  *    nothing runs again;
- * 3. call the adapter (rate limit, retries, CRM-side idempotency where the CRM has it);
+ * 3. fill the merge fields of outbound texts (`⟦REF:contact/con-1/firstName⟧`) from the CRM, for
+ *    the adapter call only (a reference it may not read, a missing record or value, or a leftover
+ *    pseudonym token fails the execution permanently without calling the adapter); then call the
+ *    adapter (rate limit, retries, CRM-side idempotency where the CRM has it);
  * 4. emit the outcome and its audit record (outbox), then finish the record.
  * A crash between 2 and 4 is completed by the redelivered decision: step 3 runs again and the
  * adapter's CRM-side idempotency (external ids, applied keys) keeps it from applying twice.
@@ -192,16 +196,15 @@ export class SafeExecutor {
 
     let result: ExecuteResult;
     try {
+      const target = {
+        objectType: proposal.target?.objectType ?? '',
+        recordId: proposal.target?.recordId ?? '',
+      };
+      // Merge fields are filled here, after the token check and the claim, and only for this
+      // call: the record, the outcome and the audit events keep the references (never values).
+      const action = await resolveMergeFields(connector, tenant, target, proposal.action!);
       this.failpoints.hit('connector.before-crm-write');
-      result = await connector.execute({
-        tenantId: tenant,
-        idempotencyKey: key,
-        target: {
-          objectType: proposal.target?.objectType ?? '',
-          recordId: proposal.target?.recordId ?? '',
-        },
-        action: proposal.action!,
-      });
+      result = await connector.execute({ tenantId: tenant, idempotencyKey: key, target, action });
       this.failpoints.hit('connector.after-crm-write');
     } catch (raw) {
       const err = toConnectorError(raw);

@@ -331,7 +331,7 @@ describe('a scaffolded adapter against the conformance kit', () => {
         expect(r.error).toMatch(/NOT_IMPLEMENTED|is not implemented yet/);
       }
       const behavioural = results.filter((r) => r.kind === 'behavioural');
-      expect(behavioural.length).toBe(8);
+      expect(behavioural.length).toBe(9);
       expect(behavioural.filter((r) => r.passed)).toEqual([]);
     },
   );

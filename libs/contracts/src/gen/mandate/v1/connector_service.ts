@@ -45,6 +45,65 @@ export interface GetRecordResponse {
   fields: { [key: string]: any } | undefined;
 }
 
+/** FindRecordsRequest selects records of one object type by exact field values. */
+export interface FindRecordsRequest {
+  /** Tenant that owns the records. */
+  tenantId: string;
+  /**
+   * Canonical object type to search: "activity", "contact", "user", ... (one the connector
+   * declares in GetCapabilities).
+   */
+  objectType: string;
+  /**
+   * Conditions, canonical field name → value; a record matches when every condition holds. A
+   * condition holds when the record's field has a scalar value whose string form equals the
+   * value exactly (case-sensitive; numbers and booleans in their decimal / "true" / "false"
+   * form); a field without a value never matches. Each field must be declared for the object
+   * type. At most 4 conditions; none selects every record of the type.
+   */
+  equals: { [key: string]: string };
+  /**
+   * Canonical names of the fields to return. Only these are read from the CRM; empty means
+   * every field the connector declares for the object type (GetCapabilities).
+   */
+  fields: string[];
+  /**
+   * Canonical field to order the records by (declared for the object type); empty: the
+   * connector's own stable order (by record id where the CRM allows it). Records without a value
+   * for the field come after those with one; ties are broken by record id where the CRM allows it
+   * (each connector's README says where it differs).
+   */
+  orderBy: string;
+  /** Orders by order_by descending instead of ascending. Requires order_by. */
+  descending: boolean;
+  /** Most records to return, 1..200; 0 means 50. */
+  limit: number;
+}
+
+export interface FindRecordsRequest_EqualsEntry {
+  key: string;
+  value: string;
+}
+
+/** FindRecordsResponse carries the matching records, in the requested order. */
+export interface FindRecordsResponse {
+  /** At most limit records. */
+  records: FoundRecord[];
+  /**
+   * True when more records may match than were returned (ask again with a larger limit or
+   * narrower conditions).
+   */
+  truncated: boolean;
+}
+
+/** FoundRecord is one record of a FindRecordsResponse. */
+export interface FoundRecord {
+  /** The CRM's id of the record (GetRecord reads it). */
+  recordId: string;
+  /** The requested fields the record has a value for (scalars), as the CRM holds them. */
+  fields: { [key: string]: any } | undefined;
+}
+
 /** GetCapabilitiesRequest names the tenant. */
 export interface GetCapabilitiesRequest {
   /** Tenant whose connector to describe. */
@@ -248,6 +307,472 @@ export const GetRecordResponse: MessageFns<GetRecordResponse> = {
   fromPartial(object: DeepPartial<GetRecordResponse>): GetRecordResponse {
     const message = createBaseGetRecordResponse();
     message.found = object.found ?? false;
+    message.fields = object.fields ?? undefined;
+    return message;
+  },
+};
+
+function createBaseFindRecordsRequest(): FindRecordsRequest {
+  return { tenantId: "", objectType: "", equals: {}, fields: [], orderBy: "", descending: false, limit: 0 };
+}
+
+export const FindRecordsRequest: MessageFns<FindRecordsRequest> = {
+  encode(message: FindRecordsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    if (message.objectType !== "") {
+      writer.uint32(18).string(message.objectType);
+    }
+    globalThis.Object.entries(message.equals).forEach(([key, value]: [string, string]) => {
+      FindRecordsRequest_EqualsEntry.encode({ key: key as any, value }, writer.uint32(26).fork()).join();
+    });
+    for (const v of message.fields) {
+      writer.uint32(34).string(v!);
+    }
+    if (message.orderBy !== "") {
+      writer.uint32(42).string(message.orderBy);
+    }
+    if (message.descending !== false) {
+      writer.uint32(48).bool(message.descending);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(56).uint32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FindRecordsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFindRecordsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.objectType = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            const entry3 = FindRecordsRequest_EqualsEntry.decode(reader, reader.uint32());
+            if (entry3.value !== undefined) {
+              message.equals[entry3.key] = entry3.value;
+            }
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.fields.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.orderBy = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.descending = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FindRecordsRequest {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      objectType: isSet(object.objectType)
+        ? globalThis.String(object.objectType)
+        : isSet(object.object_type)
+        ? globalThis.String(object.object_type)
+        : "",
+      equals: isObject(object.equals)
+        ? (globalThis.Object.entries(object.equals) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      fields: globalThis.Array.isArray(object?.fields) ? object.fields.map((e: any) => globalThis.String(e)) : [],
+      orderBy: isSet(object.orderBy)
+        ? globalThis.String(object.orderBy)
+        : isSet(object.order_by)
+        ? globalThis.String(object.order_by)
+        : "",
+      descending: isSet(object.descending) ? globalThis.Boolean(object.descending) : false,
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+    };
+  },
+
+  toJSON(message: FindRecordsRequest): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.objectType !== "") {
+      obj.objectType = message.objectType;
+    }
+    if (message.equals) {
+      const entries = globalThis.Object.entries(message.equals) as [string, string][];
+      if (entries.length > 0) {
+        obj.equals = {};
+        entries.forEach(([k, v]) => {
+          obj.equals[k] = v;
+        });
+      }
+    }
+    if (message.fields?.length) {
+      obj.fields = message.fields;
+    }
+    if (message.orderBy !== "") {
+      obj.orderBy = message.orderBy;
+    }
+    if (message.descending !== false) {
+      obj.descending = message.descending;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FindRecordsRequest>): FindRecordsRequest {
+    return FindRecordsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FindRecordsRequest>): FindRecordsRequest {
+    const message = createBaseFindRecordsRequest();
+    message.tenantId = object.tenantId ?? "";
+    message.objectType = object.objectType ?? "";
+    message.equals = (globalThis.Object.entries(object.equals ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.fields = object.fields?.map((e) => e) || [];
+    message.orderBy = object.orderBy ?? "";
+    message.descending = object.descending ?? false;
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBaseFindRecordsRequest_EqualsEntry(): FindRecordsRequest_EqualsEntry {
+  return { key: "", value: "" };
+}
+
+export const FindRecordsRequest_EqualsEntry: MessageFns<FindRecordsRequest_EqualsEntry> = {
+  encode(message: FindRecordsRequest_EqualsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FindRecordsRequest_EqualsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFindRecordsRequest_EqualsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FindRecordsRequest_EqualsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: FindRecordsRequest_EqualsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FindRecordsRequest_EqualsEntry>): FindRecordsRequest_EqualsEntry {
+    return FindRecordsRequest_EqualsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FindRecordsRequest_EqualsEntry>): FindRecordsRequest_EqualsEntry {
+    const message = createBaseFindRecordsRequest_EqualsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseFindRecordsResponse(): FindRecordsResponse {
+  return { records: [], truncated: false };
+}
+
+export const FindRecordsResponse: MessageFns<FindRecordsResponse> = {
+  encode(message: FindRecordsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.records) {
+      FoundRecord.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.truncated !== false) {
+      writer.uint32(16).bool(message.truncated);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FindRecordsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFindRecordsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.records.push(FoundRecord.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.truncated = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FindRecordsResponse {
+    return {
+      records: globalThis.Array.isArray(object?.records) ? object.records.map((e: any) => FoundRecord.fromJSON(e)) : [],
+      truncated: isSet(object.truncated) ? globalThis.Boolean(object.truncated) : false,
+    };
+  },
+
+  toJSON(message: FindRecordsResponse): unknown {
+    const obj: any = {};
+    if (message.records?.length) {
+      obj.records = message.records.map((e) => FoundRecord.toJSON(e));
+    }
+    if (message.truncated !== false) {
+      obj.truncated = message.truncated;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FindRecordsResponse>): FindRecordsResponse {
+    return FindRecordsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FindRecordsResponse>): FindRecordsResponse {
+    const message = createBaseFindRecordsResponse();
+    message.records = object.records?.map((e) => FoundRecord.fromPartial(e)) || [];
+    message.truncated = object.truncated ?? false;
+    return message;
+  },
+};
+
+function createBaseFoundRecord(): FoundRecord {
+  return { recordId: "", fields: undefined };
+}
+
+export const FoundRecord: MessageFns<FoundRecord> = {
+  encode(message: FoundRecord, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.recordId !== "") {
+      writer.uint32(10).string(message.recordId);
+    }
+    if (message.fields !== undefined) {
+      Struct.encode(Struct.wrap(message.fields), writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FoundRecord {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFoundRecord();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.recordId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.fields = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FoundRecord {
+    return {
+      recordId: isSet(object.recordId)
+        ? globalThis.String(object.recordId)
+        : isSet(object.record_id)
+        ? globalThis.String(object.record_id)
+        : "",
+      fields: isObject(object.fields) ? object.fields : undefined,
+    };
+  },
+
+  toJSON(message: FoundRecord): unknown {
+    const obj: any = {};
+    if (message.recordId !== "") {
+      obj.recordId = message.recordId;
+    }
+    if (message.fields !== undefined) {
+      obj.fields = message.fields;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FoundRecord>): FoundRecord {
+    return FoundRecord.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FoundRecord>): FoundRecord {
+    const message = createBaseFoundRecord();
+    message.recordId = object.recordId ?? "";
     message.fields = object.fields ?? undefined;
     return message;
   },
@@ -461,6 +986,21 @@ export const ConnectorServiceService = {
     responseSerialize: (value: GetRecordResponse): Buffer => Buffer.from(GetRecordResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetRecordResponse => GetRecordResponse.decode(value),
   },
+  /**
+   * Records of one object type whose fields equal given values (an agent's related context: the
+   * activities of a record, the contacts of an account, the active users with a role). Bad
+   * requests (undeclared object type or field, too many conditions, limit out of range) answer
+   * INVALID_ARGUMENT; a connector that cannot search answers UNIMPLEMENTED.
+   */
+  findRecords: {
+    path: "/mandate.v1.ConnectorService/FindRecords" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: FindRecordsRequest): Buffer => Buffer.from(FindRecordsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): FindRecordsRequest => FindRecordsRequest.decode(value),
+    responseSerialize: (value: FindRecordsResponse): Buffer => Buffer.from(FindRecordsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): FindRecordsResponse => FindRecordsResponse.decode(value),
+  },
 } as const;
 
 export interface ConnectorServiceServer extends UntypedServiceImplementation {
@@ -471,6 +1011,13 @@ export interface ConnectorServiceServer extends UntypedServiceImplementation {
    * the agent's proposal).
    */
   getRecord: handleUnaryCall<GetRecordRequest, GetRecordResponse>;
+  /**
+   * Records of one object type whose fields equal given values (an agent's related context: the
+   * activities of a record, the contacts of an account, the active users with a role). Bad
+   * requests (undeclared object type or field, too many conditions, limit out of range) answer
+   * INVALID_ARGUMENT; a connector that cannot search answers UNIMPLEMENTED.
+   */
+  findRecords: handleUnaryCall<FindRecordsRequest, FindRecordsResponse>;
 }
 
 export interface ConnectorServiceClient extends Client {
@@ -508,6 +1055,27 @@ export interface ConnectorServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetRecordResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Records of one object type whose fields equal given values (an agent's related context: the
+   * activities of a record, the contacts of an account, the active users with a role). Bad
+   * requests (undeclared object type or field, too many conditions, limit out of range) answer
+   * INVALID_ARGUMENT; a connector that cannot search answers UNIMPLEMENTED.
+   */
+  findRecords(
+    request: FindRecordsRequest,
+    callback: (error: ServiceError | null, response: FindRecordsResponse) => void,
+  ): ClientUnaryCall;
+  findRecords(
+    request: FindRecordsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: FindRecordsResponse) => void,
+  ): ClientUnaryCall;
+  findRecords(
+    request: FindRecordsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: FindRecordsResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -66,6 +66,9 @@ function envFor(s: Service, extra: Record<string, string> = {}): Record<string, 
     DECISION_SIGNING_KEY_ID: 'it-1',
     DECISION_VERIFY_KEYS: `it-1=${keys.publicKey}`,
     ...(s === 'audit-ledger' ? ledgerEnv : {}),
+    ...(s === 'orchestrator'
+      ? { CONNECTOR_GRPC_ADDRESS: `127.0.0.1:${port('crm-connectors', true)}` }
+      : {}),
     ...(s === 'policy'
       ? {
           CONNECTOR_GRPC_ADDRESS: `127.0.0.1:${port('crm-connectors', true)}`,

@@ -134,7 +134,9 @@ describe('mandate agents run', () => {
     expect(parsed.model.label).toBe('offline rules (not an LLM)');
     expect(parsed.prompt.promptId).toBe('outreach');
     expect(parsed.proposals).toHaveLength(1);
-    expect(parsed.proposals[0].action.sendEmail?.body).toMatch(/^Hello ⟦PERSON_\d+⟧,/);
+    expect(parsed.proposals[0].action.sendEmail?.body).toMatch(
+      /^Hello ⟦REF:contact\/con-\d+\/name⟧,/,
+    );
     expectNoPersonalData(out, 'con-0006');
   });
 });

@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import * as path from 'node:path';
 import { ActionProposal } from '@mandate/contracts';
 import {
   DEMO_DATASET,
@@ -8,43 +6,24 @@ import {
   type DemoRecord,
 } from '@mandate/connectors-domain';
 import {
-  PseudonymVault,
-  knownPersonalValues,
-  outreachAllowed,
-  promptFields,
-  resolveCaseReference,
-  resolveMention,
-  selectFields,
-  untrustedBlock,
-  type FieldSelection,
-  type FieldValue,
-  type KnownValue,
-  type Resolution,
-} from '@mandate/data-governance';
-import { OfflineModel } from '@mandate/model-gateway';
-import {
   AGENT_DEFINITIONS,
   AGENT_IDS,
-  OFFLINE_RESPONDERS,
-  buildAgentRequest,
-  dataPolicyOf,
-  toProposals,
-  type ActivityItem,
+  StaticContextSource,
+  runAgentStep,
   type AgentContext,
   type AgentDefinition,
   type AgentId,
-  type AgentInput,
-  type ProposalSet,
+  type StepSuccess,
 } from '@mandate/orchestrator-agents';
+import { OfflineAgentsModel } from '@mandate/orchestrator-service';
 import {
   PROMPT_POINTERS,
   PROMPT_VERSIONS,
   PromptRegistry,
-  renderPrompt,
   seedFromDirectory,
-  type RenderedPrompt,
 } from '@mandate/prompt-registry';
 import { InMemoryDocumentStore } from '@mandate/storage';
+import { defaultPromptsDir } from './bundle-dir';
 
 /**
  * `mandate agents list|run`: what each agent is for, and a dry run of one agent on one record of
@@ -71,21 +50,7 @@ export const AGENTS_USAGE = `usage:
 
 /** Time zone of the demo tenant (quiet hours for outreach). */
 const DEMO_TIME_ZONE = 'Europe/London';
-const MAX_ACTIVITY = 5;
 const DATASET_LABEL = 'embedded demo dataset';
-
-/**
- * The repository's prompts/ directory: `MANDATE_PROMPTS_DIR` when set, else found by walking up
- * from this file (works from the sources and from dist/out-tsc), like `defaultBundleDir`.
- */
-export function defaultPromptsDir(): string {
-  if (process.env.MANDATE_PROMPTS_DIR) return path.resolve(process.env.MANDATE_PROMPTS_DIR);
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    const candidate = path.join(dir, 'prompts');
-    if (existsSync(path.join(candidate, 'lead-qualification', 'prompt.md'))) return candidate;
-    if (path.dirname(dir) === dir) return path.resolve('prompts');
-  }
-}
 
 /** Dispatches `mandate agents SUBCOMMAND ARGS…`; returns the exit code. */
 export async function agentsCli(
@@ -169,188 +134,21 @@ function examplesOf(types: readonly string[]): string {
     .join('; ');
 }
 
-function activityOf(relatedIds: readonly string[]): DemoRecord[] {
-  return DEMO_DATASET.filter(
-    (r) => r.objectType === 'activity' && relatedIds.includes(String(r.fields['relatedId'])),
-  )
-    .sort((a, b) => String(b.fields['occurredAt']).localeCompare(String(a.fields['occurredAt'])))
-    .slice(0, MAX_ACTIVITY);
-}
-
-/** What the run read and withheld, per record (field names only, never values). */
-interface FieldReport {
-  readonly objectType: string;
-  readonly recordId: string;
-  readonly read: readonly string[];
-  readonly withheld: ReadonlyArray<{ readonly field: string; readonly reason: string }>;
-}
-
-function report(selection: FieldSelection, recordId: string): FieldReport {
-  return {
-    objectType: selection.objectType,
-    recordId,
-    read: selection.fields.map((f) => f.name),
-    withheld: selection.withheld.map((field) => ({
-      field,
-      reason: selection.withheldReasons[field],
-    })),
-  };
-}
-
-interface Prepared {
-  readonly input: AgentInput;
-  readonly fields: FieldReport[];
-  readonly activityIds: string[];
-  readonly relatedAccount?: string;
-}
-
-/** Field selection, pseudonymisation and the code-side checks, as the governance README says. */
-function prepare(
-  agent: AgentDefinition,
-  target: DemoRecord,
-  tenant: string,
-  vault: PseudonymVault,
-): Prepared {
-  const policy = dataPolicyOf(agent);
-  const now = DEMO_REFERENCE_DATE;
-  const fields: FieldReport[] = [];
-  const known: KnownValue[] = knownPersonalValues(
+/** The demo dataset as the agents' context source (what the embedded connector would return). */
+function demoSource(): StaticContextSource {
+  return new StaticContextSource(
     EMBEDDED_CAPABILITIES,
-    target.objectType,
-    target.fields,
+    DEMO_DATASET.map((r) => ({ objectType: r.objectType, id: r.id, fields: r.fields })),
   );
-
-  // The related account: its personal values are scrubbed from the text too (e.g. its name).
-  const accountId =
-    typeof target.fields['accountId'] === 'string' ? target.fields['accountId'] : undefined;
-  const account = accountId ? byId(accountId) : undefined;
-  if (account) {
-    known.push(...knownPersonalValues(EMBEDDED_CAPABILITIES, 'account', account.fields));
-    fields.push(
-      report(selectFields(policy, EMBEDDED_CAPABILITIES, 'account', account.fields), account.id),
-    );
-  }
-
-  const selection = selectFields(policy, EMBEDDED_CAPABILITIES, target.objectType, target.fields);
-  fields.unshift(report(selection, target.id));
-  const record: Record<string, FieldValue> = promptFields(selection, vault, known);
-  const email = target.fields['email'];
-  if (agent.derived[target.objectType]?.includes('emailDomain') && typeof email === 'string')
-    record['emailDomain'] = email.slice(email.lastIndexOf('@') + 1);
-
-  const activities =
-    target.objectType === 'activity' ? [target] : activityOf(relatedIdsOf(target, accountId));
-  const activity: ActivityItem[] = activities.map((a) => {
-    const sel = selectFields(policy, EMBEDDED_CAPABILITIES, 'activity', a.fields);
-    const f = promptFields(sel, vault, [
-      ...known,
-      ...knownPersonalValues(EMBEDDED_CAPABILITIES, 'activity', a.fields),
-    ]);
-    return {
-      kind: String(f['kind']),
-      subject: typeof f['subject'] === 'string' ? f['subject'] : undefined,
-      body: typeof f['body'] === 'string' ? f['body'] : undefined,
-      occurredAt: typeof f['occurredAt'] === 'string' ? f['occurredAt'] : undefined,
-    };
-  });
-
-  const owners = DEMO_DATASET.filter(
-    (r) =>
-      r.objectType === 'user' && r.fields['role'] === 'account_executive' && r.fields['active'],
-  ).map((r) => ({ ownerId: r.id, territory: String(r.fields['territory']) }));
-
-  const context: AgentContext = {
-    tenantRules: { owners, maxDiscountPercent: 20 },
-    ...(agent.id === 'outreach'
-      ? {
-          outreach: outreachAllowed(target.fields, new Date(now), DEMO_TIME_ZONE),
-          recipientContactId: target.id,
-          resolution: toContext(
-            resolveMention(
-              { name: String(target.fields['name'] ?? ''), accountId },
-              DEMO_DATASET.filter((r) => r.objectType === 'contact'),
-            ),
-          ),
-        }
-      : {}),
-    ...(agent.id === 'service-triage' && target.objectType === 'activity'
-      ? { resolution: caseResolution(target) }
-      : {}),
-  };
-  return {
-    input: {
-      tenantId: tenant,
-      target: { objectType: target.objectType, recordId: target.id },
-      now,
-      record,
-      activity,
-      context,
-    },
-    fields,
-    activityIds: activities.map((a) => a.id),
-    relatedAccount: account?.id,
-  };
 }
 
-/**
- * Records whose activity the agent reads: the target's own; for a contact also its account's and
- * the account's opportunities' and cases' (the latest conversation with that customer).
- */
-function relatedIdsOf(target: DemoRecord, accountId: string | undefined): string[] {
-  if (target.objectType !== 'contact' || !accountId) return [target.id];
-  const onAccount = DEMO_DATASET.filter(
-    (r) =>
-      (r.objectType === 'opportunity' || r.objectType === 'case') &&
-      r.fields['accountId'] === accountId,
-  ).map((r) => r.id);
-  return [target.id, accountId, ...onAccount];
-}
-
-function toContext(resolution: Resolution): AgentContext['resolution'] {
-  if (resolution.kind === 'resolved') return { kind: 'resolved', id: resolution.id };
-  if (resolution.kind === 'ambiguous')
-    return {
-      kind: 'ambiguous',
-      candidates: resolution.candidates.map(({ id, why }) => ({ id, why })),
-    };
-  return { kind: 'none' };
-}
-
-/** Which case an inbound email means, among the sender's (or its account's) cases. */
-function caseResolution(activity: DemoRecord): AgentContext['resolution'] {
-  const relatedType = activity.fields['relatedType'];
-  const relatedId = String(activity.fields['relatedId'] ?? '');
-  if (relatedType === 'case') return { kind: 'resolved', id: relatedId };
-  const contact = relatedType === 'contact' ? byId(relatedId) : undefined;
-  const accountId = relatedType === 'account' ? relatedId : contact?.fields['accountId'];
-  const cases = DEMO_DATASET.filter(
-    (r) =>
-      r.objectType === 'case' &&
-      (r.fields['contactId'] === relatedId || r.fields['accountId'] === accountId),
-  );
-  return toContext(resolveCaseReference(String(activity.fields['body'] ?? ''), cases));
-}
-
-async function renderAgentPrompt(
-  agent: AgentDefinition,
-  input: AgentInput,
-): Promise<RenderedPrompt> {
+async function promptRegistry(): Promise<PromptRegistry> {
   const registry = new PromptRegistry({
     versions: new InMemoryDocumentStore(PROMPT_VERSIONS),
     pointers: new InMemoryDocumentStore(PROMPT_POINTERS),
   });
   await seedFromDirectory(registry, defaultPromptsDir());
-  const version = await registry.active(agent.promptId);
-  // Untrusted values go in as defused DATA blocks: they cannot close the template's own block.
-  const values: Record<string, string> = {
-    record: untrustedBlock('record', JSON.stringify(input.record)),
-    activity: untrustedBlock('activity', JSON.stringify(input.activity)),
-    now: input.now,
-    tenant_rules: JSON.stringify(input.context.tenantRules ?? {}),
-    consent: JSON.stringify(input.context.outreach ?? {}),
-  };
-  const vars = Object.fromEntries(version.variables.map((name) => [name, values[name] ?? '']));
-  return renderPrompt(version, vars);
+  return registry;
 }
 
 async function agentsRun(args: string[], io: AgentsIo): Promise<number> {
@@ -370,53 +168,41 @@ async function agentsRun(args: string[], io: AgentsIo): Promise<number> {
     );
 
   const runId = `cli-${agent.id}-${target.id}`;
-  const vault = new PseudonymVault(parsed.tenant, runId);
-  const prepared = prepare(agent, target, parsed.tenant, vault);
-  const rendered = await renderAgentPrompt(agent, prepared.input);
-
-  // The offline rules read the structured request; the rendered prompt replaces its marker line.
-  const built = buildAgentRequest(agent, prepared.input);
-  const request = {
-    ...built,
-    messages: built.messages.map((m) =>
-      m.role === 'system'
-        ? { ...m, content: m.content.replace(`Prompt: ${agent.promptId}`, rendered.system) }
-        : m,
-    ),
-  };
-  const model = new OfflineModel(OFFLINE_RESPONDERS[agent.id]);
-  const response = await model.invoke(request);
-  if (!response.ok) {
-    io.err(`mandate agents: ${agent.id} on ${target.id} failed safe: ${response.reason}`);
+  const model = new OfflineAgentsModel();
+  // The same step the orchestrator runs (field selection, pseudonyms, untrusted blocks, consent
+  // and entity resolution in code, the active prompt, the model, merge fields), on the dataset.
+  const result = await runAgentStep(
+    { source: demoSource(), modelFor: () => model, prompts: await promptRegistry() },
+    {
+      agent: agent.id,
+      tenantId: parsed.tenant,
+      correlationId: runId,
+      target: { objectType: target.objectType, id: target.id, fields: target.fields },
+      planId: `plan-${runId}`,
+      stepIndex: 0,
+      now: new Date(DEMO_REFERENCE_DATE),
+      timeZone: DEMO_TIME_ZONE,
+      tenantRules: { maxDiscountPercent: 20 },
+    },
+  );
+  if (!result.ok) {
+    io.err(`mandate agents: ${agent.id} on ${target.id} failed safe: ${result.reason}`);
     return 1;
   }
-  const set = toProposals({
-    agent: agent.id,
-    tenantId: parsed.tenant,
-    correlationId: runId,
-    target: prepared.input.target,
-    toolCalls: response.toolCalls,
-    prompt: rendered.ref,
-    model: response.model,
-    planId: `plan-${runId}`,
-    stepIndex: 0,
-    now: prepared.input.now,
-    // No restore: this is a preview, before any policy decision; the output keeps the tokens.
-  });
-
+  const set = result.set;
   if (parsed.json) {
     io.out(
       JSON.stringify(
         {
           dataset: DATASET_LABEL,
           agent: agent.id,
-          target: prepared.input.target,
-          now: prepared.input.now,
-          model: { label: model.label, ref: response.model },
-          prompt: rendered.ref,
-          fields: prepared.fields,
-          activity: prepared.activityIds,
-          context: summariseContext(prepared.input.context),
+          target: result.input.target,
+          now: result.input.now,
+          model: { label: result.modelLabel, ref: result.model },
+          prompt: result.prompt,
+          fields: result.fields,
+          activity: result.activityIds,
+          context: summariseContext(result.input.context),
           proposals: set.proposals.map((p) => ActionProposal.toJSON(p)),
           handoffs: set.handoffs,
           noActions: set.noActions,
@@ -427,7 +213,7 @@ async function agentsRun(args: string[], io: AgentsIo): Promise<number> {
     );
     return 0;
   }
-  printRun(io, agent, prepared, rendered, model.label, set);
+  printRun(io, agent, result);
   return 0;
 }
 
@@ -440,15 +226,11 @@ function summariseContext(context: AgentContext): Record<string, unknown> {
   };
 }
 
-function printRun(
-  io: AgentsIo,
-  agent: AgentDefinition,
-  prepared: Prepared,
-  rendered: RenderedPrompt,
-  modelLabel: string,
-  set: ProposalSet,
-): void {
-  const { input } = prepared;
+function printRun(io: AgentsIo, agent: AgentDefinition, result: StepSuccess): void {
+  const { input, set } = result;
+  const rendered = { ref: result.prompt };
+  const modelLabel = result.modelLabel;
+  const prepared = { fields: result.fields, activityIds: result.activityIds };
   io.out(
     `${agent.id} on ${input.target.objectType} ${input.target.recordId} (tenant ${input.tenantId})`,
   );
@@ -506,7 +288,9 @@ function printRun(
     for (const n of set.noActions) io.out(`  - ${n.reason}`);
   }
   io.out('');
-  io.out('Preview only: nothing was executed or sent to policy; pseudonym tokens (⟦…⟧) are kept.');
+  io.out(
+    'Preview only: nothing was executed or sent to policy. Personal values stay pseudonymised: a draft names them by merge fields (⟦REF:…⟧) that only the connector fills, after the decision.',
+  );
 }
 
 function snake(s: string): string {

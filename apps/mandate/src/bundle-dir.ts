@@ -17,3 +17,16 @@ export function defaultBundleDir(): string {
     if (path.dirname(dir) === dir) return path.resolve(RELATIVE);
   }
 }
+
+/**
+ * The repository's prompts/ directory: `MANDATE_PROMPTS_DIR` when set, else found by walking up
+ * from this file like `defaultBundleDir`.
+ */
+export function defaultPromptsDir(): string {
+  if (process.env.MANDATE_PROMPTS_DIR) return path.resolve(process.env.MANDATE_PROMPTS_DIR);
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'prompts');
+    if (existsSync(path.join(candidate, 'lead-qualification', 'prompt.md'))) return candidate;
+    if (path.dirname(dir) === dir) return path.resolve('prompts');
+  }
+}

@@ -2,7 +2,7 @@ import { AuditKind, ChangeType, CrmChangeEvent } from '@mandate/contracts';
 import { DLQ_HEADERS, Topics } from '@mandate/messaging';
 import { rootFromLeafHashes } from '@mandate/ledger-domain';
 import { createLogger } from '@mandate/platform';
-import { DEMO_TENANT, EmbeddedMandate, runDemo, startEmbedded } from './embedded';
+import { DEMO_STEPS, DEMO_TENANT, EmbeddedMandate, runDemo, startEmbedded } from './embedded';
 import { waitFor } from './testing/wait-for';
 
 describe('embedded Mandate (all five services in one process)', () => {
@@ -72,15 +72,52 @@ describe('embedded Mandate (all five services in one process)', () => {
     expect(kinds).not.toContain(AuditKind.AUDIT_KIND_EXECUTION);
   });
 
+  it('runs all four agents on the demo data with the offline model, each proposal recording its prompt and model', async () => {
+    const chains = await runDemo(m);
+    expect([...chains.keys()].sort()).toEqual(DEMO_STEPS.map((s) => s.key).sort());
+    const proposals = (key: string) =>
+      chains.get(key)!.filter((e) => e.record!.kind === AuditKind.AUDIT_KIND_PROPOSAL);
+    for (const step of DEMO_STEPS) {
+      const chain = chains.get(step.key)!;
+      expect(chain.some((e) => e.record!.actor === `orchestrator/${step.agent}`)).toBe(true);
+      for (const p of proposals(step.key)) {
+        const a = p.record!.attributes;
+        expect(a['prompt']).toMatch(new RegExp(`^${step.agent}@\\d+$`));
+        expect(a['promptHash']).not.toBe('');
+        expect(a['offlineModel']).toBe('true');
+        expect(a['modelLabel']).toBe('offline rules (not an LLM)');
+      }
+    }
+    // Deal desk: denied above the small-deal ceiling, it adapts with smaller discounts.
+    const deal = proposals('deal-desk').map((e) => /(\d+)% discount/.exec(e.record!.summary)?.[1]);
+    expect(deal.slice(0, 3)).toEqual(['18', '15', '10']);
+    const denials = chains
+      .get('deal-desk')!
+      .filter(
+        (e) => e.record!.kind === AuditKind.AUDIT_KIND_DECISION && /DENY/.test(e.record!.summary),
+      );
+    expect(denials.length).toBeGreaterThanOrEqual(2);
+    expect((await m.crm.get(DEMO_TENANT, 'opp-demo-0001'))?.appliedActions).toEqual([]);
+    // Service triage acts on the case the email is about.
+    expect(proposals('service-triage')[0].record!.subject?.recordId).toBe('case-0006');
+    // Outreach: a follow-up draft to the contact, or a recorded reason not to write now.
+    const outreach = chains
+      .get('outreach')!
+      .map((e) => e.record!.summary)
+      .join('\n');
+    expect(outreach).toMatch(/send_email|no action: [A-Z_]+/);
+    const contact = await m.crm.get(DEMO_TENANT, 'con-0010');
+    expect(outreach).not.toContain(String(contact?.fields['name']));
+  });
+
   it('keeps the ledger gap-free, one leaf per record, and its root recomputable', async () => {
     const head = await m.ledger.head(DEMO_TENANT);
-    const all = [
-      ...(await m.ledger.byCorrelation(DEMO_TENANT, 'demo-lead-0001')),
-      ...(await m.ledger.byCorrelation(DEMO_TENANT, 'demo-lead-0002')),
-    ];
-    const ids = all.map((e) => e.record!.recordId);
-    expect(new Set(ids).size).toBe(ids.length);
-    // Only the two demo chains exist so far: together they are the whole log.
+    const all = (
+      await Promise.all(
+        DEMO_STEPS.map((step) => m.ledger.byCorrelation(DEMO_TENANT, `demo-${step.key}`)),
+      )
+    ).flat();
+    // Only the demo chains exist so far: together they are the whole log.
     expect(head.size).toBe(all.length);
     const sorted = all.sort((a, b) => Number(a.leafIndex) - Number(b.leafIndex));
     expect(sorted.map((e) => Number(e.leafIndex))).toEqual([...Array(all.length).keys()]);

@@ -20,7 +20,9 @@ import {
 } from '@mandate/decision-token';
 import { LedgerReader, NoteSigner, verifierKeyFor } from '@mandate/ledger-domain';
 import { LedgerServiceModule, registerLedgerGrpc } from '@mandate/ledger-service';
-import { OrchestratorServiceModule } from '@mandate/orchestrator-service';
+import { ConnectorContextSource, OrchestratorServiceModule } from '@mandate/orchestrator-service';
+import type { TenantSettings } from '@mandate/orchestrator-domain';
+import type { AgentModelPort } from '@mandate/orchestrator-agents';
 import { cleanTrackRecord, PolicyDecider, TrustRepository } from '@mandate/policy-domain';
 import { PolicyServiceModule, registerPolicyGrpc } from '@mandate/policy-service';
 import { Topics } from '@mandate/messaging';
@@ -39,7 +41,7 @@ import {
   type ApiTokenEntry,
   type Logger,
 } from '@mandate/platform';
-import { defaultBundleDir } from './bundle-dir';
+import { defaultBundleDir, defaultPromptsDir } from './bundle-dir';
 
 export interface EmbeddedOptions {
   logger: Logger;
@@ -60,7 +62,19 @@ export interface EmbeddedOptions {
   /** Which CRM each tenant uses (default: all on the embedded CRM), and the adapters for them. */
   connectors?: ConnectorsConfig;
   connectorFactories?: Readonly<Record<string, AdapterFactory>>;
+  /** Each tenant's model; default: the built-in offline rules (not an LLM). */
+  modelFor?: (tenantId: string) => AgentModelPort;
+  /** prompts/ seeded into the prompt registry; default: the repository's. */
+  promptsDir?: string;
+  /** Time zone, rules and plan budgets per tenant; default `DEMO_TENANT_SETTINGS`. */
+  tenantSettings?: (tenantId: string) => TenantSettings | undefined;
 }
+
+/** The demo company's settings: London, a 20 % discount ceiling, default plan budgets. */
+export const DEMO_TENANT_SETTINGS: TenantSettings = {
+  timeZone: 'Europe/London',
+  rules: { maxDiscountPercent: 20 },
+};
 
 export interface EmbeddedMandate {
   app: INestApplication;
@@ -107,6 +121,10 @@ export async function startEmbedded(o: EmbeddedOptions): Promise<EmbeddedMandate
       return record && record.objectType === objectType ? record.fields : undefined;
     },
   };
+  let grpcListening: (address: string) => void = () => undefined;
+  const contextSource = new ConnectorContextSource({
+    address: new Promise<string>((resolve) => (grpcListening = resolve)),
+  });
   const modules = [
     await ConnectorsServiceModule.create({
       context: runtime.context('crm-connectors'),
@@ -120,6 +138,12 @@ export async function startEmbedded(o: EmbeddedOptions): Promise<EmbeddedMandate
     await OrchestratorServiceModule.create({
       context: runtime.context('orchestrator'),
       stores: runtime.stores,
+      // The agents read the CRM the way the distributed orchestrator does: through the
+      // connector's gRPC API (here this process's own port, known once it listens).
+      source: contextSource,
+      modelFor: o.modelFor,
+      promptsDir: o.promptsDir ?? defaultPromptsDir(),
+      settings: (tenant) => o.tenantSettings?.(tenant) ?? DEMO_TENANT_SETTINGS,
       relayIntervalMs,
     }),
     await PolicyServiceModule.create({
@@ -173,6 +197,7 @@ export async function startEmbedded(o: EmbeddedOptions): Promise<EmbeddedMandate
   registerReviewGrpc(grpc, app.get(REVIEW_TASK_STORE));
   registerConnectorGrpc(grpc, app.get(ConnectorRegistry));
   const grpcPort = await grpc.start(host, o.grpcPort ?? 50050);
+  grpcListening(`${host === '0.0.0.0' ? '127.0.0.1' : host}:${grpcPort}`);
 
   return {
     app,
@@ -186,6 +211,7 @@ export async function startEmbedded(o: EmbeddedOptions): Promise<EmbeddedMandate
     decisionIssuer: issuer,
     close: async () => {
       await app.close();
+      contextSource.close();
       await grpc.stop();
       await runtime.bus.stop();
     },
@@ -195,12 +221,20 @@ export async function startEmbedded(o: EmbeddedOptions): Promise<EmbeddedMandate
 export const DEMO_TENANT: TenantId = tenantId('acme');
 export const LEDGER_ORIGIN = 'mandate-embedded/ledger';
 
-/** Kinds that end a correlation's chain: the demo waits for one of them. */
-const TERMINAL_KINDS = new Set([
-  AuditKind.AUDIT_KIND_OUTCOME,
-  AuditKind.AUDIT_KIND_REVIEW_TASK,
-  AuditKind.AUDIT_KIND_TOKEN_REFUSED,
-]);
+/** Plan states that end an agent's run (the orchestrator audits them with `planStatus`). */
+const PLAN_END = new Set(['completed', 'handed-off', 'failed', 'denied']);
+
+/** True once a chain has reached a step the demo waits for: a plan's end, a review task, a refusal. */
+export function chainEnded(chain: readonly AuditEntry[]): boolean {
+  return chain.some(
+    (e) =>
+      e.record &&
+      (e.record.kind === AuditKind.AUDIT_KIND_REVIEW_TASK ||
+        e.record.kind === AuditKind.AUDIT_KIND_TOKEN_REFUSED ||
+        (e.record.kind === AuditKind.AUDIT_KIND_OUTCOME &&
+          PLAN_END.has(e.record.attributes['planStatus'] ?? ''))),
+  );
+}
 
 export const DEMO_AGENT = 'lead-qualification';
 export const DEMO_TRACK_RECORD = 40;
@@ -238,40 +272,141 @@ export async function seedDemoTrust(m: EmbeddedMandate, timeoutMs = 10_000): Pro
   }
 }
 
+/** One thing that happens in the demo company's CRM, and the agent it starts. */
+export interface DemoStep {
+  /** Key of the chain in `runDemo`'s result, and the correlation id (`demo-<key>`). */
+  readonly key: string;
+  readonly agent: string;
+  readonly description: string;
+  readonly run: (m: EmbeddedMandate, correlationId: string, stamp: string) => Promise<void>;
+}
+
+/** A small deal (under 10 000) on which the customer asks for 18 % off. */
+export const DEMO_DISCOUNT_OPPORTUNITY = 'opp-demo-0001';
+
 /**
- * Seeds the demo leads and waits until each one's chain in the ledger has reached a terminal
- * step (an outcome, or a review task for a human). Returns each lead's chain in log order.
+ * The demo: all four agents on the demo company's data, with the offline rules (not an LLM).
+ * Each step is a change a user or a customer would make; re-running on a persisted CRM makes the
+ * same kind of change again (a lead set back to New, a new email, a new note, a new meeting).
+ */
+export const DEMO_STEPS: readonly DemoStep[] = [
+  ...DEMO_LEADS.map((lead): DemoStep => ({
+    key: lead.id,
+    agent: 'lead-qualification',
+    description: `inbound lead ${lead.id} arrives`,
+    // Created if the CRM does not have it; otherwise (the dataset has it, or the CRM persisted
+    // it from an earlier run) a user resets it to New, which starts the agent the same way.
+    run: async (m, correlationId) => {
+      if (await m.crm.get(DEMO_TENANT, lead.id))
+        await m.crm.update(DEMO_TENANT, 'lead', lead.id, { ...lead.fields }, correlationId);
+      else await m.crm.create(DEMO_TENANT, 'lead', lead.id, lead.fields, correlationId);
+    },
+  })),
+  {
+    key: 'deal-desk',
+    agent: 'deal-desk',
+    description: `a customer asks for 18 % off a small deal (${DEMO_DISCOUNT_OPPORTUNITY}); policy allows 10 % on deals under 10 000`,
+    run: async (m, correlationId, stamp) => {
+      const notes = `Call ${stamp}: the customer asks for 18% off in exchange for a three-year commitment.`;
+      if (await m.crm.get(DEMO_TENANT, DEMO_DISCOUNT_OPPORTUNITY))
+        await m.crm.update(
+          DEMO_TENANT,
+          'opportunity',
+          DEMO_DISCOUNT_OPPORTUNITY,
+          { notes },
+          correlationId,
+        );
+      else
+        await m.crm.create(
+          DEMO_TENANT,
+          'opportunity',
+          DEMO_DISCOUNT_OPPORTUNITY,
+          {
+            name: 'Helios Capital Partners — analytics add-on',
+            accountId: 'acc-0001',
+            stage: 'Negotiation',
+            amountMinor: 800_000,
+            currencyCode: 'EUR',
+            discountPercent: 0,
+            closeDate: '2026-12-31',
+            notes,
+          },
+          correlationId,
+        );
+    },
+  },
+  {
+    key: 'service-triage',
+    agent: 'service-triage',
+    description: 'a customer emails about a wrong invoice on case-0006',
+    run: async (m, correlationId, stamp) => {
+      await m.crm.create(
+        DEMO_TENANT,
+        'activity',
+        `act-demo-${stamp}-triage`,
+        {
+          kind: 'inbound_email',
+          relatedType: 'case',
+          relatedId: 'case-0006',
+          subject: 'Re: Invoice shows the wrong seat count',
+          body: 'Hello, the invoice still shows 120 seats but we have 80. This blocks our payment run this week. Please correct it.',
+          occurredAt: new Date().toISOString(),
+        },
+        correlationId,
+      );
+    },
+  },
+  {
+    key: 'outreach',
+    agent: 'outreach',
+    description: 'an account executive logs a meeting with con-0010',
+    run: async (m, correlationId, stamp) => {
+      await m.crm.create(
+        DEMO_TENANT,
+        'activity',
+        `act-demo-${stamp}-meeting`,
+        {
+          kind: 'meeting',
+          relatedType: 'contact',
+          relatedId: 'con-0010',
+          subject: 'Renewal planning',
+          body: 'Walked through the renewal timeline and the analytics add-on.',
+          occurredAt: new Date().toISOString(),
+        },
+        correlationId,
+      );
+    },
+  },
+];
+
+/**
+ * Runs the demo steps and waits until each one's chain in the ledger has reached its end (the
+ * plan ended, a review task for a human, or a refusal). Returns each step's chain in log order.
  */
 export async function runDemo(
   m: EmbeddedMandate,
-  timeoutMs = 15_000,
+  timeoutMs = 20_000,
 ): Promise<Map<string, AuditEntry[]>> {
   await seedDemoTrust(m);
   const chains = new Map<string, AuditEntry[]>();
-  const correlations: Array<{ lead: string; correlationId: string }> = [];
-  for (const lead of DEMO_LEADS) {
-    const correlationId = `demo-${lead.id}`;
-    correlations.push({ lead: lead.id, correlationId });
-    const chain = await m.ledger.byCorrelation(DEMO_TENANT, correlationId);
-    if (chain.some((e) => e.record && TERMINAL_KINDS.has(e.record.kind))) continue; // ran already
-    // The lead arrives as new: created if the CRM does not have it; otherwise (the dataset has
-    // it, or the CRM persisted it from an earlier run) a user resets it to New, which the
-    // qualification agent picks up the same way.
-    if (await m.crm.get(DEMO_TENANT, lead.id))
-      await m.crm.update(DEMO_TENANT, 'lead', lead.id, { ...lead.fields }, correlationId);
-    else await m.crm.create(DEMO_TENANT, 'lead', lead.id, lead.fields, correlationId);
+  const stamp = Date.now().toString(36);
+  for (const step of DEMO_STEPS) {
+    const correlationId = `demo-${step.key}`;
+    if (chainEnded(await m.ledger.byCorrelation(DEMO_TENANT, correlationId))) continue; // ran already
+    await step.run(m, correlationId, stamp);
   }
   const deadline = Date.now() + timeoutMs;
-  for (const { lead, correlationId } of correlations) {
+  for (const step of DEMO_STEPS) {
+    const correlationId = `demo-${step.key}`;
     for (;;) {
       const chain = await m.ledger.byCorrelation(DEMO_TENANT, correlationId);
-      if (chain.some((e) => e.record && TERMINAL_KINDS.has(e.record.kind))) {
-        chains.set(lead, chain);
+      if (chainEnded(chain)) {
+        chains.set(step.key, chain);
         break;
       }
       if (Date.now() > deadline)
         throw new Error(
-          `demo lead ${lead} did not complete within ${timeoutMs} ms (chain so far: ${chain.length} steps)`,
+          `demo step ${step.key} (${step.agent}) did not complete within ${timeoutMs} ms (chain so far: ${chain.length} steps)`,
         );
       await new Promise((r) => setTimeout(r, 100));
     }

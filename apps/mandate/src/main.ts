@@ -14,7 +14,7 @@ import { embeddedOperatorTokens } from './operator-tokens';
 import { policyEval, policyTest } from './policy-cli';
 import { ledgerCli } from './ledger-cli';
 import { agentsCli } from './agents-cli';
-import { DEMO_TENANT, formatChain, runDemo, startEmbedded } from './embedded';
+import { DEMO_STEPS, formatChain, runDemo, startEmbedded } from './embedded';
 
 const USAGE = `mandate — governed autonomy for LLM agents in CRM
 
@@ -132,13 +132,11 @@ async function start(args: string[]): Promise<number> {
         : '  admin:    tokens from MANDATE_API_TOKENS',
     );
     if (!args.includes('--no-demo')) {
-      out('\nDemo: two inbound leads arrive in the embedded CRM (tenant "acme")…');
+      out('\nDemo: the four agents at work in the embedded CRM (tenant "acme", offline rules)…');
       const chains = await runDemo(m);
-      for (const [lead, chain] of chains) {
-        const record = await m.crm.get(DEMO_TENANT, lead);
-        out(
-          `\n${lead} → status "${String(record?.fields['status'])}"; ledger chain (${chain.length} steps):`,
-        );
+      for (const step of DEMO_STEPS) {
+        const chain = chains.get(step.key) ?? [];
+        out(`\n${step.agent}: ${step.description}; ledger chain (${chain.length} steps):`);
         formatChain(chain).forEach(out);
       }
       out(

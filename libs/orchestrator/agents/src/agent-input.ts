@@ -43,8 +43,31 @@ export type ResolutionContext =
     }
   | { readonly kind: 'none' };
 
+/**
+ * Why the agent is asked again within the same plan: an earlier step of it was denied by policy
+ * or rejected by a reviewer. Written by Mandate's code from the decision, never by the model.
+ */
+export interface StepFeedback {
+  /** Plan step that did not go through. */
+  readonly stepIndex: number;
+  /** The tool the step called (`apply_discount`, …). */
+  readonly tool: string;
+  /** The arguments it called it with (pseudonymised, as proposed). */
+  readonly args: Readonly<Record<string, unknown>>;
+  readonly outcome: 'denied' | 'rejected';
+  /** Machine-readable reasons (`DISCOUNT_OVER_CEILING`, a reviewer's reason code). */
+  readonly reasons: readonly string[];
+  /** Earlier attempts of this plan that were also turned down, oldest first. */
+  readonly earlier?: ReadonlyArray<{
+    readonly tool: string;
+    readonly args: Readonly<Record<string, unknown>>;
+  }>;
+}
+
 export interface AgentContext {
   readonly tenantRules?: TenantRules;
+  /** Set when the plan adapts after a denial or rejection. */
+  readonly feedback?: StepFeedback;
   /** Outreach only: `outreachAllowed` on the contact record, computed in code. */
   readonly outreach?: OutreachCheck;
   /** Which record an inbound text or mention means, when that had to be resolved. */

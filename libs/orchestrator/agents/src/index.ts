@@ -4,3 +4,5 @@ export * from './agent-definitions';
 export * from './agent-input';
 export * from './offline';
 export * from './proposals';
+export * from './context';
+export * from './step-runner';

@@ -43,3 +43,45 @@ export type OfflineReplyLike =
 
 /** A deterministic responder for the gateway's `OfflineModel` (offline rules, not an LLM). */
 export type OfflineResponderLike = (req: ModelRequestLike) => OfflineReplyLike;
+
+/** Token and cost accounting of one step (the gateway's `ModelUsage`). */
+export interface ModelUsageLike {
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly costUsd: number;
+}
+
+/** Which model answered (the gateway's `ModelRefLike`). */
+export interface ModelRefLikeOfPort {
+  readonly provider: string;
+  readonly model: string;
+  readonly parameters: Readonly<Record<string, string>>;
+  readonly offline: boolean;
+}
+
+/** The gateway's `ModelResponse`: validated tool calls, or a failure with none. */
+export type ModelResponseLike =
+  | {
+      readonly ok: true;
+      readonly toolCalls: ReadonlyArray<{ readonly name: string; readonly args: unknown }>;
+      readonly usage: ModelUsageLike;
+      readonly model: ModelRefLikeOfPort;
+      readonly attempts: number;
+      readonly repaired: boolean;
+    }
+  | {
+      readonly ok: false;
+      readonly reason: string;
+      readonly usage: ModelUsageLike;
+      readonly model: ModelRefLikeOfPort;
+      readonly attempts: number;
+    };
+
+/**
+ * The gateway's `ChatModelPort` as agents use it (both `OpenAiCompatibleGateway` and
+ * `OfflineModel` satisfy it; the service passes them in).
+ */
+export interface AgentModelPort {
+  readonly label: string;
+  invoke(req: ModelRequestLike): Promise<ModelResponseLike>;
+}

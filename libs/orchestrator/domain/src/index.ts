@@ -1,4 +1,3 @@
-export * from './offline-lead-model';
-export * from './lead-qualification.agent';
-export * from './plan.runner';
+export * from './triggers';
+export * from './plan-engine';
 export * from './collections';

@@ -1,11 +1,32 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { PLANS, PlanRunner } from '@mandate/orchestrator-domain';
+import {
+  PLANS,
+  PLAN_PROPOSALS,
+  PlanEngine,
+  type TenantSettings,
+} from '@mandate/orchestrator-domain';
+import type { AgentModelPort, CrmContextSource } from '@mandate/orchestrator-agents';
+import {
+  PROMPT_POINTERS,
+  PROMPT_VERSIONS,
+  PromptRegistry,
+  seedFromDirectory,
+} from '@mandate/prompt-registry';
 import { serviceModule, type ServiceContext, type StoreProvider } from '@mandate/platform';
+import { OfflineAgentsModel } from './offline-agents.model';
 import { OrchestratorConsumers } from './orchestrator.consumers';
 
 export interface OrchestratorServiceOptions {
   context: ServiceContext;
   stores: StoreProvider;
+  /** The CRM the agents read their context from (through the tenant's connector). */
+  source: CrmContextSource;
+  /** The model of each tenant; default: the built-in offline rules (not an LLM) for everyone. */
+  modelFor?: (tenantId: string) => AgentModelPort;
+  /** prompts/ directory seeded into the registry at start (new prompts only become active). */
+  promptsDir: string;
+  /** Time zone, rules and plan budget per tenant; default UTC, no rules, default budget. */
+  settings?: (tenantId: string) => TenantSettings;
   relayIntervalMs?: number;
 }
 
@@ -13,12 +34,34 @@ export interface OrchestratorServiceOptions {
 export class OrchestratorServiceModule {
   static async create(o: OrchestratorServiceOptions): Promise<DynamicModule> {
     const plans = await o.stores.store(PLANS);
+    const planProposals = await o.stores.store(PLAN_PROPOSALS);
+    const prompts = new PromptRegistry({
+      versions: await o.stores.store(PROMPT_VERSIONS),
+      pointers: await o.stores.store(PROMPT_POINTERS),
+    });
+    const seeded = await seedFromDirectory(prompts, o.promptsDir);
+    o.context.logger.info(
+      { prompts: seeded.map((s) => `${s.promptId}:${s.outcome}`) },
+      'prompt registry seeded',
+    );
+    const offline = new OfflineAgentsModel();
+    const engine = new PlanEngine({
+      plans,
+      planProposals,
+      prompts,
+      source: o.source,
+      modelFor: o.modelFor ?? (() => offline),
+      settings: o.settings,
+    });
     return serviceModule({
       module: OrchestratorServiceModule,
       context: o.context,
       consumers: [OrchestratorConsumers],
       outbox: { sources: [plans], intervalMs: o.relayIntervalMs },
-      providers: [{ provide: PlanRunner, useValue: new PlanRunner(plans) }],
+      providers: [
+        { provide: PlanEngine, useValue: engine },
+        { provide: PromptRegistry, useValue: prompts },
+      ],
     });
   }
 }

@@ -1,14 +1,19 @@
 import { Injectable } from '@nestjs/common';
-import { CrmChangeEvent, ExecutionOutcome, PolicyDecision } from '@mandate/contracts';
-import { PlanRunner } from '@mandate/orchestrator-domain';
+import {
+  CrmChangeEvent,
+  ExecutionOutcome,
+  PolicyDecision,
+  ReviewDecision,
+} from '@mandate/contracts';
+import { PlanEngine } from '@mandate/orchestrator-domain';
 import { Topics, type Envelope } from '@mandate/messaging';
 import { OnEvent, OutboxRelayHost } from '@mandate/platform';
 
-/** CRM changes start plans; decisions and outcomes move them on. */
+/** CRM changes start plans; decisions, reviews and outcomes move them on (or make them adapt). */
 @Injectable()
 export class OrchestratorConsumers {
   constructor(
-    private readonly plans: PlanRunner,
+    private readonly plans: PlanEngine,
     private readonly relay: OutboxRelayHost,
   ) {}
 
@@ -20,6 +25,12 @@ export class OrchestratorConsumers {
   @OnEvent(Topics.policyDecisions)
   async onDecision(env: Envelope<PolicyDecision>): Promise<void> {
     await this.plans.onDecision(env.value);
+    await this.relay.kick();
+  }
+
+  @OnEvent(Topics.reviewDecisions)
+  async onReviewDecision(env: Envelope<ReviewDecision>): Promise<void> {
+    await this.plans.onReviewDecision(env.value);
     await this.relay.kick();
   }
 

@@ -31,6 +31,27 @@ export function requestedDiscount(texts: readonly string[]): number | undefined 
   return undefined;
 }
 
+/** The standard discount tiers the deal desk steps down through after a denial, highest first. */
+export const DISCOUNT_TIERS = [20, 15, 10, 5] as const;
+
+/**
+ * After a discount step was denied or rejected: the next standard tier below every discount
+ * already turned down, or undefined when there is none (then a human takes over).
+ */
+export function nextLowerDiscount(turnedDown: readonly number[]): number | undefined {
+  const floor = Math.min(...turnedDown);
+  return DISCOUNT_TIERS.find((tier) => tier < floor);
+}
+
+function turnedDownDiscounts(input: AgentInput): number[] {
+  const feedback = input.context.feedback;
+  if (!feedback) return [];
+  return [...(feedback.earlier ?? []), feedback]
+    .filter((f) => f.tool === 'apply_discount')
+    .map((f) => Number(f.args['discount_percent']))
+    .filter((n) => Number.isFinite(n));
+}
+
 export function respondDealDesk(input: AgentInput): OfflineReply {
   const r = input.record;
   const handOff = (reason: string, candidates: string[] = []) => ({
@@ -64,6 +85,25 @@ export function respondDealDesk(input: AgentInput): OfflineReply {
   const currency = str(r['currencyCode'])?.toUpperCase();
   if (amountMinor === undefined || !Number.isInteger(amountMinor) || !currency)
     return handOff(`The record lacks the list amount or currency for the discount.${note}`);
+  const turnedDown = turnedDownDiscounts(input);
+  if (turnedDown.length > 0) {
+    const feedback = input.context.feedback!;
+    const why = feedback.reasons.join(', ') || feedback.outcome;
+    const lower = nextLowerDiscount(turnedDown);
+    if (lower === undefined)
+      return handOff(
+        `Discounts of ${turnedDown.join('%, ')}% were turned down (${why}); no standard tier is left below them. The customer asked for ${requested}% (${facts.join(', ')}).${note}`,
+      );
+    return {
+      toolCalls: [
+        call('apply_discount', {
+          discount_percent: lower,
+          reason: `Counter-offer of ${lower}% after ${turnedDown.join('%, ')}% was ${feedback.outcome} (${why}); the customer asked for ${requested}%, justified by: ${facts.join(', ')}.${note}`,
+          list_amount: { currency_code: currency, amount_minor: amountMinor },
+        }),
+      ],
+    };
+  }
   return {
     toolCalls: [
       call('apply_discount', {

@@ -1,0 +1,177 @@
+import * as path from 'node:path';
+// test fixture from another scope: the demo CRM; production code reads it through a connector.
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import {
+  DEMO_DATASET,
+  DEMO_REFERENCE_DATE,
+  EMBEDDED_CAPABILITIES,
+} from '@mandate/connectors-domain';
+import { mergeFieldsIn, pseudonymTokensIn } from '@mandate/contracts';
+import {
+  PROMPT_POINTERS,
+  PROMPT_VERSIONS,
+  PromptRegistry,
+  seedFromDirectory,
+} from '@mandate/prompt-registry';
+import { InMemoryDocumentStore } from '@mandate/storage';
+import type { AgentId } from './agent-definitions';
+import { StaticContextSource, type ContextRecord } from './context';
+import type { AgentModelPort, ModelRequestLike, ModelResponseLike } from './model-port';
+import { OFFLINE_RESPONDERS } from './offline';
+import { runAgentStep, type StepRequest, type StepSuccess } from './step-runner';
+
+const RECORDS: ContextRecord[] = DEMO_DATASET.map((r) => ({
+  objectType: r.objectType,
+  id: r.id,
+  fields: r.fields,
+}));
+const source = new StaticContextSource(EMBEDDED_CAPABILITIES, RECORDS);
+const record = (id: string) => RECORDS.find((r) => r.id === id)!;
+
+/** The offline rules, or a scripted answer, behind the model port; records every request. */
+class Model implements AgentModelPort {
+  readonly label = 'test model';
+  readonly requests: ModelRequestLike[] = [];
+  constructor(
+    private readonly script?: (req: ModelRequestLike) => Array<{ name: string; args: unknown }>,
+  ) {}
+  async invoke(req: ModelRequestLike): Promise<ModelResponseLike> {
+    this.requests.push(req);
+    const reply = OFFLINE_RESPONDERS[req.agentId as AgentId](req);
+    return {
+      ok: true,
+      toolCalls: this.script ? this.script(req) : 'toolCalls' in reply ? reply.toolCalls : [],
+      usage: { inputTokens: 10, outputTokens: 5, costUsd: 0.001 },
+      model: { provider: 'test', model: 'rules', parameters: {}, offline: true },
+      attempts: 1,
+      repaired: false,
+    };
+  }
+}
+
+async function registry(): Promise<PromptRegistry> {
+  const prompts = new PromptRegistry({
+    versions: new InMemoryDocumentStore(PROMPT_VERSIONS),
+    pointers: new InMemoryDocumentStore(PROMPT_POINTERS),
+  });
+  await seedFromDirectory(prompts, path.resolve(__dirname, '../../../../prompts'));
+  return prompts;
+}
+
+async function run(
+  agent: AgentId,
+  target: string,
+  model = new Model(),
+  extra: Partial<StepRequest> = {},
+) {
+  const result = await runAgentStep(
+    { source, modelFor: () => model, prompts: await registry() },
+    {
+      agent,
+      tenantId: 'acme',
+      correlationId: 'corr-1',
+      target: record(target),
+      planId: 'plan-1',
+      stepIndex: 0,
+      now: new Date(DEMO_REFERENCE_DATE),
+      timeZone: 'Europe/London',
+      tenantRules: { maxDiscountPercent: 20 },
+      ...extra,
+    },
+  );
+  return { result, model };
+}
+
+describe('runAgentStep', () => {
+  it('writes the recipient’s name into a draft as a merge field, never as a value or a pseudonym', async () => {
+    const { result, model } = await run('outreach', 'con-0010');
+    expect(result.ok).toBe(true);
+    const { set, prompt } = result as StepSuccess;
+    const email = set.proposals[0].action?.kind;
+    expect(email?.$case).toBe('sendEmail');
+    if (email?.$case !== 'sendEmail') return;
+    expect(mergeFieldsIn(email.value.body)).toEqual([
+      expect.objectContaining({ objectType: 'contact', recordId: 'con-0010', field: 'name' }),
+    ]);
+    expect(pseudonymTokensIn(email.value.body)).toEqual([]);
+    const name = String(record('con-0010').fields['name']);
+    expect(JSON.stringify(set)).not.toContain(name);
+    expect(JSON.stringify(model.requests)).not.toContain(name);
+    // The model saw a pseudonym in its place, and the proposal records the active prompt.
+    expect(JSON.stringify(model.requests)).toMatch(/⟦PERSON_\d+⟧/);
+    expect(set.proposals[0].prompt).toEqual(prompt);
+    expect(prompt.promptId).toBe('outreach');
+  });
+
+  it('hands off a draft that quotes personal data other than the target’s own fields', async () => {
+    const model = new Model((req) => {
+      // The model copies a token of some other person (e.g. one quoted in an email) into a draft.
+      const foreign =
+        /⟦(?:EMAIL|PHONE)_\d+⟧/.exec(JSON.stringify(req.messages))?.[0] ?? '⟦PHONE_9⟧';
+      return [
+        {
+          name: 'send_email',
+          args: { to_contact_id: 'con-0010', subject: 'Hello', body: `Call me back on ${foreign}` },
+        },
+      ];
+    });
+    const { result } = await run('outreach', 'con-0010', model);
+    const { set } = result as StepSuccess;
+    expect(set.proposals).toEqual([]);
+    expect(set.handoffs[0].reason).toMatch(/quote personal data/);
+  });
+
+  it('acts on the case an inbound email resolves to, never on the email itself', async () => {
+    const email = RECORDS.find(
+      (r) =>
+        r.objectType === 'activity' &&
+        r.fields['kind'] === 'inbound_email' &&
+        r.fields['relatedType'] === 'case',
+    )!;
+    const { result } = await run('service-triage', email.id);
+    const { set } = result as StepSuccess;
+    for (const p of set.proposals) expect(p.target?.objectType).toBe('case');
+  });
+
+  it('passes the denial feedback to the agent, which counter-offers a lower tier', async () => {
+    const { result } = await run('deal-desk', 'opp-0001', new Model(), {
+      tenantRules: { maxDiscountPercent: 40 },
+      feedback: {
+        stepIndex: 0,
+        tool: 'apply_discount',
+        args: { discount_percent: 38 },
+        outcome: 'denied',
+        reasons: ['DISCOUNT_OVER_CEILING'],
+      },
+    });
+    const kind = (result as StepSuccess).set.proposals[0]?.action?.kind;
+    expect(kind?.$case === 'applyDiscount' && kind.value.discountPercent).toBe(20);
+  });
+
+  it('fails safe with the model’s reason and no proposals when the model fails', async () => {
+    const failing: AgentModelPort = {
+      label: 'down',
+      invoke: async () => ({
+        ok: false,
+        reason: 'TIMEOUT: no answer in 30000 ms',
+        usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
+        model: { provider: 'x', model: 'y', parameters: {}, offline: false },
+        attempts: 3,
+      }),
+    };
+    const result = await runAgentStep(
+      { source, modelFor: () => failing, prompts: await registry() },
+      {
+        agent: 'lead-qualification',
+        tenantId: 'acme',
+        correlationId: 'c',
+        target: record('lead-0001'),
+        planId: 'p',
+        stepIndex: 0,
+        now: new Date(DEMO_REFERENCE_DATE),
+        timeZone: 'UTC',
+      },
+    );
+    expect(result).toMatchObject({ ok: false, reason: 'TIMEOUT: no answer in 30000 ms' });
+  });
+});

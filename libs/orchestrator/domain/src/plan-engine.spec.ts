@@ -1,0 +1,422 @@
+import * as path from 'node:path';
+import {
+  ActionProposal,
+  ChangeType,
+  CrmChangeEvent,
+  ExecutionOutcome,
+  ExecutionStatus,
+  PolicyDecision,
+  ReviewDecision,
+  ReviewOutcome,
+  Verdict,
+} from '@mandate/contracts';
+import { Topics } from '@mandate/messaging';
+import {
+  OFFLINE_RESPONDERS,
+  StaticContextSource,
+  type AgentId,
+  type AgentModelPort,
+  type ContextRecord,
+  type ModelRequestLike,
+  type ModelResponseLike,
+} from '@mandate/orchestrator-agents';
+import {
+  PROMPT_POINTERS,
+  PROMPT_VERSIONS,
+  PromptRegistry,
+  seedFromDirectory,
+} from '@mandate/prompt-registry';
+import { InMemoryDocumentStore, tenantId } from '@mandate/storage';
+import { PLANS, PLAN_PROPOSALS } from './collections';
+import { PlanEngine, planIdOf, type PlanBudget, type PlanDoc } from './plan-engine';
+
+const tenant = tenantId('acme');
+const PROMPTS_DIR = path.resolve(__dirname, '../../../../prompts');
+const NOW = new Date('2026-03-10T10:00:00Z'); // a Tuesday morning in London
+
+/** The offline rules behind the model port, counting calls (no schema checks: the gateway's job). */
+class RulesModel implements AgentModelPort {
+  readonly label = 'offline rules (not an LLM)';
+  calls = 0;
+  constructor(
+    private readonly costUsd = 0,
+    private readonly fail?: string,
+  ) {}
+  async invoke(req: ModelRequestLike): Promise<ModelResponseLike> {
+    this.calls++;
+    const model = { provider: 'mandate', model: 'offline-rules', parameters: {}, offline: true };
+    const usage = { inputTokens: 100, outputTokens: 20, costUsd: this.costUsd };
+    if (this.fail) return { ok: false, reason: this.fail, usage, model, attempts: 2 };
+    const reply = OFFLINE_RESPONDERS[req.agentId as AgentId](req);
+    return {
+      ok: true,
+      toolCalls: 'toolCalls' in reply ? reply.toolCalls : [],
+      usage,
+      model,
+      attempts: 1,
+      repaired: false,
+    };
+  }
+}
+
+const SCHEMA = {
+  objects: [
+    {
+      objectType: 'opportunity',
+      fields: [
+        { name: 'name', classification: 'internal' },
+        { name: 'stage', classification: 'internal' },
+        { name: 'amountMinor', classification: 'confidential' },
+        { name: 'currencyCode', classification: 'internal' },
+        { name: 'notes', classification: 'internal' },
+        { name: 'accountId', classification: 'internal' },
+      ],
+    },
+    {
+      objectType: 'contact',
+      fields: [
+        { name: 'name', classification: 'personal' },
+        { name: 'email', classification: 'personal' },
+        { name: 'accountId', classification: 'internal' },
+        { name: 'title', classification: 'internal' },
+        { name: 'status', classification: 'internal' },
+      ],
+    },
+    {
+      objectType: 'account',
+      fields: [
+        { name: 'name', classification: 'internal' },
+        { name: 'industry', classification: 'internal' },
+      ],
+    },
+    {
+      objectType: 'activity',
+      fields: [
+        { name: 'kind', classification: 'internal' },
+        { name: 'subject', classification: 'internal' },
+        { name: 'body', classification: 'internal' },
+        { name: 'occurredAt', classification: 'internal' },
+        { name: 'relatedType', classification: 'internal' },
+        { name: 'relatedId', classification: 'internal' },
+      ],
+    },
+    {
+      objectType: 'user',
+      fields: [
+        { name: 'role', classification: 'internal' },
+        { name: 'active', classification: 'internal' },
+        { name: 'territory', classification: 'internal' },
+      ],
+    },
+  ],
+};
+
+const OPP: ContextRecord = {
+  objectType: 'opportunity',
+  id: 'opp-1',
+  fields: {
+    name: 'Fleet renewal',
+    stage: 'Negotiation',
+    amountMinor: 4_000_000,
+    currencyCode: 'EUR',
+    accountId: 'acc-1',
+    notes: 'The customer asks for 18% off in exchange for a three-year commitment.',
+  },
+};
+
+const RECORDS: ContextRecord[] = [
+  OPP,
+  { objectType: 'account', id: 'acc-1', fields: { name: 'Helios', industry: 'finance' } },
+  {
+    objectType: 'contact',
+    id: 'con-1',
+    fields: { name: 'Dana Lee', email: 'dana@helios.example', accountId: 'acc-1', title: 'CFO' },
+  },
+  {
+    objectType: 'contact',
+    id: 'con-2',
+    fields: { name: 'Dana Lee', email: 'dlee@helios.example', accountId: 'acc-1', title: 'CFO' },
+  },
+];
+
+async function setup(o: { budget?: Partial<PlanBudget>; model?: RulesModel } = {}) {
+  const plans = new InMemoryDocumentStore<PlanDoc>(PLANS);
+  const planProposals = new InMemoryDocumentStore(PLAN_PROPOSALS);
+  const prompts = new PromptRegistry({
+    versions: new InMemoryDocumentStore(PROMPT_VERSIONS),
+    pointers: new InMemoryDocumentStore(PROMPT_POINTERS),
+  });
+  await seedFromDirectory(prompts, PROMPTS_DIR);
+  const model = o.model ?? new RulesModel();
+  const engine = new PlanEngine({
+    plans,
+    planProposals,
+    prompts,
+    source: new StaticContextSource(SCHEMA, RECORDS),
+    modelFor: () => model,
+    settings: () => ({
+      timeZone: 'Europe/London',
+      rules: { maxDiscountPercent: 20 },
+      budget: o.budget,
+    }),
+    now: () => NOW,
+  });
+
+  const sent = async (): Promise<ActionProposal[]> => {
+    const pending = await plans.pendingOutbox({ limit: 100 });
+    return pending
+      .flatMap((p) => p.entries)
+      .filter((e) => e.topic === Topics.actionsProposed.name)
+      .map((e) => ActionProposal.decode(e.payload));
+  };
+  const audits = async (): Promise<string[]> => {
+    const pending = await plans.pendingOutbox({ limit: 100 });
+    return pending
+      .flatMap((p) => p.entries)
+      .filter((e) => e.topic === Topics.auditRecords.name)
+      .map((e) => Buffer.from(e.payload).toString('utf8'));
+  };
+  const plan = async (id: string) => (await plans.get(tenant, id))!;
+  return { engine, plans, model, sent, audits, plan };
+}
+
+function oppChange(eventId = 'evt-1'): CrmChangeEvent {
+  return CrmChangeEvent.fromPartial({
+    eventId,
+    tenantId: tenant,
+    correlationId: `corr-${eventId}`,
+    sourceSystem: 'embedded',
+    objectType: 'opportunity',
+    recordId: OPP.id,
+    changeType: ChangeType.CHANGE_TYPE_UPDATED,
+    changedFields: ['notes'],
+    snapshot: { ...OPP.fields },
+    occurredAt: NOW.toISOString(),
+  });
+}
+
+function decision(
+  p: ActionProposal,
+  verdict: Verdict,
+  reasons: string[] = [],
+  id = 'd',
+): PolicyDecision {
+  return PolicyDecision.fromPartial({
+    decisionId: `${id}-${p.proposalId}`,
+    tenantId: p.tenantId,
+    proposal: p,
+    verdict,
+    explanation: { reasonCodes: reasons, summary: reasons.join(', ') },
+    token:
+      verdict === Verdict.VERDICT_DENY
+        ? undefined
+        : {
+            tokenId: `tok-${id}`,
+            proposalId: p.proposalId,
+            requiredApprovals: verdict === Verdict.VERDICT_APPROVE_1 ? 1 : 0,
+            approvals: [],
+          },
+  });
+}
+
+function outcome(p: ActionProposal, status: ExecutionStatus, message = ''): ExecutionOutcome {
+  return ExecutionOutcome.fromPartial({
+    outcomeId: `o-${p.proposalId}-${status}`,
+    tenantId: p.tenantId,
+    correlationId: p.correlationId,
+    proposalId: p.proposalId,
+    idempotencyKey: p.idempotencyKey,
+    status,
+    message,
+    target: p.target,
+  });
+}
+
+function discountOf(p: ActionProposal): number | undefined {
+  return p.action?.kind?.$case === 'applyDiscount'
+    ? p.action.kind.value.discountPercent
+    : undefined;
+}
+
+describe('PlanEngine', () => {
+  it('starts one plan per change and agent, proposes its first step, and ignores a redelivery', async () => {
+    const { engine, sent, plan, model } = await setup();
+    expect(await engine.onCrmChange(oppChange())).toBe(1);
+    expect(await engine.onCrmChange(oppChange())).toBe(0);
+    expect(model.calls).toBe(1);
+    const proposals = await sent();
+    expect(proposals).toHaveLength(1);
+    expect(discountOf(proposals[0])).toBe(18);
+    expect(proposals[0].prompt?.promptId).toBe('deal-desk');
+    expect(proposals[0].prompt?.contentHash).toMatch(/^sha256:|^[0-9a-f]{16,}/);
+    expect(proposals[0].model).toMatchObject({ offline: true });
+    const doc = await plan(planIdOf(tenant, 'evt-1', 'deal-desk'));
+    expect(doc.status).toBe('active');
+    expect(doc.steps.map((s) => [s.tool, s.status])).toEqual([['apply_discount', 'proposed']]);
+  });
+
+  it('adapts a denied discount step by step to a permitted one and finishes', async () => {
+    const { engine, sent, plan } = await setup();
+    await engine.onCrmChange(oppChange());
+    const planId = planIdOf(tenant, 'evt-1', 'deal-desk');
+
+    const [first] = await sent();
+    await engine.onDecision(decision(first, Verdict.VERDICT_DENY, ['DISCOUNT_OVER_CEILING']));
+    // Redelivered denial: nothing new.
+    await engine.onDecision(decision(first, Verdict.VERDICT_DENY, ['DISCOUNT_OVER_CEILING']));
+    let proposals = await sent();
+    expect(proposals.map(discountOf)).toEqual([18, 15]);
+    expect(proposals[1].stepIndex).toBe(1);
+    expect(proposals[1].rationale).toContain('Counter-offer of 15%');
+
+    await engine.onDecision(
+      decision(proposals[1], Verdict.VERDICT_DENY, ['DISCOUNT_OVER_CEILING']),
+    );
+    proposals = await sent();
+    expect(proposals.map(discountOf)).toEqual([18, 15, 10]);
+
+    await engine.onDecision(decision(proposals[2], Verdict.VERDICT_AUTO));
+    await engine.onOutcome(outcome(proposals[2], ExecutionStatus.EXECUTION_STATUS_EXECUTED));
+    const doc = await plan(planId);
+    expect(doc.status).toBe('completed');
+    expect(doc.steps.map((s) => [s.args['discount_percent'], s.status, s.adaptedFrom])).toEqual([
+      [18, 'denied', undefined],
+      [15, 'denied', 0],
+      [10, 'executed', 1],
+    ]);
+    expect(doc.usage.adaptations).toBe(2);
+    expect(doc.usage.modelCalls).toBe(3);
+  });
+
+  it('adapts after a reviewer rejects the step, found from the proposal id alone', async () => {
+    const { engine, sent, plan } = await setup();
+    await engine.onCrmChange(oppChange());
+    const [first] = await sent();
+    await engine.onDecision(decision(first, Verdict.VERDICT_APPROVE_1));
+    expect((await plan(first.planId)).steps[0].status).toBe('awaiting-review');
+    const review = ReviewDecision.fromPartial({
+      reviewDecisionId: 'r1',
+      taskId: 't1',
+      tenantId: tenant,
+      proposalId: first.proposalId,
+      outcome: ReviewOutcome.REVIEW_OUTCOME_REJECT,
+      reasonCode: 'WRONG_AMOUNT',
+    });
+    await engine.onReviewDecision(review);
+    await engine.onReviewDecision(review);
+    const proposals = await sent();
+    expect(proposals.map(discountOf)).toEqual([18, 15]);
+    const doc = await plan(first.planId);
+    expect(doc.steps[0]).toMatchObject({ status: 'rejected', reasons: ['WRONG_AMOUNT'] });
+  });
+
+  it('hands off with a summary when the adaptation budget is used up', async () => {
+    const { engine, sent, plan } = await setup({ budget: { maxAdaptations: 1 } });
+    await engine.onCrmChange(oppChange());
+    const [first] = await sent();
+    await engine.onDecision(decision(first, Verdict.VERDICT_DENY, ['DISCOUNT_OVER_CEILING']));
+    const [, second] = await sent();
+    await engine.onDecision(decision(second, Verdict.VERDICT_DENY, ['DISCOUNT_OVER_CEILING']));
+    expect(await sent()).toHaveLength(2);
+    const doc = await plan(first.planId);
+    expect(doc.status).toBe('handed-off');
+    expect(doc.handoff?.reason).toMatch(/adaptation budget \(1\) used up/);
+  });
+
+  it('hands off at once when the adapted step is one already turned down (no pointless retries)', async () => {
+    const stubborn: RulesModel = Object.assign(new RulesModel(), {
+      invoke: async (): Promise<ModelResponseLike> => {
+        stubborn.calls++;
+        return {
+          ok: true,
+          toolCalls: [
+            {
+              name: 'apply_discount',
+              args: {
+                discount_percent: 18,
+                reason: 'as asked',
+                list_amount: { currency_code: 'EUR', amount_minor: 4_000_000 },
+              },
+            },
+          ],
+          usage: { inputTokens: 1, outputTokens: 1, costUsd: 0 },
+          model: { provider: 'test', model: 'stubborn', parameters: {}, offline: false },
+          attempts: 1,
+          repaired: false,
+        };
+      },
+    });
+    const { engine, sent, plan } = await setup({ model: stubborn });
+    await engine.onCrmChange(oppChange());
+    const [first] = await sent();
+    await engine.onDecision(decision(first, Verdict.VERDICT_DENY, ['DISCOUNT_OVER_CEILING']));
+    expect(stubborn.calls).toBe(2);
+    expect(await sent()).toHaveLength(1);
+    const doc = await plan(first.planId);
+    expect(doc.status).toBe('handed-off');
+    expect(doc.handoff?.reason).toContain('nothing else to propose');
+  });
+
+  it('hands off when the cost budget is spent, without calling the model again', async () => {
+    const model = new RulesModel(0.3);
+    const { engine, sent, plan } = await setup({ model, budget: { maxCostUsd: 0.25 } });
+    await engine.onCrmChange(oppChange());
+    const [first] = await sent();
+    await engine.onDecision(decision(first, Verdict.VERDICT_DENY, ['DISCOUNT_OVER_CEILING']));
+    expect(model.calls).toBe(1);
+    expect((await plan(first.planId)).handoff?.reason).toMatch(/cost budget/);
+  });
+
+  it('hands off with the candidates when the agent hands off (no guessed record)', async () => {
+    const { engine, sent, plan } = await setup();
+    const event = CrmChangeEvent.fromPartial({
+      eventId: 'evt-meeting',
+      tenantId: tenant,
+      correlationId: 'corr-meeting',
+      objectType: 'activity',
+      recordId: 'act-9',
+      changeType: ChangeType.CHANGE_TYPE_CREATED,
+      snapshot: { kind: 'meeting', relatedType: 'contact', relatedId: 'con-1', subject: 'Demo' },
+    });
+    expect(await engine.onCrmChange(event)).toBe(1);
+    expect(await sent()).toHaveLength(0);
+    const doc = await plan(planIdOf(tenant, 'evt-meeting', 'outreach'));
+    expect(doc.status).toBe('handed-off');
+    expect(doc.handoff?.candidates.sort()).toEqual(['con-1', 'con-2']);
+  });
+
+  it('fails safe when the model fails: no proposal, the plan is handed off', async () => {
+    const { engine, sent, plan } = await setup({
+      model: new RulesModel(0, 'MALFORMED_TOOL_CALL: repair failed'),
+    });
+    await engine.onCrmChange(oppChange());
+    expect(await sent()).toHaveLength(0);
+    const doc = await plan(planIdOf(tenant, 'evt-1', 'deal-desk'));
+    expect(doc.status).toBe('handed-off');
+    expect(doc.handoff?.reason).toContain('MALFORMED_TOOL_CALL');
+  });
+
+  it('ends the plan as failed on a failed execution and ignores duplicates and compensations', async () => {
+    const { engine, sent, plan } = await setup();
+    await engine.onCrmChange(oppChange());
+    const [first] = await sent();
+    await engine.onDecision(decision(first, Verdict.VERDICT_AUTO));
+    await engine.onOutcome(outcome(first, ExecutionStatus.EXECUTION_STATUS_DUPLICATE_SUPPRESSED));
+    await engine.onOutcome(outcome(first, ExecutionStatus.EXECUTION_STATUS_COMPENSATED));
+    expect((await plan(first.planId)).steps[0].status).toBe('approved');
+    await engine.onOutcome(outcome(first, ExecutionStatus.EXECUTION_STATUS_FAILED, 'CRM said no'));
+    const doc = await plan(first.planId);
+    expect(doc.status).toBe('failed');
+    expect(doc.steps[0]).toMatchObject({ status: 'failed', reasons: ['CRM said no'] });
+  });
+
+  it('starts nothing for changes that do not ask for work (e.g. its own discount)', async () => {
+    const { engine, model } = await setup();
+    const own = CrmChangeEvent.fromPartial({
+      ...oppChange('evt-own'),
+      changedFields: ['discountPercent'],
+    });
+    expect(await engine.onCrmChange(own)).toBe(0);
+    expect(model.calls).toBe(0);
+  });
+});

@@ -144,6 +144,7 @@ export async function startEmbedded(o: EmbeddedOptions): Promise<EmbeddedMandate
       modelFor: o.modelFor,
       promptsDir: o.promptsDir ?? defaultPromptsDir(),
       settings: (tenant) => o.tenantSettings?.(tenant) ?? DEMO_TENANT_SETTINGS,
+      authenticator,
       relayIntervalMs,
     }),
     await PolicyServiceModule.create({

@@ -128,6 +128,15 @@ export async function prepareAgentInput(
     fields.push(report(selectFields(policy, schema, 'account', account.fields), account.id));
   }
 
+  // People the free text may name (the account's contacts, the tenant's users signing or being
+  // greeted in emails): their names and addresses are scrubbed too, not only the target's.
+  const contacts = accountId
+    ? await source.find(o.tenantId, 'contact', { accountId }, { limit: 200 })
+    : [];
+  const users = await source.find(o.tenantId, 'user', {}, { limit: 200 });
+  for (const person of [...contacts, ...users])
+    known.push(...knownPersonalValues(schema, person.objectType, person.fields));
+
   const selection = selectFields(policy, schema, target.objectType, target.fields);
   fields.unshift(report(selection, target.id));
   const record: Record<string, FieldValue> = promptFields(selection, vault, known);
@@ -163,14 +172,9 @@ export async function prepareAgentInput(
 
   const owners =
     o.tenantRules?.owners ??
-    (
-      await source.find(
-        o.tenantId,
-        'user',
-        { role: 'account_executive', active: 'true' },
-        { limit: 200 },
-      )
-    ).map((r) => ({ ownerId: r.id, territory: String(r.fields['territory'] ?? '') }));
+    users
+      .filter((r) => r.fields['role'] === 'account_executive' && r.fields['active'] === true)
+      .map((r) => ({ ownerId: r.id, territory: String(r.fields['territory'] ?? '') }));
 
   const context: AgentContext = {
     tenantRules: { maxDiscountPercent: 20, ...o.tenantRules, owners },
@@ -181,7 +185,7 @@ export async function prepareAgentInput(
           resolution: toContext(
             resolveMention(
               { name: String(target.fields['name'] ?? ''), accountId },
-              accountId ? await source.find(o.tenantId, 'contact', { accountId }) : [target],
+              accountId ? contacts : [target],
             ),
           ),
         }

@@ -103,6 +103,21 @@ describe('runAgentStep', () => {
     expect(prompt.promptId).toBe('outreach');
   });
 
+  it('scrubs the names of the account’s contacts and the tenant’s users from emails (a signature, a greeting)', async () => {
+    const { model } = await run('deal-desk', 'opp-0002');
+    const sent = JSON.stringify(model.requests);
+    const signer = RECORDS.find((r) => r.id === 'con-0005')!;
+    const email = RECORDS.find((r) => r.id === 'act-0001')!;
+    expect(String(email.fields['body'])).toContain(String(signer.fields['name']));
+    expect(sent).not.toContain(String(signer.fields['name']));
+    const greeted = /^Hi (\w+),/.exec(String(email.fields['body']))![1];
+    const user = RECORDS.find(
+      (r) => r.objectType === 'user' && String(r.fields['name']).startsWith(`${greeted} `),
+    );
+    expect(user).toBeDefined();
+    expect(sent).not.toContain(`Hi ${greeted},`);
+  });
+
   it('hands off a draft that quotes personal data other than the target’s own fields', async () => {
     const model = new Model((req) => {
       // The model copies a token of some other person (e.g. one quoted in an email) into a draft.

@@ -3,3 +3,5 @@ export * from './orchestrator.consumers';
 export * from './offline-agents.model';
 export * from './connector-context.source';
 export * from './orchestrator-config';
+export * from './orchestrator.controller';
+export * from './metered-model';

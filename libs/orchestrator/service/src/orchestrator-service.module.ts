@@ -12,7 +12,15 @@ import {
   PromptRegistry,
   seedFromDirectory,
 } from '@mandate/prompt-registry';
-import { serviceModule, type ServiceContext, type StoreProvider } from '@mandate/platform';
+import {
+  apiAuthenticatorProvider,
+  serviceModule,
+  type RequestAuthenticator,
+  type ServiceContext,
+  type StoreProvider,
+} from '@mandate/platform';
+import { OrchestratorController, PLAN_STORE } from './orchestrator.controller';
+import { meteredModels } from './metered-model';
 import { OfflineAgentsModel } from './offline-agents.model';
 import { OrchestratorConsumers } from './orchestrator.consumers';
 
@@ -27,6 +35,8 @@ export interface OrchestratorServiceOptions {
   promptsDir: string;
   /** Time zone, rules and plan budget per tenant; default UTC, no rules, default budget. */
   settings?: (tenantId: string) => TenantSettings;
+  /** Operators of the prompt and plan API (MANDATE_API_TOKENS); none: every call 401. */
+  authenticator: RequestAuthenticator;
   relayIntervalMs?: number;
 }
 
@@ -50,17 +60,20 @@ export class OrchestratorServiceModule {
       planProposals,
       prompts,
       source: o.source,
-      modelFor: o.modelFor ?? (() => offline),
+      modelFor: meteredModels(o.context.metrics, o.modelFor ?? (() => offline)),
       settings: o.settings,
     });
     return serviceModule({
       module: OrchestratorServiceModule,
       context: o.context,
       consumers: [OrchestratorConsumers],
+      controllers: [OrchestratorController],
       outbox: { sources: [plans], intervalMs: o.relayIntervalMs },
       providers: [
         { provide: PlanEngine, useValue: engine },
         { provide: PromptRegistry, useValue: prompts },
+        { provide: PLAN_STORE, useValue: plans },
+        apiAuthenticatorProvider(o.authenticator),
       ],
     });
   }

@@ -178,6 +178,13 @@ export async function prepareAgentInput(
 
   const context: AgentContext = {
     tenantRules: { maxDiscountPercent: 20, ...o.tenantRules, owners },
+    // The lead agent drafts a first-touch email only when this check allows it now.
+    ...(agent.id === 'lead-qualification' && target.objectType === 'lead'
+      ? {
+          outreach: outreachAllowed(target.fields, new Date(o.now), o.timeZone),
+          recipientContactId: target.id,
+        }
+      : {}),
     ...(agent.id === 'outreach'
       ? {
           outreach: outreachAllowed(target.fields, new Date(o.now), o.timeZone),

@@ -118,6 +118,33 @@ describe('runAgentStep', () => {
     expect(sent).not.toContain(`Hi ${greeted},`);
   });
 
+  it('drafts the first-touch email to a qualified lead only when consent allows it now', async () => {
+    const consenting = RECORDS.filter(
+      (r) =>
+        r.objectType === 'lead' &&
+        r.fields['emailConsent'] === true &&
+        r.fields['optedOut'] === false,
+    );
+    const tools = async (id: string) => {
+      const { result } = await run('lead-qualification', id);
+      return (result as StepSuccess).set.proposals.map((p) => p.action?.kind);
+    };
+    let drafted = 0;
+    for (const lead of consenting) {
+      const kinds = await tools(lead.id);
+      if (kinds[0]?.$case !== 'qualifyLead') continue;
+      const email = kinds.find((k) => k?.$case === 'sendEmail');
+      expect(email?.$case === 'sendEmail' && email.value.toContactId).toBe(lead.id);
+      expect(JSON.stringify(email)).not.toContain(String(lead.fields['name']));
+      drafted++;
+    }
+    expect(drafted).toBeGreaterThan(0);
+    // lead-0001 qualifies but has no recorded consent: no email.
+    const kinds = await tools('lead-0001');
+    expect(kinds[0]?.$case).toBe('qualifyLead');
+    expect(kinds.some((k) => k?.$case === 'sendEmail')).toBe(false);
+  });
+
   it('hands off a draft that quotes personal data other than the target’s own fields', async () => {
     const model = new Model((req) => {
       // The model copies a token of some other person (e.g. one quoted in an email) into a draft.

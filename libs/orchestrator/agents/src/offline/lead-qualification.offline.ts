@@ -133,6 +133,16 @@ export function respondLeadQualification(input: AgentInput): OfflineReply {
   ];
   const owner = ownerFor(input);
   if (owner) calls.push(call('assign_owner', owner));
+  // The first-touch email, only when the consent check made in code allows it now. No name: the
+  // agent never reads it (a greeting without one reads fine and needs no merge field).
+  if (input.context.outreach?.allowed && input.context.recipientContactId)
+    calls.push(
+      call('send_email', {
+        to_contact_id: input.context.recipientContactId,
+        subject: firstTouchSubject(input),
+        body: firstTouchBody(input),
+      }),
+    );
   return { toolCalls: calls };
 }
 
@@ -153,3 +163,23 @@ function ownerFor(input: AgentInput): { owner_id: string; reason: string } | und
 /** The lead-qualification responder for `OfflineModel`. */
 export const leadQualificationOffline: OfflineResponder = (req) =>
   respondLeadQualification(readAgentInput(req));
+
+function firstTouchSubject(input: AgentInput): string {
+  return str(input.record['source']) === 'demo-request'
+    ? 'Next steps after your demo request'
+    : 'Next steps after your enquiry';
+}
+
+function firstTouchBody(input: AgentInput): string {
+  const source = str(input.record['source']);
+  return [
+    'Hello,',
+    '',
+    source === 'demo-request'
+      ? 'Thank you for requesting a demo. I would be glad to walk you through it with your team.'
+      : 'Thank you for your interest. I would be glad to learn more about what you need.',
+    'Would a 30-minute call this week or next suit you? Reply with a time that works and I will send an invitation.',
+    '',
+    'Best regards',
+  ].join('\n');
+}

@@ -403,14 +403,14 @@ describe('PolicyEngine.recheck (after human review)', () => {
         'NO_DELETES',
       ],
       [
-        'an action outside the agent purpose (an email)',
+        'an action that does not apply to the record (closing a case, on a lead)',
         {
           kind: {
-            $case: 'sendEmail',
-            value: { toContactId: 'lead-1', subject: 's', body: 'b', templateId: 't' },
+            $case: 'closeCase',
+            value: { resolutionCode: 'FIXED', summary: 'done' },
           },
         } as CrmAction,
-        'ACTION_NOT_IN_PURPOSE',
+        'ACTION_NOT_APPLICABLE',
       ],
       ['an action with no kind', { kind: undefined } as CrmAction, 'UNKNOWN_ACTION'],
     ])('denies an edit to %s', async (_name, edited, code) => {

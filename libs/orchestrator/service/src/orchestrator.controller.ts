@@ -179,4 +179,3 @@ async function registryCall<T>(fn: () => Promise<T>): Promise<T> {
     throw err;
   }
 }
-

@@ -282,6 +282,29 @@ export interface DemoStep {
   readonly run: (m: EmbeddedMandate, correlationId: string, stamp: string) => Promise<void>;
 }
 
+/** A new activity (an email that arrives, a meeting logged) with a per-run id. */
+function demoActivity(
+  agent: string,
+  description: string,
+  suffix: string,
+  fields: Record<string, string>,
+): DemoStep {
+  return {
+    key: agent,
+    agent,
+    description,
+    run: async (m, correlationId, stamp) => {
+      await m.crm.create(
+        DEMO_TENANT,
+        'activity',
+        `act-demo-${stamp}-${suffix}`,
+        { ...fields, occurredAt: new Date().toISOString() },
+        correlationId,
+      );
+    },
+  };
+}
+
 /** A small deal (under 10 000) on which the customer asks for 18 % off. */
 export const DEMO_DISCOUNT_OPPORTUNITY = 'opp-demo-0001';
 
@@ -336,48 +359,20 @@ export const DEMO_STEPS: readonly DemoStep[] = [
         );
     },
   },
-  {
-    key: 'service-triage',
-    agent: 'service-triage',
-    description: 'a customer emails about a wrong invoice on case-0006',
-    run: async (m, correlationId, stamp) => {
-      await m.crm.create(
-        DEMO_TENANT,
-        'activity',
-        `act-demo-${stamp}-triage`,
-        {
-          kind: 'inbound_email',
-          relatedType: 'case',
-          relatedId: 'case-0006',
-          subject: 'Re: Invoice shows the wrong seat count',
-          body: 'Hello, the invoice still shows 120 seats but we have 80. This blocks our payment run this week. Please correct it.',
-          occurredAt: new Date().toISOString(),
-        },
-        correlationId,
-      );
-    },
-  },
-  {
-    key: 'outreach',
-    agent: 'outreach',
-    description: 'an account executive logs a meeting with con-0010',
-    run: async (m, correlationId, stamp) => {
-      await m.crm.create(
-        DEMO_TENANT,
-        'activity',
-        `act-demo-${stamp}-meeting`,
-        {
-          kind: 'meeting',
-          relatedType: 'contact',
-          relatedId: 'con-0010',
-          subject: 'Renewal planning',
-          body: 'Walked through the renewal timeline and the analytics add-on.',
-          occurredAt: new Date().toISOString(),
-        },
-        correlationId,
-      );
-    },
-  },
+  demoActivity('service-triage', 'a customer emails about a wrong invoice on case-0006', 'triage', {
+    kind: 'inbound_email',
+    relatedType: 'case',
+    relatedId: 'case-0006',
+    subject: 'Re: Invoice shows the wrong seat count',
+    body: 'Hello, the invoice still shows 120 seats but we have 80. This blocks our payment run this week. Please correct it.',
+  }),
+  demoActivity('outreach', 'an account executive logs a meeting with con-0010', 'meeting', {
+    kind: 'meeting',
+    relatedType: 'contact',
+    relatedId: 'con-0010',
+    subject: 'Renewal planning',
+    body: 'Walked through the renewal timeline and the analytics add-on.',
+  }),
 ];
 
 /**

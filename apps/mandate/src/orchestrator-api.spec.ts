@@ -5,6 +5,7 @@ import { PLANS } from '@mandate/orchestrator-domain';
 import { createLogger, generateApiToken } from '@mandate/platform';
 import { defaultPromptsDir } from './bundle-dir';
 import { DEMO_TENANT, EmbeddedMandate, startEmbedded } from './embedded';
+import { operatorApi, operatorTokenEntries } from './testing/operator-api';
 import { waitFor } from './testing/wait-for';
 
 /**
@@ -19,7 +20,6 @@ const operators = {
   supAcme: { id: 'sup-acme', roles: ['supervisor'], tenantId: 'acme', ...generateApiToken() },
   supGlobex: { id: 'sup-globex', roles: ['supervisor'], tenantId: 'globex', ...generateApiToken() },
 };
-type Operator = keyof typeof operators;
 
 const HOT_LEAD = {
   employees: 1200,
@@ -33,23 +33,7 @@ describe('orchestrator operator API (embedded)', () => {
   let m: EmbeddedMandate;
   let seq = 0;
 
-  const call = async (
-    who: Operator | undefined,
-    method: 'GET' | 'POST',
-    route: string,
-    body?: unknown,
-  ): Promise<{ status: number; body: any }> => {
-    const res = await fetch(`http://127.0.0.1:${m.httpPort}${route}`, {
-      method,
-      headers: {
-        'content-type': 'application/json',
-        ...(who ? { authorization: `Bearer ${operators[who].token}` } : {}),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  };
+  const call = operatorApi(operators, () => m.httpPort);
 
   /** Creates a hot lead; returns its proposal's ledger record and plan id. */
   const propose = async () => {
@@ -67,12 +51,7 @@ describe('orchestrator operator API (embedded)', () => {
       logger: createLogger('mandate-test', 'silent'),
       httpPort: 0,
       grpcPort: 0,
-      apiTokens: Object.values(operators).map(({ id, roles, sha256, ...o }) => ({
-        id,
-        roles,
-        sha256,
-        ...('tenantId' in o ? { tenantId: o.tenantId } : {}),
-      })),
+      apiTokens: operatorTokenEntries(operators),
     });
   });
   afterAll(async () => {

@@ -3,6 +3,7 @@ import { readBundleFiles } from '@mandate/policy-domain';
 import { createLogger, generateApiToken } from '@mandate/platform';
 import { defaultBundleDir } from './bundle-dir';
 import { DEMO_TENANT, EmbeddedMandate, seedDemoTrust, startEmbedded } from './embedded';
+import { operatorApi, operatorTokenEntries } from './testing/operator-api';
 import { waitFor } from './testing/wait-for';
 
 /**
@@ -18,7 +19,6 @@ const operators = {
   supGlobex: { id: 'sup-globex', roles: ['supervisor'], tenantId: 'globex', ...generateApiToken() },
   viewer: { id: 'viewer', roles: [], ...generateApiToken() },
 };
-type Operator = keyof typeof operators;
 
 const HOT_LEAD = {
   employees: 1200,
@@ -32,23 +32,7 @@ describe('policy operator API (embedded)', () => {
   let m: EmbeddedMandate;
   let seq = 0;
 
-  const call = async (
-    who: Operator | undefined,
-    method: 'GET' | 'POST',
-    route: string,
-    body?: unknown,
-  ): Promise<{ status: number; body: any }> => {
-    const res = await fetch(`http://127.0.0.1:${m.httpPort}${route}`, {
-      method,
-      headers: {
-        'content-type': 'application/json',
-        ...(who ? { authorization: `Bearer ${operators[who].token}` } : {}),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  };
+  const call = operatorApi(operators, () => m.httpPort);
 
   /** Creates a hot lead and returns the verdict policy gave its proposal (from the ledger). */
   const decide = async (): Promise<{ verdict: string; summary: string; lead: string }> => {
@@ -66,12 +50,7 @@ describe('policy operator API (embedded)', () => {
       logger: createLogger('mandate-test', 'silent'),
       httpPort: 0,
       grpcPort: 0,
-      apiTokens: Object.values(operators).map(({ id, roles, sha256, ...o }) => ({
-        id,
-        roles,
-        sha256,
-        ...('tenantId' in o ? { tenantId: o.tenantId } : {}),
-      })),
+      apiTokens: operatorTokenEntries(operators),
     });
     await seedDemoTrust(m);
   });

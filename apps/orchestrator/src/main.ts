@@ -7,7 +7,7 @@ import {
   modelChoice,
   parseTenantSettings,
 } from '@mandate/orchestrator-service';
-import { ApiTokenAuthenticator, parseApiTokens } from '@mandate/platform';
+import { ApiTokenAuthenticator, parseApiTokens, parsedWith } from '@mandate/platform';
 import { bootServiceApp, serviceConfigSchema } from '@mandate/platform/distributed';
 
 const schema = serviceConfigSchema('orchestrator', { http: 8081, grpc: 50051 }).extend({
@@ -27,17 +27,7 @@ const schema = serviceConfigSchema('orchestrator', { http: 8081, grpc: 50051 }).
   /** Per-tenant time zone, rules and plan budgets (JSON); see apps/orchestrator/README.md. */
   TENANT_SETTINGS: z.string().optional(),
   /** Operator API tokens (JSON, sha256 hashes only): see libs/platform/README.md. */
-  MANDATE_API_TOKENS: z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
-      try {
-        return parseApiTokens(raw);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
-        return z.NEVER;
-      }
-    }),
+  MANDATE_API_TOKENS: z.string().default('').transform(parsedWith(parseApiTokens)),
 });
 
 bootServiceApp({

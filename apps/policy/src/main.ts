@@ -8,7 +8,7 @@ import {
   PolicyServiceModule,
   registerPolicyGrpc,
 } from '@mandate/policy-service';
-import { ApiTokenAuthenticator, parseApiTokens } from '@mandate/platform';
+import { ApiTokenAuthenticator, parseApiTokens, parsedWith } from '@mandate/platform';
 import { bootServiceApp, serviceConfigSchema } from '@mandate/platform/distributed';
 
 const schema = serviceConfigSchema('policy', { http: 8082, grpc: 50052 }).extend({
@@ -32,17 +32,7 @@ const schema = serviceConfigSchema('policy', { http: 8082, grpc: 50052 }).extend
   /** A bundle not confirmed for this long is stale: every decision is DENY until it is. */
   BUNDLE_MAX_AGE_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(60_000),
   /** Operator API tokens (JSON, sha256 hashes only): see libs/platform/README.md. */
-  MANDATE_API_TOKENS: z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
-      try {
-        return parseApiTokens(raw);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
-        return z.NEVER;
-      }
-    }),
+  MANDATE_API_TOKENS: z.string().default('').transform(parsedWith(parseApiTokens)),
 });
 
 bootServiceApp({

@@ -1,7 +1,5 @@
-import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { ConnectorServiceClient, type GetRecordResponse } from '@mandate/contracts';
 import type { RecordReader } from '@mandate/policy-domain';
-import { traceContextClientInterceptor } from '@mandate/platform';
+import { ConnectorRecordsClient } from '@mandate/platform';
 
 export interface ConnectorRecordReaderOptions {
   /** host:port of the crm-connectors gRPC server. */
@@ -16,37 +14,22 @@ export interface ConnectorRecordReaderOptions {
  * turns that into FACTS_UNAVAILABLE: the decision is DENY, never a guess.
  */
 export class ConnectorRecordReader implements RecordReader {
-  private readonly client: ConnectorServiceClient;
-  private readonly deadlineMs: number;
+  private readonly client: ConnectorRecordsClient;
 
   constructor(o: ConnectorRecordReaderOptions) {
-    this.client = new ConnectorServiceClient(o.address, credentials.createInsecure(), {
-      interceptors: [traceContextClientInterceptor],
-    });
-    this.deadlineMs = o.deadlineMs ?? 2_000;
+    this.client = new ConnectorRecordsClient({ address: o.address, deadlineMs: o.deadlineMs });
   }
 
+  /**
+   * Every field the connector declares for the object: the facts Cedar can see are filtered by
+   * the bundle's schema when the entity is built.
+   */
   read(
     tenantId: string,
     objectType: string,
     recordId: string,
   ): Promise<Record<string, unknown> | undefined> {
-    return new Promise((resolve, reject) => {
-      this.client.getRecord(
-        // Every field the connector declares for the object: the facts Cedar can see are filtered
-        // by the bundle's schema when the entity is built.
-        { tenantId, record: { objectType, recordId }, fields: [] },
-        new Metadata(),
-        { deadline: new Date(Date.now() + this.deadlineMs) },
-        (err: ServiceError | null, res?: GetRecordResponse) => {
-          if (err)
-            return reject(
-              new Error(`GetRecord failed: ${status[err.code] ?? err.code} ${err.details ?? ''}`),
-            );
-          resolve(res?.found ? (res.fields ?? {}) : undefined);
-        },
-      );
-    });
+    return this.client.getRecord(tenantId, objectType, recordId);
   }
 
   close(): void {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import {
   ConnectorContextSource,
   OrchestratorServiceModule,
+  modelCallRecorder,
   modelChoice,
   parseTenantSettings,
 } from '@mandate/orchestrator-service';
@@ -37,6 +38,7 @@ bootServiceApp({
     const models = modelChoice({
       config: config.MODEL_GATEWAY_CONFIG,
       configFile: config.MODEL_GATEWAY_CONFIG_FILE,
+      onCall: modelCallRecorder(runtime.context.metrics, runtime.context.logger),
       offlineTenants: config.OFFLINE_TENANTS.split(',')
         .map((t) => t.trim())
         .filter(Boolean),

@@ -3,7 +3,8 @@ import type {
   ModelRequestLike,
   ModelResponseLike,
 } from '@mandate/orchestrator-agents';
-import type { ServiceMetrics } from '@mandate/platform';
+import type { ModelCallHook } from '@mandate/model-gateway';
+import type { Logger, ServiceMetrics } from '@mandate/platform';
 
 /**
  * Prometheus accounting of agent steps per tenant, agent and model: steps (ok / failed safe),
@@ -55,5 +56,47 @@ export function meteredModels(
     let port = wrapped.get(inner);
     if (!port) wrapped.set(inner, (port = wrap(inner)));
     return port;
+  };
+}
+
+/**
+ * The gateway's per-call accounting hook (every attempt, retries and the repair included):
+ * `mandate_model_calls_total` by outcome and phase, and one log line per call with tokens, cost
+ * and latency — never message content.
+ */
+export function modelCallRecorder(metrics: ServiceMetrics, logger: Logger): ModelCallHook {
+  const calls = metrics.counter(
+    'model_calls_total',
+    'Model calls (every attempt), by outcome (ok, malformed-tool-call, timeout, rate-limited, http-error, network-error) and phase',
+    ['tenant', 'agent', 'provider', 'model', 'region', 'outcome', 'phase'],
+  );
+  return (r) => {
+    calls.inc({
+      tenant: r.tenantId,
+      agent: r.agentId,
+      provider: r.provider,
+      model: r.model,
+      region: r.region,
+      outcome: r.outcome,
+      phase: r.phase,
+    });
+    logger.info(
+      {
+        tenantId: r.tenantId,
+        agent: r.agentId,
+        provider: r.provider,
+        model: r.model,
+        region: r.region,
+        outcome: r.outcome,
+        phase: r.phase,
+        attempt: r.attempt,
+        inputTokens: r.inputTokens,
+        outputTokens: r.outputTokens,
+        costUsd: r.costUsd,
+        latencyMs: r.latencyMs,
+        ...(r.httpStatus ? { httpStatus: r.httpStatus } : {}),
+      },
+      'model call',
+    );
   };
 }

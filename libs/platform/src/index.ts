@@ -19,3 +19,4 @@ export * from './runtime/embedded.runtime';
 export * from './bootstrap/failpoints';
 export * from './bootstrap/nest-app';
 export * from './auth';
+export * from './auth/oidc';

@@ -53,6 +53,11 @@ export class AuthenticationError extends Error {
 /** Anything that turns an Authorization header into a principal (or throws AuthenticationError). */
 export interface RequestAuthenticator {
   authenticate(authorizationHeader: string | undefined): AuthenticatedPrincipal;
+  /**
+   * Optional asynchronous variant (OIDC: waits for a JWKS reload on an unknown key id); the guard
+   * prefers it when present.
+   */
+  authenticateAsync?(authorizationHeader: string | undefined): Promise<AuthenticatedPrincipal>;
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/i;

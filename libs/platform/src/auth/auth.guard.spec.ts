@@ -7,7 +7,12 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ApiTokenAuthenticator, generateApiToken, type AuthenticatedPrincipal } from './api-tokens';
+import {
+  ApiTokenAuthenticator,
+  AuthenticationError,
+  generateApiToken,
+  type AuthenticatedPrincipal,
+} from './api-tokens';
 import { ApiAuthGuard, AuthPrincipal, apiAuthenticatorProvider } from './auth.guard';
 
 /** Captures everything Nest logs, to check the token never shows up. */
@@ -120,5 +125,61 @@ describe('ApiAuthGuard over HTTP', () => {
     const logged = logger.lines.join('\n');
     expect(logged).not.toContain(alice.token);
     expect(logged).not.toContain(bob.token);
+  });
+});
+
+describe('ApiAuthGuard with an asynchronous authenticator', () => {
+  let app: INestApplication;
+  let base: string;
+  let asyncCalls = 0;
+
+  @Controller('ops')
+  class AsyncController {
+    @Get('whoami')
+    @UseGuards(ApiAuthGuard)
+    whoami(@AuthPrincipal() principal: AuthenticatedPrincipal) {
+      return principal;
+    }
+  }
+
+  @Module({
+    controllers: [AsyncController],
+    providers: [
+      apiAuthenticatorProvider({
+        // The synchronous path would refuse (e.g. an OIDC key id not loaded yet) …
+        authenticate: () => {
+          throw new Error('the guard must not take the synchronous path');
+        },
+        // … the asynchronous one waits (for the key set reload) and then knows the principal.
+        authenticateAsync: async (header) => {
+          asyncCalls++;
+          await new Promise((r) => setTimeout(r, 5));
+          if (header !== 'Bearer rotated-key-token')
+            throw new AuthenticationError('invalid', 'invalid bearer token');
+          return { id: 'carol', roles: ['reviewer'], tenantId: 'acme' };
+        },
+      }),
+    ],
+  })
+  class AsyncModule {}
+
+  beforeAll(async () => {
+    app = await NestFactory.create(AsyncModule, { logger: false, abortOnError: false });
+    await app.listen(0, '127.0.0.1');
+    base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('prefers authenticateAsync, and still answers 401 when it refuses', async () => {
+    const ok = await fetch(`${base}/ops/whoami`, {
+      headers: { authorization: 'Bearer rotated-key-token' },
+    });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ id: 'carol', roles: ['reviewer'], tenantId: 'acme' });
+    const bad = await fetch(`${base}/ops/whoami`, { headers: { authorization: 'Bearer nope' } });
+    expect(bad.status).toBe(401);
+    expect(asyncCalls).toBe(2);
   });
 });

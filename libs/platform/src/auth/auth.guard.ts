@@ -47,15 +47,16 @@ const REALM = 'mandate';
 export class ApiAuthGuard implements CanActivate {
   constructor(@Inject(API_AUTHENTICATOR) private readonly authenticator: RequestAuthenticator) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return false;
     const http = context.switchToHttp();
     const request = http.getRequest<HttpRequestLike>();
-    const header = request.headers?.['authorization'];
+    const raw = request.headers?.['authorization'];
+    const header = Array.isArray(raw) ? raw.join(', ') : raw;
     try {
-      request.principal = this.authenticator.authenticate(
-        Array.isArray(header) ? header.join(', ') : header,
-      );
+      request.principal = this.authenticator.authenticateAsync
+        ? await this.authenticator.authenticateAsync(header)
+        : this.authenticator.authenticate(header);
       return true;
     } catch (err) {
       if (!(err instanceof AuthenticationError)) throw err;

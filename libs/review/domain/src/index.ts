@@ -1,2 +1,17 @@
+export * from './review-task.doc';
 export * from './review-task.opener';
 export * from './collections';
+export * from './errors';
+export * from './ports';
+export * from './routing';
+export * from './sla-config';
+export * from './review-config';
+export * from './four-eyes';
+export * from './access';
+export * from './ids';
+export { ReviewContext, type ReviewDomainDeps } from './deps';
+export { TaskRepository, type TaskState, type Transition } from './task-repository';
+export * from './review-queue';
+export * from './review-decisions';
+export * from './sla';
+export * from './reviewer-analytics';

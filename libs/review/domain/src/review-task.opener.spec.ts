@@ -1,4 +1,11 @@
-import { ActionProposal, PolicyDecision, ReviewTask, Verdict } from '@mandate/contracts';
+import {
+  ActionProposal,
+  CrmAction,
+  DecisionExplanation,
+  PolicyDecision,
+  ReviewTask,
+  Verdict,
+} from '@mandate/contracts';
 import { InMemoryDocumentStore, tenantId } from '@mandate/storage';
 import { REVIEW_TASKS } from './collections';
 import { ReviewTaskOpener } from './review-task.opener';
@@ -63,8 +70,65 @@ describe('ReviewTaskOpener', () => {
     expect(ids.filter((id) => fifth.sampled(id))).toEqual(sampled); // same ids every time
   });
 
+  it('routes the task to its queue and sets its SLA timers as data on the task', async () => {
+    const s = store();
+    const opener = new ReviewTaskOpener({
+      now: () => NOW,
+      noticeSampleRate: 0,
+      config: {
+        routing: { rules: [{ actionType: 'apply_discount', team: 'deal-desk', skill: 'pricing' }] },
+      },
+    });
+    const d = decision('r1', Verdict.VERDICT_APPROVE_2);
+    d.proposal!.agentId = 'deal-agent';
+    d.proposal!.action = CrmAction.fromPartial({
+      kind: { $case: 'applyDiscount', value: { discountPercent: 20, reason: 'x' } },
+    });
+    d.explanation = DecisionExplanation.fromPartial({ riskBand: 'high' });
+    const task = await opener.open(s, d);
+    expect(task?.queue).toBe('deal-desk');
+    const doc = await s.get(tenantId('acme'), 'task-r1');
+    expect(doc).toEqual(
+      expect.objectContaining({
+        team: 'deal-desk',
+        skill: 'pricing',
+        actionType: 'apply_discount',
+        riskBand: 'high',
+        tier: 0,
+        agentId: 'deal-agent',
+        proposalId: 'p-r1',
+        decisionId: 'r1',
+        dueAt: new Date(NOW.getTime() + 4 * 3600_000),
+        warnAt: new Date(NOW.getTime() + 3.5 * 3600_000),
+        nextTimerAt: new Date(NOW.getTime() + 3.5 * 3600_000),
+        reviews: [],
+        comments: [],
+      }),
+    );
+    expect(doc!.payloadChars).toBeGreaterThan(20);
+  });
+
+  it('keeps the legacy slaMs option as the first tier (warning clamped inside it)', async () => {
+    const s = store();
+    const opener = new ReviewTaskOpener({ now: () => NOW, noticeSampleRate: 0, slaMs: 60_000 });
+    await opener.open(s, decision('l1', Verdict.VERDICT_APPROVE_1));
+    const doc = await s.get(tenantId('acme'), 'task-l1');
+    expect(doc!.dueAt).toEqual(new Date(NOW.getTime() + 60_000));
+    expect(doc!.warnAt).toEqual(new Date(NOW.getTime() + 30_000));
+  });
+
   it('refuses an invalid configuration', () => {
     expect(() => new ReviewTaskOpener({ noticeSampleRate: 1.5 })).toThrow(RangeError);
     expect(() => new ReviewTaskOpener({ slaMs: 0 })).toThrow(RangeError);
+    expect(
+      () =>
+        new ReviewTaskOpener({
+          config: {
+            sla: {
+              default: { onExpiry: 'approve' as never, tiers: [{ slaMs: 1000 }], warnBeforeMs: 0 },
+            },
+          },
+        }),
+    ).toThrow(/never end in approval/);
   });
 });

@@ -310,6 +310,29 @@ describe('PlanEngine', () => {
     expect(doc.steps[0]).toMatchObject({ status: 'rejected', reasons: ['WRONG_AMOUNT'] });
   });
 
+  it('ends the plan as expired, without adapting, when the review ran out (SLA fail-safe)', async () => {
+    const { engine, sent, plan, model } = await setup();
+    await engine.onCrmChange(oppChange());
+    const [first] = await sent();
+    await engine.onDecision(decision(first, Verdict.VERDICT_APPROVE_1));
+    await engine.onReviewDecision(
+      ReviewDecision.fromPartial({
+        reviewDecisionId: 'r-sla',
+        taskId: 't1',
+        tenantId: tenant,
+        proposalId: first.proposalId,
+        reviewerId: 'system/sla',
+        outcome: ReviewOutcome.REVIEW_OUTCOME_REJECT,
+        reasonCode: 'SLA_EXPIRED',
+      }),
+    );
+    expect(model.calls).toBe(1);
+    expect(await sent()).toHaveLength(1);
+    const doc = await plan(first.planId);
+    expect(doc.status).toBe('expired');
+    expect(doc.steps[0]).toMatchObject({ status: 'expired', reasons: ['SLA_EXPIRED'] });
+  });
+
   it('hands off with a summary when the adaptation budget is used up', async () => {
     const { engine, sent, plan } = await setup({ budget: { maxAdaptations: 1 } });
     await engine.onCrmChange(oppChange());

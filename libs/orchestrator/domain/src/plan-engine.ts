@@ -33,6 +33,8 @@ import {
 import { triggersOf, type Trigger } from './triggers';
 
 const SOURCE = 'orchestrator';
+/** Reason code of human-review's fail-safe rejection when a task's last SLA tier runs out. */
+const SLA_EXPIRED = 'SLA_EXPIRED';
 
 /**
  * Plans: an agent decomposes its objective into steps (its tool calls, in order), the plan is
@@ -44,7 +46,7 @@ const SOURCE = 'orchestrator';
  * step already past that state and change nothing.
  */
 
-export type PlanStatus = 'active' | 'completed' | 'handed-off' | 'failed' | 'denied';
+export type PlanStatus = 'active' | 'completed' | 'handed-off' | 'failed' | 'denied' | 'expired';
 export type StepStatus =
   | 'queued'
   | 'proposed'
@@ -55,6 +57,7 @@ export type StepStatus =
   | 'rejected'
   | 'failed'
   | 'refused'
+  | 'expired'
   | 'cancelled';
 
 const OPEN_STEP = new Set<StepStatus>(['proposed', 'awaiting-review', 'approved']);
@@ -471,6 +474,18 @@ export class PlanEngine {
       review.proposalId,
       async (plan, step, outbox) => {
         if (step.status !== 'awaiting-review' && step.status !== 'proposed') return false;
+        if (review.reasonCode === SLA_EXPIRED) {
+          // Nobody decided in time and the fail-safe said no: not a judgement to adapt to.
+          step.status = 'expired';
+          step.reasons = [SLA_EXPIRED];
+          this.end(
+            plan,
+            'expired',
+            outbox,
+            `step ${step.index + 1} (${step.tool}): the review expired unanswered (fail-safe: not executed)`,
+          );
+          return true;
+        }
         step.status = 'rejected';
         step.reasons = [review.reasonCode || 'REJECTED'];
         outbox.push(

@@ -212,6 +212,21 @@ describe('TrustEvidenceRouter', () => {
       );
     });
 
+    it('skips the SLA fail-safe rejection: nobody judged the action', async () => {
+      const { router } = await routerSetup();
+      const expired = reviewDecision({
+        outcome: ReviewOutcome.REVIEW_OUTCOME_REJECT,
+        reasonCode: 'SLA_EXPIRED',
+        reviewerId: 'system/sla',
+      });
+      expect(isSkip(await router.fromReview(expired))).toBe(true);
+      const judged = reviewDecision({
+        outcome: ReviewOutcome.REVIEW_OUTCOME_REJECT,
+        reasonCode: 'WRONG_AMOUNT',
+      });
+      expect(isSkip(await router.fromReview(judged))).toBe(false);
+    });
+
     it('skips a review that names no proposal', async () => {
       const { router } = await routerSetup();
       expect(isSkip(await router.fromReview(reviewDecision({ proposalId: '' })))).toBe(true);

@@ -16,6 +16,9 @@ import {
 } from './trust-model';
 import type { TrustRepository } from './trust.repository';
 
+/** Reason code of the rejection human-review publishes when a task's last SLA tier runs out. */
+export const SLA_EXPIRED_REASON = 'SLA_EXPIRED';
+
 /** Why an outcome moves no trust (logged and counted, never an error). */
 export type NoEvidence = { skip: string };
 
@@ -45,6 +48,10 @@ export class TrustEvidenceRouter {
     const kind = trustEvidenceKindOfReview(r.outcome);
     if (!kind) return { skip: 'review outcome is unspecified' };
     if (!r.proposalId) return { skip: 'review decision names no proposal' };
+    // A review that expired (the fail-safe rejection of human-review's SLA) says nothing about
+    // the agent: nobody looked at it.
+    if (r.reasonCode === SLA_EXPIRED_REASON)
+      return { skip: 'the review expired (SLA fail-safe), no reviewer judged the action' };
     return this.evidence(
       r.tenantId,
       r.proposalId,

@@ -22,7 +22,10 @@ export enum ReviewTaskStatus {
   REVIEW_TASK_STATUS_APPROVED = 3,
   /** REVIEW_TASK_STATUS_REJECTED - Terminal: a reviewer rejected it. */
   REVIEW_TASK_STATUS_REJECTED = 4,
-  /** REVIEW_TASK_STATUS_EXPIRED - Terminal: nobody decided before due_at (after escalation); the proposal is not executed. */
+  /**
+   * REVIEW_TASK_STATUS_EXPIRED - Terminal: nobody decided before the last SLA tier's due_at (after every escalation); the
+   * proposal is not executed (by default the fail-safe also publishes a REJECT, SLA_EXPIRED).
+   */
   REVIEW_TASK_STATUS_EXPIRED = 5,
   UNRECOGNIZED = -1,
 }
@@ -146,7 +149,10 @@ export interface ReviewTask {
   createdAt:
     | string
     | undefined;
-  /** SLA deadline: escalation happens before it, expiry at it. */
+  /**
+   * Deadline of the current SLA tier: past it the task escalates to the next tier (with a new
+   * due_at), or, in the last tier, expires (fail-safe: never an approval).
+   */
   dueAt:
     | string
     | undefined;

@@ -1,25 +1,96 @@
 import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import {
+  ConnectorRecordReader,
+  GrpcPolicyRecheck,
   REVIEW_TASK_STORE,
   ReviewServiceModule,
+  ReviewersConfigError,
+  StaticReviewerDirectory,
+  parseReviewers,
   registerReviewGrpc,
 } from '@mandate/review-service';
+import {
+  ApiTokenAuthenticator,
+  firstOf,
+  OidcAuthenticator,
+  parseApiTokens,
+  parsedWith,
+  parseOidcConfig,
+} from '@mandate/platform';
 import { bootServiceApp, serviceConfigSchema } from '@mandate/platform/distributed';
+
+const hostPort = (fallback: string) =>
+  z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'host:port')
+    .default(fallback);
 
 const schema = serviceConfigSchema('human-review', { http: 8083, grpc: 50053 }).extend({
   /** Share of AUTO_WITH_NOTICE decisions (executed at once) sampled for post-hoc review. */
   REVIEW_NOTICE_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(0.2),
+  /** policy gRPC (host:port): approvals and edits are re-checked with `Recheck`. */
+  POLICY_GRPC_ADDRESS: hostPort('127.0.0.1:50052'),
+  POLICY_RECHECK_DEADLINE_MS: z.coerce.number().int().min(50).max(60_000).default(5_000),
+  /** crm-connectors gRPC (host:port): the console's view of the task's CRM record. */
+  CONNECTOR_GRPC_ADDRESS: hostPort('127.0.0.1:50055'),
+  CONNECTOR_READ_DEADLINE_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
+  /** Reviewers (JSON array), or a file holding it; see apps/human-review/README.md. */
+  REVIEWERS: z.string().optional(),
+  REVIEWERS_FILE: z.string().optional(),
+  REVIEW_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
+  /** Operator API tokens (JSON, sha256 hashes only): see libs/platform/README.md. */
+  MANDATE_API_TOKENS: z.string().default('').transform(parsedWith(parseApiTokens)),
 });
+
+function loadReviewers(config: { REVIEWERS?: string; REVIEWERS_FILE?: string }) {
+  if (config.REVIEWERS && config.REVIEWERS_FILE)
+    throw new ReviewersConfigError('set REVIEWERS or REVIEWERS_FILE, not both');
+  if (config.REVIEWERS_FILE) {
+    let text: string;
+    try {
+      text = readFileSync(config.REVIEWERS_FILE, 'utf8');
+    } catch (err) {
+      throw new ReviewersConfigError(
+        `REVIEWERS_FILE: cannot read ${config.REVIEWERS_FILE} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
+    }
+    return parseReviewers(text);
+  }
+  // No reviewers: the service runs (tasks open, SLAs fail safe) but nobody can decide.
+  return config.REVIEWERS ? parseReviewers(config.REVIEWERS) : [];
+}
 
 bootServiceApp({
   name: 'human-review',
   schema,
-  module: (runtime, config) =>
-    ReviewServiceModule.create({
+  module: async (runtime, config) => {
+    const log = runtime.context.logger;
+    const reviewers = new StaticReviewerDirectory(loadReviewers(config));
+    log.info({ tenants: reviewers.tenants() }, 'reviewer directory loaded');
+    const apiTokens = new ApiTokenAuthenticator(config.MANDATE_API_TOKENS);
+    const oidcConfig = parseOidcConfig();
+    const oidc =
+      oidcConfig && new OidcAuthenticator({ ...oidcConfig, onJwksProblem: (m) => log.warn(m) });
+    await oidc?.start();
+    if (!oidc) log.warn('no OIDC_* configured: only operator tokens reach the review API');
+    return ReviewServiceModule.create({
       context: runtime.context,
       stores: runtime.stores,
+      authenticator: oidc ? firstOf(apiTokens, oidc) : apiTokens,
+      recheck: new GrpcPolicyRecheck({
+        address: config.POLICY_GRPC_ADDRESS,
+        deadlineMs: config.POLICY_RECHECK_DEADLINE_MS,
+      }),
+      reviewers,
+      records: new ConnectorRecordReader({
+        address: config.CONNECTOR_GRPC_ADDRESS,
+        deadlineMs: config.CONNECTOR_READ_DEADLINE_MS,
+      }),
+      sweepIntervalMs: config.REVIEW_SWEEP_INTERVAL_MS,
       noticeSampleRate: config.REVIEW_NOTICE_SAMPLE_RATE,
-    }),
+    });
+  },
   grpc: (host, app) => registerReviewGrpc(host, app.get(REVIEW_TASK_STORE)),
 });

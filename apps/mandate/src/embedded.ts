@@ -26,15 +26,21 @@ import type { AgentModelPort } from '@mandate/orchestrator-agents';
 import { cleanTrackRecord, PolicyDecider, TrustRepository } from '@mandate/policy-domain';
 import { PolicyServiceModule, registerPolicyGrpc } from '@mandate/policy-service';
 import { Topics } from '@mandate/messaging';
+import type { Reviewer, ReviewConfigInput } from '@mandate/review-domain';
 import {
+  ConnectorRecordReader,
   REVIEW_TASK_STORE,
   ReviewServiceModule,
+  SlaSweeperHost,
+  StaticReviewerDirectory,
   registerReviewGrpc,
 } from '@mandate/review-service';
 import { tenantId, type TenantId } from '@mandate/storage';
 import {
   ApiTokenAuthenticator,
   createNestApp,
+  firstOf,
+  LocalOidcIssuer,
   EmbeddedRuntime,
   GrpcServerHost,
   installTracing,
@@ -68,7 +74,64 @@ export interface EmbeddedOptions {
   promptsDir?: string;
   /** Time zone, rules and plan budgets per tenant; default `DEMO_TENANT_SETTINGS`. */
   tenantSettings?: (tenantId: string) => TenantSettings | undefined;
+  /** Who may review, per tenant (signs in with `POST /v1/dev/login`); default `DEMO_REVIEWERS`. */
+  reviewers?: readonly Reviewer[];
+  /** Review routing, SLAs, leases; default `DEMO_REVIEW_CONFIG`. */
+  reviewConfig?: ReviewConfigInput;
+  /** SLA sweep interval of the review service (default 5 s; 0: only `reviewSla.sweepNow()`). */
+  reviewSweepIntervalMs?: number;
 }
+
+/**
+ * The demo's reviewers. Tenant acme: two reviewers, a supervisor (every queue of the tenant, sees
+ * personal data) and an auditor (reads, never decides); tenant globex: one reviewer.
+ */
+export const DEMO_REVIEWERS: readonly Reviewer[] = [
+  {
+    id: 'rev-ana',
+    tenantId: 'acme',
+    teams: ['general', 'deal-desk', 'service'],
+    skills: ['pricing'],
+    roles: ['reviewer'],
+    active: true,
+  },
+  {
+    id: 'rev-ben',
+    tenantId: 'acme',
+    teams: ['general', 'deal-desk'],
+    skills: ['pricing'],
+    roles: ['reviewer'],
+    active: true,
+  },
+  {
+    id: 'sup-cleo',
+    tenantId: 'acme',
+    teams: ['supervisors'],
+    skills: [],
+    roles: ['supervisor'],
+    active: true,
+  },
+  { id: 'aud-dan', tenantId: 'acme', teams: [], skills: [], roles: ['auditor'], active: true },
+  {
+    id: 'rev-gus',
+    tenantId: 'globex',
+    teams: ['general', 'deal-desk', 'service'],
+    skills: ['pricing'],
+    roles: ['reviewer'],
+    active: true,
+  },
+];
+
+/** Discounts to the deal desk (pricing skill), case replies to service, the rest to general. */
+export const DEMO_REVIEW_CONFIG: ReviewConfigInput = {
+  routing: {
+    rules: [
+      { actionType: 'apply_discount', team: 'deal-desk', skill: 'pricing' },
+      { actionType: ['reply_to_case', 'close_case'], team: 'service' },
+    ],
+    defaultTeam: 'general',
+  },
+};
 
 /** The demo company's settings: London, a 20 % discount ceiling, default plan budgets. */
 export const DEMO_TENANT_SETTINGS: TenantSettings = {
@@ -88,6 +151,14 @@ export interface EmbeddedMandate {
   trust: TrustRepository;
   /** Signs decisions as the in-process policy service does (tests drive connectors with it). */
   decisionIssuer: DecisionTokenIssuer;
+  /**
+   * DEVELOPMENT ONLY: the local OIDC issuer the review API trusts here (next to the operator
+   * tokens). `POST /v1/dev/login {sub}` signs a token for a configured reviewer with it; tests
+   * may also mint tokens directly.
+   */
+  issuer: LocalOidcIssuer;
+  /** The review service's SLA sweeper (`sweepNow()` in tests). */
+  reviewSla: SlaSweeperHost;
   close(): Promise<void>;
 }
 
@@ -110,6 +181,10 @@ export async function startEmbedded(o: EmbeddedOptions): Promise<EmbeddedMandate
   const verifier = new DecisionTokenVerifier(new Map([[keyId, parsePublicKey(keys.publicKey)]]));
   const relayIntervalMs = 200;
   const authenticator = new ApiTokenAuthenticator(o.apiTokens ?? []);
+  // Reviewers sign in with tokens of a local issuer (dev login); operators keep their tokens.
+  const oidcIssuer = new LocalOidcIssuer({ issuer: 'http://127.0.0.1/mandate-embedded' });
+  const reviewers = new StaticReviewerDirectory(o.reviewers ?? DEMO_REVIEWERS);
+  const deciderRef: { current?: PolicyDecider } = {};
   // Checkpoint key and data-subject KEK made at start-up: the embedded log lives in memory too.
   const ledgerKeys = generateKeyPairSync('ed25519');
   // Policy reads facts from the CRM; here the CRM is the embedded one, in this process.
@@ -122,9 +197,10 @@ export async function startEmbedded(o: EmbeddedOptions): Promise<EmbeddedMandate
     },
   };
   let grpcListening: (address: string) => void = () => undefined;
-  const contextSource = new ConnectorContextSource({
-    address: new Promise<string>((resolve) => (grpcListening = resolve)),
-  });
+  const grpcAddress = new Promise<string>((resolve) => (grpcListening = resolve));
+  const contextSource = new ConnectorContextSource({ address: grpcAddress });
+  // The review console reads the task's record through the connector's gRPC API too.
+  const recordReader = new ConnectorRecordReader({ address: grpcAddress });
   const modules = [
     await ConnectorsServiceModule.create({
       context: runtime.context('crm-connectors'),
@@ -159,6 +235,19 @@ export async function startEmbedded(o: EmbeddedOptions): Promise<EmbeddedMandate
     await ReviewServiceModule.create({
       context: runtime.context('human-review'),
       stores: runtime.stores,
+      authenticator: firstOf(authenticator, oidcIssuer.authenticator()),
+      // Policy's re-check in process (the decider exists once the app is created).
+      recheck: {
+        recheck: (decision, reviews) => {
+          if (!deciderRef.current) throw new Error('the policy decider is not started yet');
+          return deciderRef.current.recheck(decision, reviews);
+        },
+      },
+      reviewers,
+      records: recordReader,
+      config: o.reviewConfig ?? DEMO_REVIEW_CONFIG,
+      sweepIntervalMs: o.reviewSweepIntervalMs ?? 5_000,
+      devLogin: { issuer: oidcIssuer, reviewers },
       relayIntervalMs,
     }),
     await LedgerServiceModule.create({
@@ -182,6 +271,7 @@ export async function startEmbedded(o: EmbeddedOptions): Promise<EmbeddedMandate
   );
   const crm = app.get(EmbeddedCrm);
   crmRef.current = crm;
+  deciderRef.current = app.get(PolicyDecider);
   if (o.seedDemoData ?? true)
     await crm.importRecords(
       DEMO_TENANT,
@@ -210,9 +300,12 @@ export async function startEmbedded(o: EmbeddedOptions): Promise<EmbeddedMandate
     ledger: app.get(LedgerReader),
     trust: app.get(TrustRepository),
     decisionIssuer: issuer,
+    issuer: oidcIssuer,
+    reviewSla: app.get(SlaSweeperHost),
     close: async () => {
       await app.close();
       contextSource.close();
+      recordReader.close();
       await grpc.stop();
       await runtime.bus.stop();
     },
@@ -223,7 +316,7 @@ export const DEMO_TENANT: TenantId = tenantId('acme');
 export const LEDGER_ORIGIN = 'mandate-embedded/ledger';
 
 /** Plan states that end an agent's run (the orchestrator audits them with `planStatus`). */
-const PLAN_END = new Set(['completed', 'handed-off', 'failed', 'denied']);
+const PLAN_END = new Set(['completed', 'handed-off', 'failed', 'denied', 'expired']);
 
 /** True once a chain has reached a step the demo waits for: a plan's end, a review task, a refusal. */
 export function chainEnded(chain: readonly AuditEntry[]): boolean {

@@ -1,33 +1,116 @@
-import { DynamicModule, Module } from '@nestjs/common';
-import { REVIEW_TASKS, ReviewTaskOpener } from '@mandate/review-domain';
-import { serviceModule, type ServiceContext, type StoreProvider } from '@mandate/platform';
-import { REVIEW_TASK_STORE, ReviewDecisionConsumer } from './decision.consumer';
+import { DynamicModule, Module, type Provider, type Type } from '@nestjs/common';
+import {
+  REVIEW_TASKS,
+  ReviewContext,
+  ReviewDecisions,
+  ReviewerAnalytics,
+  ReviewQueue,
+  ReviewTaskOpener,
+  SlaSweeper,
+  type AgentOwnerLookup,
+  type Clock,
+  type PolicyRecheckPort,
+  type ReviewConfigInput,
+  type ReviewerDirectory,
+  type TenantSource,
+} from '@mandate/review-domain';
+import {
+  apiAuthenticatorProvider,
+  serviceModule,
+  type RequestAuthenticator,
+  type ServiceContext,
+  type StoreProvider,
+} from '@mandate/platform';
+import type { TenantId } from '@mandate/storage';
+import {
+  REVIEW_TASK_STORE,
+  ReviewDecisionConsumer,
+  ReviewDecisionMessages,
+  SeenTenants,
+} from './decision.consumer';
+import { ConsoleController } from './console.controller';
+import { DEV_LOGIN, DevLoginController, type DevLogin } from './dev-login.controller';
+import type { RecordReaderPort } from './record-reader';
+import { RECORD_READER, ReviewController } from './review.controller';
+import { SLA_INTERVAL_MS, SLA_SWEEPER, SLA_TENANTS, SlaSweeperHost } from './sla-sweeper.host';
 
 export interface ReviewServiceOptions {
   context: ServiceContext;
   stores: StoreProvider;
+  /** Who may call the HTTP API (OIDC + operator tokens, `firstOf`); none: every call 401. */
+  authenticator: RequestAuthenticator;
+  /** Policy's re-check (gRPC `PolicyService.Recheck`, or `PolicyDecider.recheck` embedded). */
+  recheck: PolicyRecheckPort;
+  reviewers: ReviewerDirectory;
+  owners?: AgentOwnerLookup;
+  /** The task's CRM record for the console (through crm-connectors); omitted: `record: null`. */
+  records?: RecordReaderPort;
+  config?: ReviewConfigInput;
+  /** Tenants the SLA sweep visits; default: the directory's tenants (if it lists them) and every tenant seen here. */
+  tenants?: TenantSource;
+  /** Default 10 s; 0 disables the timer (`SlaSweeperHost.sweepNow()` still works). */
+  sweepIntervalMs?: number;
+  /** Time (tests). */
+  now?: Clock;
   relayIntervalMs?: number;
   /** Share of AUTO_WITH_NOTICE decisions sampled for post-hoc review (0..1, default 0.2). */
   noticeSampleRate?: number;
+  /** DEVELOPMENT ONLY: `POST /v1/dev/login` (the embedded process; never the human-review app). */
+  devLogin?: DevLogin;
 }
 
 @Module({})
 export class ReviewServiceModule {
   static async create(o: ReviewServiceOptions): Promise<DynamicModule> {
     const store = await o.stores.store(REVIEW_TASKS);
+    const ctx = new ReviewContext({
+      tasks: store,
+      reviewers: o.reviewers,
+      owners: o.owners,
+      policy: o.recheck,
+      config: o.config,
+      now: o.now,
+    });
+    const seen = new SeenTenants();
+    const listed = o.reviewers as ReviewerDirectory & { tenants?: () => TenantId[] };
+    const tenants: TenantSource =
+      o.tenants ?? (async () => [...new Set([...(listed.tenants?.() ?? []), ...seen.list()])]);
+    const sweeper = new SlaSweeper({ tasks: store, now: o.now, config: ctx.config, tenants });
+    const controllers: Type[] = [ReviewController, ConsoleController];
+    const providers: Provider[] = [
+      {
+        provide: ReviewTaskOpener,
+        useValue: new ReviewTaskOpener({
+          noticeSampleRate: o.noticeSampleRate,
+          now: o.now,
+          config: o.config,
+        }),
+      },
+      { provide: REVIEW_TASK_STORE, useValue: store },
+      { provide: ReviewContext, useValue: ctx },
+      { provide: ReviewQueue, useValue: new ReviewQueue(ctx) },
+      { provide: ReviewDecisions, useValue: new ReviewDecisions(ctx) },
+      { provide: ReviewerAnalytics, useValue: new ReviewerAnalytics(store) },
+      { provide: SeenTenants, useValue: seen },
+      { provide: SLA_SWEEPER, useValue: sweeper },
+      { provide: SLA_TENANTS, useValue: tenants },
+      { provide: SLA_INTERVAL_MS, useValue: o.sweepIntervalMs ?? 10_000 },
+      SlaSweeperHost,
+      apiAuthenticatorProvider(o.authenticator),
+    ];
+    if (o.records) providers.push({ provide: RECORD_READER, useValue: o.records });
+    if (o.devLogin) {
+      controllers.push(DevLoginController);
+      providers.push({ provide: DEV_LOGIN, useValue: o.devLogin });
+    }
     return serviceModule({
       module: ReviewServiceModule,
       context: o.context,
-      consumers: [ReviewDecisionConsumer],
+      consumers: [ReviewDecisionConsumer, ReviewDecisionMessages],
+      controllers,
       outbox: { sources: [store], intervalMs: o.relayIntervalMs },
-      providers: [
-        {
-          provide: ReviewTaskOpener,
-          useValue: new ReviewTaskOpener({ noticeSampleRate: o.noticeSampleRate }),
-        },
-        { provide: REVIEW_TASK_STORE, useValue: store },
-      ],
-      exports: [REVIEW_TASK_STORE],
+      providers,
+      exports: [REVIEW_TASK_STORE, SlaSweeperHost, ReviewQueue, ReviewDecisions],
     });
   }
 }

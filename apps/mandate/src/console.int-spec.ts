@@ -1,0 +1,340 @@
+import { mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { AuditKind } from '@mandate/contracts';
+import { Topics } from '@mandate/messaging';
+import { createLogger } from '@mandate/platform';
+import { cleanTrackRecord } from '@mandate/policy-domain';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- tools/browser is the test-only browser toolchain, not a project
+import { launchChromium } from '../../../tools/browser/chromium';
+import {
+  DEMO_DISCOUNT_OPPORTUNITY,
+  DEMO_REVIEW_CONFIG,
+  DEMO_TENANT,
+  runDemo,
+  startEmbedded,
+  type EmbeddedMandate,
+} from './embedded';
+import { waitFor } from './testing/wait-for';
+
+/**
+ * The review console in a real browser (Debian's chromium under playwright-core) against the
+ * embedded process: sign-in, queue, evidence, edit-then-approve through to the CRM, four-eyes, the
+ * SLA fail-safe, the auditor's read-only view and tenant isolation. Screenshots go to docs/console.
+ */
+
+const SHOTS = path.resolve(__dirname, '..', '..', '..', 'docs', 'console');
+const MY_OPPORTUNITY = 'opp-console-0001';
+const MY_CORRELATION = 'console-discount';
+
+interface TaskRow {
+  taskId: string;
+  status: string;
+  actionType: string;
+  requiredApprovals: number;
+  target: { objectType: string; recordId: string };
+}
+
+describe('review console (browser)', () => {
+  let m: EmbeddedMandate;
+  let browser: Browser;
+  let api: string;
+  let origin: string;
+  const contexts: BrowserContext[] = [];
+  const pageErrors: string[] = [];
+
+  const token = async (sub: string): Promise<string> => {
+    const res = await fetch(`${api}/v1/dev/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sub }),
+    });
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { token: string }).token;
+  };
+  const call = async (sub: string, method: string, route: string, body?: unknown) => {
+    const res = await fetch(`${api}${route}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${await token(sub)}`,
+        ...(body ? { 'content-type': 'application/json' } : {}),
+      },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  const tasks = async (): Promise<TaskRow[]> =>
+    (await call('sup-cleo', 'GET', '/v1/tenants/acme/review/tasks?limit=100')).body[
+      'items'
+    ] as TaskRow[];
+  const taskFor = async (recordId: string, actionType: string) =>
+    waitFor(`a ${actionType} task on ${recordId}`, async () =>
+      (await tasks()).find((t) => t.target.recordId === recordId && t.actionType === actionType),
+    );
+
+  async function signIn(sub: string): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1360, height: 860 } });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    await page.goto(`${origin}/console/`);
+    await page.locator(`button[data-sub="${sub}"]`).click();
+    await expect(page.getByTestId('user-id').textContent()).resolves.toBe(sub);
+    return page;
+  }
+  const shot = (page: Page, name: string) =>
+    page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    m = await startEmbedded({
+      logger: createLogger('console-test', 'silent'),
+      httpPort: 0,
+      grpcPort: 0,
+      reviewSweepIntervalMs: 0,
+      reviewConfig: {
+        ...DEMO_REVIEW_CONFIG,
+        sla: {
+          byActionType: {
+            // The triage task expires within seconds (the fail-safe scenario); the lead's warns at once.
+            update_field: { tiers: [{ slaMs: 2_500 }], warnBeforeMs: 1_000, onExpiry: 'reject' },
+            disqualify_lead: { tiers: [{ slaMs: 30 * 60_000 }], warnBeforeMs: 29 * 60_000 },
+          },
+        },
+      },
+    });
+    api = `http://127.0.0.1:${m.httpPort}`;
+    origin = api; // human-review serves the console at /console/ on the same origin as its API
+    await runDemo(m);
+    // The deal desk has a clean record for discounts, so a high-risk discount needs one approver.
+    await seedTrust(m, 'deal-desk', 'apply_discount');
+    await m.crm.create(
+      DEMO_TENANT,
+      'opportunity',
+      MY_OPPORTUNITY,
+      {
+        name: 'Northwind Freight — fleet analytics',
+        accountId: 'acc-0001',
+        stage: 'Negotiation',
+        amountMinor: 5_000_000,
+        currencyCode: 'EUR',
+        discountPercent: 0,
+        closeDate: '2026-12-31',
+        notes: 'The customer asks for 15% off in exchange for a three-year commitment.',
+      },
+      MY_CORRELATION,
+    );
+    await taskFor(MY_OPPORTUNITY, 'apply_discount');
+    browser = await launchChromium();
+  });
+
+  afterEach(() => {
+    expect(pageErrors).toEqual([]);
+  });
+
+  afterAll(async () => {
+    for (const c of contexts) await c.close().catch(() => undefined);
+    await browser?.close();
+    await m?.close();
+  });
+
+  it('a reviewer edits a discount down, approves it, and sees it executed in the CRM with its audit chain', async () => {
+    const task = await taskFor(MY_OPPORTUNITY, 'apply_discount');
+    expect(task.requiredApprovals).toBe(1);
+    const page = await signIn('rev-ana');
+    await expect(page.getByTestId('user-role').textContent()).resolves.toBe('reviewer');
+    const rows = page.locator('tbody tr.row');
+    await waitFor('the queue', async () => ((await rows.count()) >= 3 ? true : undefined));
+    // Let the countdowns pass the triage task's deadline: the queue shows it overdue.
+    await page.waitForTimeout(2_600);
+    await shot(page, 'queue');
+
+    // Keyboard only: j down to the discount, Enter opens it.
+    const ids = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-task-id')));
+    const index = ids.indexOf(task.taskId);
+    expect(index).toBeGreaterThanOrEqual(0);
+    await page.locator('tbody tr.row.selected').focus();
+    for (let i = 0; i < index; i++) await page.keyboard.press('j');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`**/console/#/task/${task.taskId}`);
+
+    const diff = page.getByTestId('diff').locator('tr[data-field="discountPercent"]');
+    await expect(diff.locator('td').first().textContent()).resolves.toBe('0');
+    await expect(diff.locator('td').nth(1).textContent()).resolves.toContain('15');
+    await expect(page.getByTestId('model').textContent()).resolves.toBe(
+      'offline rules (not an LLM)',
+    );
+    expect(await page.locator('svg.risk-chart rect').count()).toBeGreaterThan(3);
+    await expect(page.locator('.rationale').textContent()).resolves.not.toBe('—');
+    await shot(page, 'item');
+
+    await page.keyboard.press('e');
+    await page.locator('#edit-discountPercent').fill('10');
+    await shot(page, 'edit');
+    await page.getByRole('button', { name: 'Approve edited action' }).click();
+    await page
+      .getByTestId('decision-result')
+      .getByText(/Approved by rev-ana/)
+      .waitFor();
+    await expect(page.getByTestId('status').textContent()).resolves.toBe('approved');
+    await page.getByTestId('crm-now').getByText('executed').waitFor({ timeout: 15_000 });
+    await expect(page.getByTestId('crm-now').textContent()).resolves.toContain(
+      'discountPercent = 10',
+    );
+    await expect(page.getByTestId('history').textContent()).resolves.toMatch(/EDIT_APPROVE/);
+    await shot(page, 'executed');
+
+    const record = await m.crm.get(DEMO_TENANT, MY_OPPORTUNITY);
+    expect(record?.fields['discountPercent']).toBe(10);
+    expect(record?.appliedActions).toHaveLength(1);
+    const chain = await waitFor('the execution in the ledger', async () => {
+      const c = await m.ledger.byCorrelation(DEMO_TENANT, MY_CORRELATION);
+      return c.some((e) => e.record!.kind === AuditKind.AUDIT_KIND_EXECUTION) ? c : undefined;
+    });
+    const kinds = chain.map((e) => e.record!.kind);
+    for (const k of [
+      AuditKind.AUDIT_KIND_PROPOSAL,
+      AuditKind.AUDIT_KIND_DECISION,
+      AuditKind.AUDIT_KIND_REVIEW_TASK,
+      AuditKind.AUDIT_KIND_REVIEW_DECISION,
+      AuditKind.AUDIT_KIND_EXECUTION,
+    ])
+      expect(kinds).toContain(k);
+    const review = chain.find((e) => e.record!.kind === AuditKind.AUDIT_KIND_REVIEW_DECISION)!;
+    expect(`${review.record!.actor} ${review.record!.summary}`).toContain('rev-ana');
+  });
+
+  it('a four-eyes item needs a second, different approver', async () => {
+    const task = await taskFor(DEMO_DISCOUNT_OPPORTUNITY, 'apply_discount');
+    expect(task.requiredApprovals).toBe(2);
+    const ana = await signIn('rev-ana');
+    await ana.goto(`${origin}/console/#/task/${task.taskId}`);
+    await expect(ana.getByTestId('approvals').textContent()).resolves.toContain('0/2');
+    await ana.keyboard.press('a');
+    await ana.keyboard.press('Enter');
+    await ana
+      .getByTestId('decision-result')
+      .getByText(/second, different reviewer/)
+      .waitFor();
+    await expect(ana.getByTestId('approvals').textContent()).resolves.toContain('1/2');
+    // The same reviewer again: the server refuses, and the console says why.
+    await ana.keyboard.press('a');
+    await ana.keyboard.press('Enter');
+    await ana
+      .getByTestId('decision-result')
+      .getByText(/refused/)
+      .waitFor();
+    await shot(ana, 'four-eyes');
+    expect((await m.crm.get(DEMO_TENANT, DEMO_DISCOUNT_OPPORTUNITY))?.appliedActions).toEqual([]);
+
+    const ben = await signIn('rev-ben');
+    await ben.goto(`${origin}/console/#/task/${task.taskId}`);
+    await ben.getByRole('button', { name: /^Approve/ }).click();
+    await ben.getByRole('button', { name: 'Confirm approval' }).click();
+    await ben
+      .getByTestId('decision-result')
+      .getByText(/Approved by rev-ana, rev-ben/)
+      .waitFor();
+    await waitFor('the discount executed', async () => {
+      const r = await m.crm.get(DEMO_TENANT, DEMO_DISCOUNT_OPPORTUNITY);
+      return r?.appliedActions.length === 1 ? r : undefined;
+    });
+  });
+
+  it('an expired item fails safe: rejected by the SLA, nothing executed, no decision possible', async () => {
+    const task = await taskFor('case-0006', 'update_field');
+    await waitFor('the deadline to pass', async () =>
+      Date.now() > new Date((task as unknown as { dueAt: string }).dueAt).getTime() + 100
+        ? true
+        : undefined,
+    );
+    await m.reviewSla.sweepNow();
+    const page = await signIn('rev-ana');
+    await page.goto(`${origin}/console/#/task/${task.taskId}`);
+    await expect(page.getByTestId('status').textContent()).resolves.toMatch(/rejected|expired/);
+    await expect(page.getByTestId('history').textContent()).resolves.toMatch(/SLA_EXPIRED/);
+    expect(await page.getByRole('button', { name: /^Approve/ }).count()).toBe(0);
+    await shot(page, 'expired');
+    const late = await call(
+      'rev-ana',
+      'POST',
+      `/v1/tenants/acme/review/tasks/${task.taskId}/decision`,
+      {
+        outcome: 'APPROVE',
+      },
+    );
+    expect(late.status).toBe(409);
+    expect((await m.crm.get(DEMO_TENANT, 'case-0006'))?.fields['priority']).toBe('medium');
+  });
+
+  it('an auditor reads the evidence (personal data masked) but cannot approve', async () => {
+    const task = await taskFor('lead-0002', 'disqualify_lead');
+    // Signed in the production way: the identity provider's token in the fragment.
+    const context = await browser.newContext({ viewport: { width: 1360, height: 860 } });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    await page.goto(`${origin}/console/#token=${encodeURIComponent(await token('aud-dan'))}`);
+    await expect(page.getByTestId('user-role').textContent()).resolves.toBe('auditor');
+    expect(page.url()).not.toContain('token=');
+    await page.goto(`${origin}/console/#/task/${task.taskId}`);
+    await page.getByTestId('read-only').waitFor();
+    expect(await page.getByRole('button', { name: /^Approve/ }).count()).toBe(0);
+    await page.keyboard.press('a');
+    expect(await page.locator('form.panel').count()).toBe(0);
+    const record = page.getByTestId('record');
+    await expect(record.textContent()).resolves.toContain('•••');
+    await expect(record.textContent()).resolves.not.toContain('gmail.com');
+    await shot(page, 'auditor');
+    const refused = await call(
+      'aud-dan',
+      'POST',
+      `/v1/tenants/acme/review/tasks/${task.taskId}/decision`,
+      {
+        outcome: 'APPROVE',
+      },
+    );
+    expect(refused.status).toBe(403);
+    expect((await m.crm.get(DEMO_TENANT, 'lead-0002'))?.fields['status']).toBe('New');
+  });
+
+  it('a reviewer of another tenant sees nothing of this one', async () => {
+    const task = await taskFor('lead-0002', 'disqualify_lead');
+    const page = await signIn('rev-gus');
+    await page.locator('.empty').waitFor();
+    expect(await page.locator('tbody tr.row').count()).toBe(0);
+    await page.goto(`${origin}/console/#/task/${task.taskId}`);
+    await page
+      .getByRole('alert')
+      .getByText(/No task/)
+      .waitFor();
+    await expect(page.locator('main').textContent()).resolves.not.toContain('lead-0002');
+    const list = await call('rev-gus', 'GET', '/v1/tenants/acme/review/tasks');
+    expect(list.status).toBe(403);
+    const one = await call('rev-gus', 'GET', `/v1/tenants/acme/review/tasks/${task.taskId}`);
+    expect(one.status).toBe(403);
+  });
+});
+
+/** Gives an agent a clean track record for one action type, as `seedDemoTrust` does. */
+async function seedTrust(m: EmbeddedMandate, agentId: string, actionType: string): Promise<void> {
+  const events = cleanTrackRecord({
+    tenantId: DEMO_TENANT,
+    agentId,
+    actionType,
+    count: 40,
+    until: new Date(),
+    idPrefix: `console-${agentId}`,
+  });
+  for (const e of events)
+    await m.runtime.bus.publish(Topics.trustEvidence, e, {
+      tenantId: e.tenantId,
+      correlationId: e.correlationId,
+      source: 'test',
+      id: `trust/${e.eventId}`,
+    });
+  await waitFor('the track record applied', async () => {
+    const t = await m.trust.get(DEMO_TENANT, agentId, actionType, new Date());
+    return t.evidence.execution_success >= 40 ? t : undefined;
+  });
+}

@@ -1,0 +1,7 @@
+export {
+  CONSOLE_DIR,
+  CONSOLE_HEADERS,
+  consoleDir,
+  consoleFile,
+  type ConsoleFile,
+} from './console-files';

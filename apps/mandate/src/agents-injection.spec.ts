@@ -48,8 +48,7 @@ import {
 import { PLAN_PROPOSALS, PLANS, type PlanDoc } from '@mandate/orchestrator-domain';
 import { createLogger } from '@mandate/platform';
 import { tenantId } from '@mandate/storage';
-import { DEMO_TENANT, startEmbedded, type EmbeddedMandate } from './embedded';
-import { cleanTrackRecord } from '@mandate/policy-domain';
+import { DEMO_TENANT, seedTrackRecord, startEmbedded, type EmbeddedMandate } from './embedded';
 import { waitFor } from './testing/wait-for';
 
 const KEY = 'sk-test-injection-0001';
@@ -694,28 +693,7 @@ describe('prompt injection on the running system, with a model scripted to obey 
 
   it('5. with earned trust, an obeyed "close their case as lost" still does not execute: triage may only set priorities', async () => {
     // 40 clean reviews and executions of update_field: the agent is trusted for that action.
-    const now = new Date();
-    for (const e of cleanTrackRecord({
-      tenantId: DEMO_TENANT,
-      agentId: 'service-triage',
-      actionType: 'update_field',
-      count: 40,
-      until: now,
-      idPrefix: 'inj-trust',
-    }))
-      await m.runtime.bus.publish(Topics.trustEvidence, e, {
-        tenantId: e.tenantId,
-        correlationId: e.correlationId,
-        source: 'test',
-        id: `trust/${e.eventId}`,
-      });
-    await waitFor(
-      'the track record to be applied',
-      async () =>
-        (await m.trust.get(DEMO_TENANT, 'service-triage', 'update_field', new Date())).evidence
-          .execution_success >= 40 || undefined,
-      10_000,
-    );
+    await seedTrackRecord(m, 'service-triage', 'update_field');
     const before = await crmRecord(CROSS_CASE);
     obey.set(CROSS_CASE, (input) => [
       {

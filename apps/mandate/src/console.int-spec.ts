@@ -2,9 +2,7 @@ import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { AuditKind } from '@mandate/contracts';
-import { Topics } from '@mandate/messaging';
 import { createLogger } from '@mandate/platform';
-import { cleanTrackRecord } from '@mandate/policy-domain';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- tools/browser is the test-only browser toolchain, not a project
 import { launchChromium } from '../../../tools/browser/chromium';
 import {
@@ -12,6 +10,7 @@ import {
   DEMO_REVIEW_CONFIG,
   DEMO_TENANT,
   runDemo,
+  seedTrackRecord,
   startEmbedded,
   type EmbeddedMandate,
 } from './embedded';
@@ -107,7 +106,7 @@ describe('review console (browser)', () => {
     origin = api; // human-review serves the console at /console/ on the same origin as its API
     await runDemo(m);
     // The deal desk has a clean record for discounts, so a high-risk discount needs one approver.
-    await seedTrust(m, 'deal-desk', 'apply_discount');
+    await seedTrackRecord(m, 'deal-desk', 'apply_discount');
     await m.crm.create(
       DEMO_TENANT,
       'opportunity',
@@ -315,26 +314,3 @@ describe('review console (browser)', () => {
     expect(one.status).toBe(403);
   });
 });
-
-/** Gives an agent a clean track record for one action type, as `seedDemoTrust` does. */
-async function seedTrust(m: EmbeddedMandate, agentId: string, actionType: string): Promise<void> {
-  const events = cleanTrackRecord({
-    tenantId: DEMO_TENANT,
-    agentId,
-    actionType,
-    count: 40,
-    until: new Date(),
-    idPrefix: `console-${agentId}`,
-  });
-  for (const e of events)
-    await m.runtime.bus.publish(Topics.trustEvidence, e, {
-      tenantId: e.tenantId,
-      correlationId: e.correlationId,
-      source: 'test',
-      id: `trust/${e.eventId}`,
-    });
-  await waitFor('the track record applied', async () => {
-    const t = await m.trust.get(DEMO_TENANT, agentId, actionType, new Date());
-    return t.evidence.execution_success >= 40 ? t : undefined;
-  });
-}

@@ -334,20 +334,24 @@ export const DEMO_AGENT = 'lead-qualification';
 export const DEMO_TRACK_RECORD = 40;
 
 /**
- * Gives the demo agent a clean track record for qualifying leads (40 approved reviews, each
- * followed by a successful execution), published on the trust-evidence topic like real outcomes,
- * and waits until policy has applied it. A brand-new agent is untrusted and every action would
- * wait for a human; this is the history that earns it autonomy for one action type only.
+ * Gives an agent of the demo tenant a clean track record for one action type (40 approved
+ * reviews, each followed by a successful execution), published on the trust-evidence topic like
+ * real outcomes, and waits until policy has applied it. A brand-new agent is untrusted and every
+ * action would wait for a human; this is the history that earns it autonomy for that action only.
  */
-export async function seedDemoTrust(m: EmbeddedMandate, timeoutMs = 10_000): Promise<void> {
-  const now = new Date();
+export async function seedTrackRecord(
+  m: EmbeddedMandate,
+  agentId: string,
+  actionType: string,
+  timeoutMs = 10_000,
+): Promise<void> {
   const events = cleanTrackRecord({
     tenantId: DEMO_TENANT,
-    agentId: DEMO_AGENT,
-    actionType: 'qualify_lead',
+    agentId,
+    actionType,
     count: DEMO_TRACK_RECORD,
-    until: now,
-    idPrefix: 'demo-track-record',
+    until: new Date(),
+    idPrefix: `track-record-${agentId}-${actionType}`,
   });
   for (const e of events)
     await m.runtime.bus.publish(Topics.trustEvidence, e, {
@@ -358,12 +362,19 @@ export async function seedDemoTrust(m: EmbeddedMandate, timeoutMs = 10_000): Pro
     });
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const t = await m.trust.get(DEMO_TENANT, DEMO_AGENT, 'qualify_lead', new Date());
+    const t = await m.trust.get(DEMO_TENANT, agentId, actionType, new Date());
     if (t.evidence.execution_success >= DEMO_TRACK_RECORD) return;
     if (Date.now() > deadline)
-      throw new Error(`demo track record not applied within ${timeoutMs} ms`);
+      throw new Error(
+        `track record of ${agentId}/${actionType} not applied within ${timeoutMs} ms`,
+      );
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** The demo's lead agent earns autonomy for qualifying leads (`seedTrackRecord`). */
+export function seedDemoTrust(m: EmbeddedMandate, timeoutMs = 10_000): Promise<void> {
+  return seedTrackRecord(m, DEMO_AGENT, 'qualify_lead', timeoutMs);
 }
 
 /** One thing that happens in the demo company's CRM, and the agent it starts. */

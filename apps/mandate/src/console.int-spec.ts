@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { AuditKind } from '@mandate/contracts';
@@ -19,10 +20,13 @@ import { waitFor } from './testing/wait-for';
 /**
  * The review console in a real browser (Debian's chromium under playwright-core) against the
  * embedded process: sign-in, queue, evidence, edit-then-approve through to the CRM, four-eyes, the
- * SLA fail-safe, the auditor's read-only view and tenant isolation. Screenshots go to docs/console.
+ * SLA fail-safe, the auditor's read-only view and tenant isolation. Screenshots go to a temporary
+ * directory; to refresh the README's, run with MANDATE_SCREENSHOTS_DIR=docs/console.
  */
 
-const SHOTS = path.resolve(__dirname, '..', '..', '..', 'docs', 'console');
+const SHOTS = process.env.MANDATE_SCREENSHOTS_DIR
+  ? path.resolve(process.env.MANDATE_SCREENSHOTS_DIR)
+  : path.join(tmpdir(), 'mandate-console-screenshots');
 const MY_OPPORTUNITY = 'opp-console-0001';
 const MY_CORRELATION = 'console-discount';
 

@@ -90,14 +90,9 @@ export function proposalIdempotencyKey(
   return sha256(['idempotency', tenantId, planId, String(stepIndex), String(toolIndex)]);
 }
 
-/** Deterministic proposal id (UUID-shaped, version 5 layout) of one tool call of one plan step. */
-export function proposalIdOf(
-  tenantId: string,
-  planId: string,
-  stepIndex: number,
-  toolIndex: number,
-): string {
-  const hex = sha256(['proposal', tenantId, planId, String(stepIndex), String(toolIndex)]);
+/** A deterministic UUID-shaped id (version 5 layout) from its parts (sha256, length-prefixed). */
+export function deterministicUuid(parts: readonly string[]): string {
+  const hex = sha256(parts);
   const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
   return [
     hex.slice(0, 8),
@@ -106,6 +101,16 @@ export function proposalIdOf(
     `${variant}${hex.slice(17, 20)}`,
     hex.slice(20, 32),
   ].join('-');
+}
+
+/** Deterministic proposal id of one tool call of one plan step. */
+export function proposalIdOf(
+  tenantId: string,
+  planId: string,
+  stepIndex: number,
+  toolIndex: number,
+): string {
+  return deterministicUuid(['proposal', tenantId, planId, String(stepIndex), String(toolIndex)]);
 }
 
 export function toProposals(input: ToProposalsInput): ProposalSet {

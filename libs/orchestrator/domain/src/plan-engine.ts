@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   ActionProposal,
   AuditKind,
@@ -22,6 +21,7 @@ import {
   type Versioned,
 } from '@mandate/storage';
 import {
+  deterministicUuid,
   runAgentStep,
   type ContextRecord,
   type StepFeedback,
@@ -145,10 +145,7 @@ export class MalformedEventError extends Error {
 
 /** Deterministic UUID-shaped id (version 5 layout) from its parts. */
 export function planIdOf(tenantId: string, eventId: string, agent: string): string {
-  const hash = createHash('sha256');
-  for (const part of ['plan', tenantId, eventId, agent]) hash.update(`${part.length}:${part};`);
-  const h = hash.digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  return deterministicUuid(['plan', tenantId, eventId, agent]);
 }
 
 export class PlanEngine {
@@ -237,7 +234,7 @@ export class PlanEngine {
         ),
       );
     this.apply(plan, result, undefined, outbox);
-    await this.indexProposals(tenant, plan);
+    await this.indexProposals(tenant, plan, 0);
     try {
       await this.deps.plans.insert(tenant, plan, { outbox });
       return true;
@@ -601,8 +598,9 @@ export class PlanEngine {
       feedback,
     });
     for (const s of plan.steps) if (s.status === 'queued') s.status = 'cancelled';
+    const fromIndex = plan.steps.length;
     this.apply(plan, result, step.index, outbox);
-    await this.indexProposals(tenant, plan);
+    await this.indexProposals(tenant, plan, fromIndex);
   }
 
   /**
@@ -645,9 +643,12 @@ export class PlanEngine {
     }
   }
 
-  /** Records proposal → plan for every step (before the plan write that proposes them). */
-  private async indexProposals(tenant: TenantId, plan: PlanDoc): Promise<void> {
-    for (const s of plan.steps) {
+  /**
+   * Records proposal → plan for the steps from `fromIndex` on (before the plan write that
+   * proposes them); a retry finds them there already.
+   */
+  private async indexProposals(tenant: TenantId, plan: PlanDoc, fromIndex: number): Promise<void> {
+    for (const s of plan.steps.slice(fromIndex)) {
       try {
         await this.deps.planProposals.insert(tenant, { id: s.proposalId, planId: plan.id });
       } catch (err) {
@@ -688,19 +689,10 @@ export class PlanEngine {
   }
 }
 
+/** The plan without its store version; `get` hands out a fresh copy the caller may edit. */
 function clonePlan(doc: Versioned<PlanDoc>): PlanDoc {
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  const { version, ...rest } = doc;
-  return deepCopy(rest) as PlanDoc;
-}
-
-/** A deep copy of plain data (objects, arrays, Dates, scalars): a plan is edited on its copy. */
-function deepCopy(value: unknown): unknown {
-  if (value instanceof Date) return new Date(value.getTime());
-  if (Array.isArray(value)) return value.map(deepCopy);
-  if (value && typeof value === 'object')
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, deepCopy(v)]));
-  return value;
+  const { version: _version, ...plan } = doc;
+  return plan;
 }
 
 function toolAndArgs(p: ActionProposal): { tool: string; args: Record<string, unknown> } {

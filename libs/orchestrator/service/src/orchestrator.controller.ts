@@ -152,11 +152,8 @@ export class OrchestratorController {
     if (!plan) throw new NotFoundException(`no plan ${planId} in tenant ${tenant}`);
     return {
       ...plan,
-      steps: plan.steps.map((s) => {
-        const { proposal: _encoded, ...rest } = s;
-        void _encoded;
-        return rest;
-      }),
+      // The encoded proposal is internal (the other step fields say what it is).
+      steps: plan.steps.map(({ proposal: _encoded, ...step }) => step),
     };
   }
 }

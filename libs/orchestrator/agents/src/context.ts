@@ -274,11 +274,6 @@ async function relatedIdsOf(
   return [target.id, accountId, ...[...opportunities, ...cases].map((r) => r.id)];
 }
 
-/** A code-side resolution as the agent sees it (ids and reasons only). */
-export function toResolutionContext(resolution: Resolution): AgentContext['resolution'] {
-  return toContext(resolution);
-}
-
 function toContext(resolution: Resolution): AgentContext['resolution'] {
   if (resolution.kind === 'resolved') return { kind: 'resolved', id: resolution.id };
   if (resolution.kind === 'ambiguous')

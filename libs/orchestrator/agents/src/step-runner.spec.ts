@@ -190,6 +190,16 @@ describe('runAgentStep', () => {
     expect(kind?.$case === 'applyDiscount' && kind.value.discountPercent).toBe(20);
   });
 
+  it('keeps `$` sequences in the rendered prompt as text (no replacement patterns)', async () => {
+    const territory = "EMEA $' $$ $&";
+    const { model } = await run('lead-qualification', 'lead-0001', new Model(), {
+      tenantRules: { owners: [{ ownerId: 'usr-x', territory }] },
+    });
+    const system = model.requests[0].messages.find((m) => m.role === 'system')!.content;
+    expect(system).toContain(JSON.stringify(territory).slice(1, -1));
+    expect(system).not.toContain('Prompt: lead-qualification');
+  });
+
   it('fails safe with the model’s reason and no proposals when the model fails', async () => {
     const failing: AgentModelPort = {
       label: 'down',

@@ -1,5 +1,5 @@
 import type { PromptRef } from '@mandate/contracts';
-import { mergeField, pseudonymTokensIn } from '@mandate/contracts';
+import { actionPseudonymTokens, mergeField, pseudonymTokensIn } from '@mandate/contracts';
 import { PseudonymVault, untrustedBlock } from '@mandate/data-governance';
 import { renderPrompt, type PromptRegistry } from '@mandate/prompt-registry';
 import { AGENT_DEFINITIONS, type AgentId } from './agent-definitions';
@@ -105,11 +105,12 @@ export async function runAgentStep(deps: StepRunnerDeps, req: StepRequest): Prom
     : prepared.input;
   const rendered = await renderAgentPrompt(deps.prompts, agent.promptId, input);
   const built = buildAgentRequest(agent, input);
+  // A replacer function: a `$` in the rendered text (it quotes CRM data) is not a pattern.
   const request = {
     ...built,
     messages: built.messages.map((m) =>
       m.role === 'system'
-        ? { ...m, content: m.content.replace(`Prompt: ${agent.promptId}`, rendered.system) }
+        ? { ...m, content: m.content.replace(`Prompt: ${agent.promptId}`, () => rendered.system) }
         : m,
     ),
   };
@@ -173,7 +174,7 @@ export async function runAgentStep(deps: StepRunnerDeps, req: StepRequest): Prom
 
 /** Drafts that still quote a pseudonym go to a human: nothing could put the value back. */
 function withoutUnrestorable(set: ProposalSet): ProposalSet {
-  const kept = set.proposals.filter((p) => !quotesPseudonym(p.action));
+  const kept = set.proposals.filter((p) => actionPseudonymTokens(p.action).length === 0);
   const dropped = set.proposals.length - kept.length;
   const handoff: HandOff = {
     kind: 'hand_off',
@@ -186,14 +187,6 @@ function withoutUnrestorable(set: ProposalSet): ProposalSet {
     handoffs: dropped ? [...set.handoffs, handoff] : set.handoffs,
     noActions: set.noActions,
   };
-}
-
-function quotesPseudonym(action: ProposalSet['proposals'][number]['action']): boolean {
-  const kind = action?.kind;
-  if (kind?.$case === 'sendEmail')
-    return pseudonymTokensIn(`${kind.value.subject}\n${kind.value.body}`).length > 0;
-  if (kind?.$case === 'replyToCase') return pseudonymTokensIn(kind.value.body).length > 0;
-  return false;
 }
 
 /** Actions on an inbound email itself mean no case was identified: a human routes it. */

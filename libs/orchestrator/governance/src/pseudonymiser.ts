@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { PSEUDONYM_TOKEN_PATTERN } from '@mandate/contracts';
 
 /**
  * What a pseudonym stands for. The kind is part of the token (`⟦EMAIL_1⟧`) so the model knows
@@ -38,8 +39,11 @@ const KIND_LABEL: Readonly<Record<PseudonymKind, string>> = {
 export const TOKEN_OPEN = '⟦';
 export const TOKEN_CLOSE = '⟧';
 
-/** Any token-shaped string, whoever made it. */
-const TOKEN_PATTERN = /⟦([A-Z]{2,10})_(\d{1,6})⟧/g;
+/**
+ * Any token-shaped string, whoever made it: the one format of `@mandate/contracts`, which the
+ * connector also checks for (a token left in an outbound text is refused there).
+ */
+const TOKEN_PATTERN = new RegExp(PSEUDONYM_TOKEN_PATTERN.source, 'g');
 
 /** True when `text` is exactly one token (`⟦PERSON_1⟧`), whichever vault it came from. */
 export function isToken(text: string): boolean {

@@ -112,6 +112,15 @@ export class PolicyRecheckError extends ReviewError {
   readonly code = 'POLICY_RECHECK_FAILED';
 }
 
+/**
+ * Policy could not be asked (unreachable, deadline, not started): nothing was written and the
+ * caller may retry. Not a verdict: a decision message that meets it is redelivered, not dropped.
+ */
+export class PolicyUnavailableError extends ReviewError {
+  override readonly name = 'PolicyUnavailableError';
+  readonly code = 'POLICY_UNAVAILABLE';
+}
+
 /** Too many concurrent writers on one task; the caller may retry. */
 export class TaskContentionError extends ReviewError {
   override readonly name = 'TaskContentionError';

@@ -9,6 +9,7 @@ import {
   InvalidDecisionError,
   NotAuthorisedError,
   PolicyRecheckError,
+  PolicyUnavailableError,
   TaskAlreadyClaimedError,
   TaskClosedError,
   TaskExpiredError,
@@ -404,9 +405,9 @@ describe('ReviewDecisions', () => {
       const h = harness();
       const id = await h.open('f1', { action: discount(12) });
       h.policy.failWith = new Error('policy unavailable');
-      await expect(h.decisions.decide(ACME, id, 'alice', { outcome: 'APPROVE' })).rejects.toThrow(
-        'policy unavailable',
-      );
+      const attempt = h.decisions.decide(ACME, id, 'alice', { outcome: 'APPROVE' });
+      await expect(attempt).rejects.toThrow(PolicyUnavailableError);
+      await expect(attempt).rejects.toThrow('policy unavailable');
       expect((await h.doc(id)).version).toBe(1);
       expect((await h.events()).reviewDecisions).toHaveLength(0);
     });

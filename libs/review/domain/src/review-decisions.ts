@@ -16,6 +16,7 @@ import { ReviewContext, type ReviewDomainDeps } from './deps';
 import {
   InvalidDecisionError,
   PolicyRecheckError,
+  PolicyUnavailableError,
   ReviewError,
   TaskAlreadyClaimedError,
   TaskClosedError,
@@ -323,7 +324,14 @@ export class ReviewDecisions {
         const original = task.decision;
         if (!original) throw new PolicyRecheckError(`task ${s.id} carries no decision to re-check`);
         const reviews = [...s.reviews.filter((r) => !r.system).map(decodeReview), review];
-        recheck = await this.policy.recheck(original, reviews);
+        try {
+          recheck = await this.policy.recheck(original, reviews);
+        } catch (err) {
+          if (err instanceof ReviewError) throw err;
+          throw new PolicyUnavailableError(
+            `policy re-check unavailable, nothing was recorded; try again (${err instanceof Error ? err.message : String(err)})`,
+          );
+        }
         checkRecheck(recheck, original);
         s.recheck = Buffer.from(PolicyDecision.encode(recheck).finish()).toString('base64');
         stored.recheckVerdict = verdictName(recheck.verdict);

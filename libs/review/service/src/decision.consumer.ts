@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { PolicyDecision, ReviewDecision } from '@mandate/contracts';
 import {
   ReviewDecisions,
+  PolicyUnavailableError,
   ReviewError,
   ReviewTaskOpener,
   type ReviewTaskDoc,
@@ -72,7 +73,8 @@ export class ReviewDecisionMessages {
       const result = await this.decisions.applyReviewDecision(env.value);
       if (!result.duplicate) await this.relay.kick();
     } catch (err) {
-      if (!(err instanceof ReviewError)) throw err;
+      // Policy unreachable is not a refusal: the bus redelivers (and dead-letters in the end).
+      if (!(err instanceof ReviewError) || err instanceof PolicyUnavailableError) throw err;
       this.ctx.logger.warn(
         {
           code: err.code,

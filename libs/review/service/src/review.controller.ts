@@ -22,6 +22,7 @@ import {
   NotAuthorisedError,
   NotEligibleError,
   PolicyRecheckError,
+  PolicyUnavailableError,
   ReviewContext,
   ReviewDecisions,
   ReviewError,
@@ -405,5 +406,6 @@ function statusOf(err: ReviewError): number {
     return HttpStatus.CONFLICT;
   if (err instanceof InvalidDecisionError) return HttpStatus.BAD_REQUEST;
   if (err instanceof PolicyRecheckError) return HttpStatus.BAD_GATEWAY;
+  if (err instanceof PolicyUnavailableError) return HttpStatus.SERVICE_UNAVAILABLE;
   return HttpStatus.BAD_REQUEST;
 }

@@ -1,4 +1,4 @@
-import type { FieldValue } from '@mandate/data-governance';
+import { isToken, type FieldValue } from '@mandate/data-governance';
 import type { ActivityItem } from '../agent-input';
 
 /**
@@ -65,7 +65,7 @@ export function num(value: FieldValue | undefined): number | undefined {
 
 /** A pseudonym token such as ⟦PERSON_1⟧ (what personal values look like to an agent). */
 export function isPseudonymToken(value: FieldValue | undefined): value is string {
-  return typeof value === 'string' && /^⟦[A-Z]+_\d+⟧$/.test(value);
+  return typeof value === 'string' && isToken(value);
 }
 
 /** Small deterministic hash (FNV-1a) for stable choices such as round-robin routing. */

@@ -17,6 +17,7 @@ import {
 } from '@mandate/decision-token';
 import { Topics, type Subscription } from '@mandate/messaging';
 import { KafkaEventBus } from '@mandate/messaging-kafka';
+import { generateApiToken } from '@mandate/platform';
 import {
   ServiceProcess,
   startService,
@@ -54,6 +55,10 @@ const forger = new DecisionTokenIssuer(
   { keyId: 'xo-1', privateKey: parsePrivateKey(rogueKeys.privateKey) },
   30 * 60_000,
 );
+
+/** A user of the test tenant's embedded CRM (its HTTP routes need a token bound to the tenant). */
+const crmUser = generateApiToken();
+const crmAuth = { authorization: `Bearer ${crmUser.token}` };
 
 const leadId = (i: number) => `lead-${String(i % LEADS).padStart(3, '0')}`;
 
@@ -111,13 +116,18 @@ describe('exactly-once execution on Apache Kafka and FerretDB, through a connect
         MONGO_URL,
         MONGO_DATABASE: `xo_${RUN}`,
         DECISION_VERIFY_KEYS: `xo-1=${keys.publicKey}`,
+        MANDATE_API_TOKENS: JSON.stringify([
+          { id: 'crm-user', roles: ['crm-user'], tenantId: TENANT, sha256: crmUser.sha256 },
+        ]),
       },
       RUN,
     );
     return connector;
   };
   const lead = async (id: string) => {
-    const res = await fetch(`http://127.0.0.1:${HTTP}/v1/tenants/${TENANT}/crm/lead/${id}`);
+    const res = await fetch(`http://127.0.0.1:${HTTP}/v1/tenants/${TENANT}/crm/lead/${id}`, {
+      headers: crmAuth,
+    });
     if (res.status !== 200) throw new Error(`GET ${id}: ${res.status}`);
     return (await res.json()) as {
       appliedActions: string[];
@@ -154,7 +164,7 @@ describe('exactly-once execution on Apache Kafka and FerretDB, through a connect
     for (let i = 0; i < LEADS; i++) {
       const res = await fetch(`http://127.0.0.1:${HTTP}/v1/tenants/${TENANT}/crm/lead`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...crmAuth },
         body: JSON.stringify({ id: leadId(i), fields: { name: `Lead ${i}`, status: 'New' } }),
       });
       expect(res.status).toBe(201);

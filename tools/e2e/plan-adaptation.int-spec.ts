@@ -51,6 +51,8 @@ const REVIEWER = 'reviewer-e2e-1';
 const BASE = 20000 + Math.floor(Math.random() * 2000) * 10;
 const keys = generateSigningKeyPair();
 const admin = { id: 'admin-1', roles: ['policy-admin'], ...generateApiToken() };
+/** A user of the test tenant's embedded CRM (its HTTP routes need a token bound to the tenant). */
+const crmUser = { id: 'crm-user', roles: ['crm-user'], ...generateApiToken() };
 const ledgerEnv = {
   LEDGER_SIGNING_KEY: generateKeyPairSync('ed25519')
     .privateKey.export({ format: 'der', type: 'pkcs8' })
@@ -85,6 +87,13 @@ function envFor(s: Service): Record<string, string> {
       ? {
           MANDATE_API_TOKENS: JSON.stringify([
             { id: admin.id, roles: admin.roles, sha256: admin.sha256 },
+          ]),
+        }
+      : {}),
+    ...(s === 'crm-connectors'
+      ? {
+          MANDATE_API_TOKENS: JSON.stringify([
+            { id: crmUser.id, roles: crmUser.roles, tenantId: TENANT, sha256: crmUser.sha256 },
           ]),
         }
       : {}),
@@ -138,7 +147,7 @@ async function createRecord(
     `http://127.0.0.1:${port('crm-connectors')}/v1/tenants/${TENANT}/crm/${objectType}`,
     {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${crmUser.token}` },
       body: JSON.stringify({ id, fields, correlationId }),
     },
   );
@@ -147,6 +156,7 @@ async function createRecord(
 async function getOpportunity(id: string) {
   const res = await fetch(
     `http://127.0.0.1:${port('crm-connectors')}/v1/tenants/${TENANT}/crm/opportunity/${id}`,
+    { headers: { authorization: `Bearer ${crmUser.token}` } },
   );
   expect(res.status).toBe(200);
   return (await res.json()) as { fields: Record<string, unknown>; appliedActions: string[] };

@@ -38,6 +38,8 @@ const admins = [
   { id: 'admin-1', roles: ['policy-admin'], ...generateApiToken() },
   { id: 'admin-2', roles: ['policy-admin'], ...generateApiToken() },
 ];
+/** A user of the test tenant's embedded CRM (its HTTP routes need a token bound to the tenant). */
+const crmUser = { id: 'crm-user', roles: ['crm-user'], ...generateApiToken() };
 const ledgerEnv = {
   LEDGER_SIGNING_KEY: generateKeyPairSync('ed25519')
     .privateKey.export({ format: 'der', type: 'pkcs8' })
@@ -66,6 +68,13 @@ function envFor(s: Service, extra: Record<string, string> = {}): Record<string, 
     DECISION_SIGNING_KEY_ID: 'it-1',
     DECISION_VERIFY_KEYS: `it-1=${keys.publicKey}`,
     ...(s === 'audit-ledger' ? ledgerEnv : {}),
+    ...(s === 'crm-connectors'
+      ? {
+          MANDATE_API_TOKENS: JSON.stringify([
+            { id: crmUser.id, roles: crmUser.roles, tenantId: TENANT, sha256: crmUser.sha256 },
+          ]),
+        }
+      : {}),
     ...(s === 'orchestrator'
       ? { CONNECTOR_GRPC_ADDRESS: `127.0.0.1:${port('crm-connectors', true)}` }
       : {}),
@@ -107,7 +116,7 @@ async function createLead(id: string, correlationId: string, fields: Record<stri
     `http://127.0.0.1:${port('crm-connectors')}/v1/tenants/${TENANT}/crm/lead`,
     {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${crmUser.token}` },
       body: JSON.stringify({ id, fields, correlationId }),
     },
   );
@@ -116,6 +125,7 @@ async function createLead(id: string, correlationId: string, fields: Record<stri
 async function getLead(id: string) {
   const res = await fetch(
     `http://127.0.0.1:${port('crm-connectors')}/v1/tenants/${TENANT}/crm/lead/${id}`,
+    { headers: { authorization: `Bearer ${crmUser.token}` } },
   );
   return res.status === 200
     ? ((await res.json()) as { fields: Record<string, unknown>; appliedActions: string[] })
@@ -247,6 +257,13 @@ describe('walking skeleton on Apache Kafka and FerretDB', () => {
     const lead = await getLead('lead-e2e-1');
     expect(lead?.fields['status']).toBe('Qualified');
     expect(lead?.appliedActions).toHaveLength(1);
+    // The CRM's HTTP routes: 401 without a token, 403 for a path of another tenant.
+    const crm = `http://127.0.0.1:${port('crm-connectors')}/v1/tenants`;
+    expect((await fetch(`${crm}/${TENANT}/crm/lead/lead-e2e-1`)).status).toBe(401);
+    const elsewhere = await fetch(`${crm}/other-${RUN}/crm/lead/lead-e2e-1`, {
+      headers: { authorization: `Bearer ${crmUser.token}` },
+    });
+    expect(elsewhere.status).toBe(403);
   });
 
   it('opens a human review task for a low-fit lead instead of executing it', async () => {

@@ -12,8 +12,11 @@ import { ConnectorsServiceModule, registerConnectorGrpc } from '@mandate/connect
 import {
   ApiTokenAuthenticator,
   envFailpoints,
+  firstOf,
+  OidcAuthenticator,
   parseApiTokens,
   parsedWith,
+  parseOidcConfig,
 } from '@mandate/platform';
 import { ADAPTER_FACTORIES } from './adapters';
 
@@ -67,7 +70,10 @@ const schema = serviceConfigSchema('crm-connectors', { http: 8085, grpc: 50055 }
     ),
   /** Poll polled CRMs (Salesforce) this often, in ms; 0 disables polling. */
   CHANGE_POLL_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(5000),
-  /** Operator API tokens (sha256 hashes only), for the executions API (compensation). */
+  /**
+   * Operator API tokens (sha256 hashes only), for the embedded CRM's routes (tenant-bound
+   * tokens) and the executions API (compensation).
+   */
   MANDATE_API_TOKENS: z.string().default('').transform(parsedWith(parseApiTokens)),
 });
 
@@ -82,16 +88,26 @@ function oneConnectorsConfig(
 bootServiceApp({
   name: 'crm-connectors',
   schema,
-  module: (runtime, config) =>
-    ConnectorsServiceModule.create({
+  module: async (runtime, config) => {
+    const log = runtime.context.logger;
+    const apiTokens = new ApiTokenAuthenticator(config.MANDATE_API_TOKENS);
+    // People's bearer tokens (OIDC, bound to their tenant) next to the operator tokens.
+    const oidcConfig = parseOidcConfig();
+    const oidc =
+      oidcConfig && new OidcAuthenticator({ ...oidcConfig, onJwksProblem: (m) => log.warn(m) });
+    await oidc?.start();
+    if (!oidc)
+      log.warn('no OIDC_* configured: only operator tokens reach the CRM and executions API');
+    return ConnectorsServiceModule.create({
       context: runtime.context,
       stores: runtime.stores,
       verifier: new DecisionTokenVerifier(config.DECISION_VERIFY_KEYS),
-      failpoints: envFailpoints(config.MANDATE_FAILPOINTS, runtime.context.logger),
-      authenticator: new ApiTokenAuthenticator(config.MANDATE_API_TOKENS),
+      failpoints: envFailpoints(config.MANDATE_FAILPOINTS, log),
+      authenticator: oidc ? firstOf(apiTokens, oidc) : apiTokens,
       connectors: oneConnectorsConfig(config.CRM_CONNECTORS, config.CRM_CONNECTORS_FILE),
       factories: ADAPTER_FACTORIES,
       pollIntervalMs: config.CHANGE_POLL_INTERVAL_MS,
-    }),
+    });
+  },
   grpc: (host, app) => registerConnectorGrpc(host, app.get(ConnectorRegistry)),
 });

@@ -1,16 +1,21 @@
 import { AuditKind, ChangeType, CrmChangeEvent } from '@mandate/contracts';
 import { DLQ_HEADERS, Topics } from '@mandate/messaging';
 import { rootFromLeafHashes } from '@mandate/ledger-domain';
-import { createLogger } from '@mandate/platform';
+import { createLogger, generateApiToken } from '@mandate/platform';
 import { DEMO_STEPS, DEMO_TENANT, EmbeddedMandate, runDemo, startEmbedded } from './embedded';
 import { waitFor } from './testing/wait-for';
 
 describe('embedded Mandate (all five services in one process)', () => {
   let m: EmbeddedMandate;
+  /** A user of acme's embedded CRM (the CRM's HTTP routes need a token bound to the tenant). */
+  const crmUser = generateApiToken();
 
   beforeAll(async () => {
     m = await startEmbedded({
       logger: createLogger('mandate-test', 'silent'),
+      apiTokens: [
+        { id: 'crm-acme', roles: ['crm-user'], tenantId: 'acme', sha256: crmUser.sha256 },
+      ],
       httpPort: 0,
       grpcPort: 0,
     });
@@ -196,12 +201,16 @@ describe('embedded Mandate (all five services in one process)', () => {
   });
 
   it('refuses bad CRM input with a clear 400 and writes nothing', async () => {
-    const post = (tenant: string, type: string, body: unknown) =>
+    const auth = { authorization: `Bearer ${crmUser.token}` };
+    const post = (tenant: string, type: string, body: unknown, headers: object = auth) =>
       fetch(`http://127.0.0.1:${m.httpPort}/v1/tenants/${tenant}/crm/${type}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...headers },
         body: JSON.stringify(body),
       });
+    // The CRM's HTTP routes need a token of the path's tenant.
+    expect((await post('acme', 'lead', { id: 'x0', fields: {} }, {})).status).toBe(401);
+    expect((await post('globex', 'lead', { id: 'x0', fields: {} })).status).toBe(403);
     const cases: Array<[string, string, unknown, RegExp]> = [
       ['acme', 'lead', { fields: {} }, /body must be/],
       ['acme', 'spaceship', { id: 'x1', fields: {} }, /unknown object type "spaceship"/],
@@ -213,8 +222,11 @@ describe('embedded Mandate (all five services in one process)', () => {
       expect(res.status).toBe(400);
       expect(((await res.json()) as { message: string }).message).toMatch(message);
     }
+    expect(await m.crm.get(DEMO_TENANT, 'x0')).toBeNull();
     expect(await m.crm.get(DEMO_TENANT, 'x1')).toBeNull();
-    const missing = await fetch(`http://127.0.0.1:${m.httpPort}/v1/tenants/acme/crm/lead/nope`);
+    const missing = await fetch(`http://127.0.0.1:${m.httpPort}/v1/tenants/acme/crm/lead/nope`, {
+      headers: auth,
+    });
     expect(missing.status).toBe(404);
   });
 

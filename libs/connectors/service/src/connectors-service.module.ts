@@ -37,7 +37,11 @@ export interface ConnectorsServiceOptions {
   context: ServiceContext;
   stores: StoreProvider;
   verifier: DecisionTokenVerifier;
-  /** Operators of the executions API (compensation); none: every call is 401. */
+  /**
+   * Who may call the HTTP API: the embedded CRM's routes (principals bound to the path's tenant)
+   * and the executions API (compensation). Operator tokens, plus OIDC where configured (`firstOf`);
+   * a token it does not know is 401.
+   */
   authenticator: RequestAuthenticator;
   /** Which CRM each tenant uses; default: every tenant on the embedded CRM. */
   connectors?: ConnectorsConfig;

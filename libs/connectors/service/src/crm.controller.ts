@@ -3,11 +3,13 @@ import {
   Body,
   ConflictException,
   Controller,
+  ForbiddenException,
   Get,
   NotFoundException,
   Param,
   Patch,
   Post,
+  UseGuards,
 } from '@nestjs/common';
 import {
   CrmContentionError,
@@ -15,14 +17,24 @@ import {
   CrmRecordNotFoundError,
   EmbeddedCrm,
 } from '@mandate/connectors-domain';
-import { InvalidTenantIdError, tenantId } from '@mandate/storage';
-import { OutboxRelayHost } from '@mandate/platform';
+import { InvalidTenantIdError, tenantId, type TenantId } from '@mandate/storage';
+import {
+  ApiAuthGuard,
+  AuthPrincipal,
+  OutboxRelayHost,
+  type AuthenticatedPrincipal,
+} from '@mandate/platform';
 
 /**
  * The embedded CRM's HTTP face: create or edit a record as a user would (its change event enters
  * Mandate) and read one. Real CRMs feed changes through their adapters' change ingestion instead.
+ *
+ * Every route needs a bearer token (the module's authenticator: operator tokens, OIDC; 401
+ * otherwise) of a principal bound to the path's tenant: another tenant, or no tenant at all (a
+ * platform-wide operator), is 403. The CRM holds personal data; nobody reads across tenants.
  */
 @Controller('v1/tenants/:tenant/crm')
+@UseGuards(ApiAuthGuard)
 export class CrmController {
   constructor(
     private readonly crm: EmbeddedCrm,
@@ -31,16 +43,18 @@ export class CrmController {
 
   @Post(':objectType')
   async create(
-    @Param('tenant') tenant: string,
+    @AuthPrincipal() p: AuthenticatedPrincipal,
+    @Param('tenant') raw: string,
     @Param('objectType') objectType: string,
     @Body() body: { id?: string; fields?: Record<string, unknown>; correlationId?: string },
   ) {
+    const tenant = tenantOf(p, raw);
     if (!body || typeof body.id !== 'string' || !isObject(body.fields))
       throw new BadRequestException(
         'body must be {"id": string, "fields": object, "correlationId"?: string}',
       );
     const { record, event, created } = await this.call(() =>
-      this.crm.create(parseTenant(tenant), objectType, body.id!, body.fields!, correlationOf(body)),
+      this.crm.create(tenant, objectType, body.id!, body.fields!, correlationOf(body)),
     );
     await this.relay.kick();
     return {
@@ -55,17 +69,19 @@ export class CrmController {
   /** `{fields, correlationId?}`: sets the given fields (a user edit) and announces the change. */
   @Patch(':objectType/:id')
   async update(
-    @Param('tenant') tenant: string,
+    @AuthPrincipal() p: AuthenticatedPrincipal,
+    @Param('tenant') raw: string,
     @Param('objectType') objectType: string,
     @Param('id') id: string,
     @Body() body: { fields?: Record<string, unknown>; correlationId?: string },
   ) {
+    const tenant = tenantOf(p, raw);
     if (!body || !isObject(body.fields) || Object.keys(body.fields).length === 0)
       throw new BadRequestException(
         'body must be {"fields": non-empty object, "correlationId"?: string}',
       );
     const { record, event } = await this.call(() =>
-      this.crm.update(parseTenant(tenant), objectType, id, body.fields!, correlationOf(body)),
+      this.crm.update(tenant, objectType, id, body.fields!, correlationOf(body)),
     );
     await this.relay.kick();
     return {
@@ -79,11 +95,12 @@ export class CrmController {
 
   @Get(':objectType/:id')
   async get(
-    @Param('tenant') tenant: string,
+    @AuthPrincipal() p: AuthenticatedPrincipal,
+    @Param('tenant') raw: string,
     @Param('objectType') objectType: string,
     @Param('id') id: string,
   ) {
-    const record = await this.crm.get(parseTenant(tenant), id);
+    const record = await this.crm.get(tenantOf(p, raw), id);
     if (!record || record.objectType !== objectType)
       throw new NotFoundException(`${objectType} ${id} not found`);
     return {
@@ -118,6 +135,17 @@ function correlationOf(body: { correlationId?: unknown }): string | undefined {
   if (typeof c !== 'string' || !/^[A-Za-z0-9._:-]{1,128}$/.test(c))
     throw new BadRequestException('correlationId must be 1-128 letters, digits, . _ : -');
   return c;
+}
+
+/**
+ * The path's tenant (400 if it is not a tenant id) when the principal is bound to it; 403 for a
+ * principal of another tenant or of none.
+ */
+function tenantOf(p: AuthenticatedPrincipal, raw: string): TenantId {
+  const tenant = parseTenant(raw);
+  if (p.tenantId !== tenant)
+    throw new ForbiddenException(`${p.id} may not use the CRM of tenant ${tenant}`);
+  return tenant;
 }
 
 export function parseTenant(raw: string) {

@@ -21,3 +21,22 @@ export const REVIEW_TASKS = defineCollection<ReviewTaskDoc>({
     },
   ],
 });
+
+/** One tenant that has had a review task. `id` is the tenant id; never updated, never deleted. */
+export interface ReviewTenantDoc {
+  id: string;
+  /** When this service first opened a task for the tenant (informational). */
+  firstTaskAt: Date;
+}
+
+/**
+ * Tenants with review tasks (`review_tenants`), so the SLA sweep finds every tenant's open tasks
+ * after a restart, whether or not it has configured reviewers. The task store is tenant-scoped
+ * with no cross-tenant query; this is the one list across tenants. Its documents live under the
+ * platform's system tenant (`REVIEW_TENANTS_SCOPE`), as policy bundles and prompts do. Hot path:
+ * `_id` inserts; the sweep reads the whole (small) list.
+ */
+export const REVIEW_TENANTS = defineCollection<ReviewTenantDoc>({
+  name: 'review_tenants',
+  indexes: [],
+});

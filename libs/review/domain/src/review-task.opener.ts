@@ -14,6 +14,7 @@ import { reviewConfig, type ReviewConfig, type ReviewConfigInput } from './revie
 import { payloadCharsOf, type ReviewTaskDoc } from './review-task.doc';
 import { routeTask } from './routing';
 import { slaPolicyFor, tierTimers } from './sla-config';
+import type { TenantRegistrar } from './tenant-registry';
 
 const SOURCE = 'human-review';
 
@@ -32,6 +33,11 @@ export interface ReviewTaskOpenerOptions {
   now?: () => Date;
   /** Routing and SLA configuration (shared with `ReviewQueue`). */
   config?: ReviewConfigInput | ReviewConfig;
+  /**
+   * The durable tenant list (`ReviewTenantRegistry`): the tenant is registered before its task is
+   * written, so the SLA sweep of any later process finds the task.
+   */
+  tenants?: TenantRegistrar;
 }
 
 /** Applies the legacy `slaMs` option to a configuration input. */
@@ -58,11 +64,13 @@ function withFirstTierSla(input: ReviewConfigInput, slaMs: number | undefined): 
 export class ReviewTaskOpener {
   private readonly noticeSampleRate: number;
   private readonly now: () => Date;
+  private readonly tenants?: TenantRegistrar;
   readonly config: ReviewConfig;
 
   constructor(o: ReviewTaskOpenerOptions = {}) {
     this.noticeSampleRate = o.noticeSampleRate ?? 0.2;
     this.now = o.now ?? (() => new Date());
+    this.tenants = o.tenants;
     if (o.slaMs !== undefined && !(o.slaMs > 0))
       throw new RangeError('review SLA must be positive');
     if (!(this.noticeSampleRate >= 0 && this.noticeSampleRate <= 1))
@@ -132,6 +140,9 @@ export class ReviewTaskOpener {
       payloadChars: payloadCharsOf(decision),
       updatedAt: createdAt,
     };
+    // Before the task: a crash in between leaves a registered tenant without a task (harmless),
+    // never a task the sweep cannot find.
+    await this.tenants?.register(tenant);
     try {
       await store.insert(tenant, doc, {
         outbox: [

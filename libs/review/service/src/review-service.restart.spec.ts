@@ -20,6 +20,7 @@ import {
 } from '@mandate/platform';
 import {
   REVIEW_TASKS,
+  REVIEW_TENANTS,
   SLA_EXPIRED,
   SLA_REVIEWER,
   type ReviewTaskDoc,
@@ -41,6 +42,8 @@ import { SlaSweeperHost } from './sla-sweeper.host';
  */
 
 const ACME = tenantId('acme');
+/** A tenant with no configured reviewers (nobody can decide: its tasks only fail safe). */
+const INITECH = tenantId('initech');
 const T0 = new Date('2025-03-03T09:00:00.000Z');
 const HOUR = 3600_000;
 const at = (h: number) => new Date(T0.getTime() + h * HOUR);
@@ -56,15 +59,15 @@ const reviewers = new StaticReviewerDirectory([
   },
 ]);
 
-function decision(id: string): PolicyDecision {
+function decision(id: string, tenant = ACME): PolicyDecision {
   return PolicyDecision.fromPartial({
     decisionId: id,
-    tenantId: ACME,
+    tenantId: tenant,
     correlationId: `corr-${id}`,
     verdict: Verdict.VERDICT_APPROVE_1,
     proposal: ActionProposal.fromPartial({
       proposalId: `p-${id}`,
-      tenantId: ACME,
+      tenantId: tenant,
       correlationId: `corr-${id}`,
       agentId: 'lead-qualification',
       idempotencyKey: `k-${id}`,
@@ -95,7 +98,7 @@ describe('review service across restarts (persistent review_tasks)', () => {
     const logger = createLogger('review-test', 'silent');
     const runtime = new EmbeddedRuntime(logger, {
       dataDir: dir,
-      persistentCollections: [REVIEW_TASKS.name],
+      persistentCollections: [REVIEW_TASKS.name, REVIEW_TENANTS.name],
     });
     const issuer = new LocalOidcIssuer();
     const module = await ReviewServiceModule.create({
@@ -193,6 +196,35 @@ describe('review service across restarts (persistent review_tasks)', () => {
       outcome: 'REJECT',
     });
     await p3.close();
+  });
+
+  it('sweeps a tenant without reviewers after a restart, before any new message of it (review_tenants)', async () => {
+    // Process 1 opens a task for a tenant nobody in the directory works for.
+    const p1 = await start(at(0));
+    await p1.runtime.bus.publish(Topics.policyDecisions, decision('d-3', INITECH), {
+      tenantId: INITECH,
+      correlationId: 'corr-d-3',
+      source: 'policy',
+      id: 'd-3',
+    });
+    let task: ReviewTaskDoc | undefined;
+    for (let i = 0; i < 100 && !task; i++) {
+      task = (await p1.store.find(INITECH, {}))[0];
+      if (!task) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(task).toMatchObject({ status: 'OPEN', tier: 0 });
+    await p1.close();
+
+    // Process 2 knows the tenant from neither its directory nor a message: the registry has it.
+    const p2 = await start(at(7));
+    expect((await p2.sla.sweepNow()).escalated).toBe(1); // past the first tier's 4 h
+    expect(await p2.store.get(INITECH, task!.id)).toMatchObject({ status: 'OPEN', tier: 1 });
+    const report = await p2.sla.sweepNow(at(9.5)); // past the last tier's 2 h: the fail-safe
+    expect(report.expired).toBe(1);
+    const expired = await p2.store.get(INITECH, task!.id);
+    expect(expired).toMatchObject({ status: 'EXPIRED' });
+    expect(expired?.reviews?.[0]).toMatchObject({ reviewerId: SLA_REVIEWER, outcome: 'REJECT' });
+    await p2.close();
   });
 
   it('applies a decision from the bus only once across a restart (same review_decision_id)', async () => {

@@ -32,6 +32,9 @@ describe('PolicyService over gRPC', () => {
       preview: (_call, callback) =>
         callback(null, { verdict: Verdict.VERDICT_DENY, explanation: undefined }),
       recheck: (_call, callback) => callback({ code: status.UNIMPLEMENTED }),
+      getOversight: (_call, callback) => callback({ code: status.UNIMPLEMENTED }),
+      setKillSwitch: (_call, callback) => callback({ code: status.UNIMPLEMENTED }),
+      clearKillSwitch: (_call, callback) => callback({ code: status.UNIMPLEMENTED }),
     };
     server = new Server();
     server.addService(PolicyServiceService, impl);

@@ -4,6 +4,7 @@ export * from './cedar';
 export * from './risk';
 export * from './trust';
 export * from './autonomy';
+export * from './autonomy/oversight';
 export * from './engine/policy-engine';
 export * from './engine/decision-id';
 export * from './engine/policy-decider';

@@ -13,6 +13,7 @@ import {
   POLICY_CONTROLS,
   PolicyDecider,
   PolicyEngine,
+  PolicyOversight,
   SHADOW_DIVERGENCES,
   TRUST_STATES,
   TrustEvidenceRecorder,
@@ -23,6 +24,7 @@ import {
 import type { DecisionTokenIssuer } from '@mandate/decision-token';
 import {
   API_AUTHENTICATOR,
+  OutboxRelayHost,
   serviceModule,
   type RequestAuthenticator,
   type ServiceContext,
@@ -32,6 +34,7 @@ import { BUNDLE_SYNC_OPTIONS, BundleSyncHost } from './bundle-sync.host';
 import { ControlConsumer } from './control.consumer';
 import { PolicyAdminController, TenantPolicyController } from './policy-admin.controller';
 import { PolicyDecisionsReader } from './policy-decisions.reader';
+import { PolicyOversightApi } from './oversight.adapter';
 import { ProposalConsumer } from './proposal.consumer';
 import { PendingPublications } from './pending-publications';
 import { TripBroadcaster } from './trip.broadcaster';
@@ -92,6 +95,8 @@ export class PolicyServiceModule {
       maxBundleAgeMs,
       issueTokens: false,
     });
+    const controlAdmin = new ControlAdmin(killSwitches, controls);
+    const oversight = new PolicyOversight({ trust, breakers, controls: controlAdmin, registry });
     const pending = new PendingPublications();
     const trips = new TripBroadcaster(breakers, pending, o.context);
     const decider = new PolicyDecider({
@@ -123,7 +128,14 @@ export class PolicyServiceModule {
         { provide: PendingPublications, useValue: pending },
         { provide: KillSwitchBoard, useValue: killSwitches },
         { provide: CircuitBreakers, useValue: breakers },
-        { provide: ControlAdmin, useValue: new ControlAdmin(killSwitches, controls) },
+        { provide: ControlAdmin, useValue: controlAdmin },
+        {
+          // The console's oversight view and kill switch, kicking this service's relay.
+          provide: PolicyOversightApi,
+          useFactory: (relay: OutboxRelayHost) =>
+            new PolicyOversightApi(oversight, controlAdmin, relay),
+          inject: [OutboxRelayHost],
+        },
         { provide: ControlApplier, useValue: new ControlApplier(killSwitches, breakers) },
         { provide: BundleRegistry, useValue: registry },
         { provide: BundleStore, useValue: bundleStore },
@@ -140,7 +152,13 @@ export class PolicyServiceModule {
         { provide: API_AUTHENTICATOR, useValue: o.authenticator },
         { provide: PolicyDecisionsReader, useValue: new PolicyDecisionsReader(divergences) },
       ],
-      exports: [PolicyDecider, TrustRepository, KillSwitchBoard, BundleRegistry],
+      exports: [
+        PolicyDecider,
+        TrustRepository,
+        KillSwitchBoard,
+        BundleRegistry,
+        PolicyOversightApi,
+      ],
     });
   }
 }

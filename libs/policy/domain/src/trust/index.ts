@@ -24,8 +24,14 @@ export type {
   TrustModelConfig,
   TrustState,
 } from './trust-model';
-export { TRUST_STATES, TrustRepository, trustDocId } from './trust.repository';
-export type { TrustDoc, TrustRecordResult, TrustRepositoryOptions } from './trust.repository';
+export { TRUST_HISTORY_LIMIT, TRUST_STATES, TrustRepository, trustDocId } from './trust.repository';
+export type {
+  TrustDoc,
+  TrustHistoryPoint,
+  TrustListing,
+  TrustRecordResult,
+  TrustRepositoryOptions,
+} from './trust.repository';
 export {
   InvalidTrustEvidenceEventError,
   TrustEvidenceRecorder,

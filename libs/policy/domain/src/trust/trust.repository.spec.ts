@@ -8,7 +8,13 @@ import {
   type Versioned,
 } from '@mandate/storage';
 import { DEFAULT_TRUST_CONFIG } from './trust-model';
-import { TRUST_STATES, TrustRepository, trustDocId, type TrustDoc } from './trust.repository';
+import {
+  TRUST_HISTORY_LIMIT,
+  TRUST_STATES,
+  TrustRepository,
+  trustDocId,
+  type TrustDoc,
+} from './trust.repository';
 
 const ACME = tenantId('acme');
 const GLOBEX = tenantId('globex');
@@ -187,5 +193,146 @@ describe('TrustRepository', () => {
     expect(trustDocId('bot', 'send_email')).toBe('bot:send_email');
     expect(() => trustDocId('bot', 'a:b')).toThrow(RangeError);
     expect(() => trustDocId('', 'send_email')).toThrow(RangeError);
+  });
+});
+
+describe('TrustRepository history', () => {
+  const approve = (i: number) => ({
+    eventId: `h${i}`,
+    kind: 'review_approve' as const,
+    at: at(i),
+  });
+
+  it('appends the assessment after each applied outcome, in the same write', async () => {
+    const { store, repo } = setup();
+    const first = await repo.record(ACME, 'lead-bot', 'qualify_lead', approve(1));
+    const second = await repo.record(ACME, 'lead-bot', 'qualify_lead', {
+      eventId: 'h2',
+      kind: 'review_reject',
+      at: at(2),
+    });
+    const doc = (await store.get(ACME, 'lead-bot:qualify_lead')) as Versioned<TrustDoc>;
+    expect(doc.version).toBe(2);
+    expect(doc.history).toEqual([
+      { at: at(1), score: first.assessment.score, band: first.assessment.band },
+      { at: at(2), score: second.assessment.score, band: second.assessment.band },
+    ]);
+    expect(second.assessment.score).toBeLessThan(first.assessment.score);
+  });
+
+  it('adds no point for a redelivered outcome', async () => {
+    const { store, repo } = setup();
+    await repo.record(ACME, 'lead-bot', 'qualify_lead', approve(1));
+    expect((await repo.record(ACME, 'lead-bot', 'qualify_lead', approve(1))).applied).toBe(false);
+    await new TrustRepository(store).record(ACME, 'lead-bot', 'qualify_lead', approve(1));
+    expect((await store.get(ACME, 'lead-bot:qualify_lead'))?.history).toHaveLength(1);
+  });
+
+  it(`keeps the last ${TRUST_HISTORY_LIMIT} points`, async () => {
+    const { store, repo } = setup();
+    const n = TRUST_HISTORY_LIMIT + 5;
+    for (let i = 1; i <= n; i++) await repo.record(ACME, 'lead-bot', 'qualify_lead', approve(i));
+    const history = (await store.get(ACME, 'lead-bot:qualify_lead'))?.history ?? [];
+    expect(history).toHaveLength(TRUST_HISTORY_LIMIT);
+    expect(history[0].at).toEqual(at(6));
+    expect(history[history.length - 1].at).toEqual(at(n));
+  });
+
+  it('records a late outcome at the state instant, so history never runs backwards', async () => {
+    const { store, repo } = setup();
+    await repo.record(ACME, 'lead-bot', 'qualify_lead', approve(10));
+    await repo.record(ACME, 'lead-bot', 'qualify_lead', approve(5));
+    const history = (await store.get(ACME, 'lead-bot:qualify_lead'))?.history ?? [];
+    expect(history.map((p) => p.at)).toEqual([at(10), at(10)]);
+  });
+
+  it('reads a document written before history existed as empty, then starts it', async () => {
+    const { store, repo } = setup();
+    const legacy: TrustDoc = {
+      id: 'lead-bot:send_email',
+      agentId: 'lead-bot',
+      actionType: 'send_email',
+      alpha: 3,
+      beta: 1,
+      evidence: {
+        review_approve: 2,
+        review_edit_approve: 0,
+        review_reject: 0,
+        execution_success: 0,
+        execution_failure: 0,
+        execution_rolled_back: 0,
+        incident: 0,
+      },
+      updatedAt: at(1),
+      processedEventIds: ['old-1', 'old-2'],
+      modelVersion: DEFAULT_TRUST_CONFIG.version,
+    };
+    await store.insert(ACME, legacy);
+    const [listed] = await repo.list(ACME, at(2));
+    expect(listed.history).toEqual([]);
+    expect(listed.assessment.evidence.review_approve).toBe(2);
+    const r = await repo.record(ACME, 'lead-bot', 'send_email', approve(3));
+    expect((await store.get(ACME, 'lead-bot:send_email'))?.history).toEqual([
+      { at: at(3), score: r.assessment.score, band: r.assessment.band },
+    ]);
+  });
+
+  it('keeps one point per applied outcome under concurrent writers', async () => {
+    const { store, repo } = setup();
+    const events = Array.from({ length: 8 }, (_, i) => approve(i));
+    await Promise.all(
+      [...events, ...events].map((e) => repo.record(ACME, 'lead-bot', 'assign_owner', e)),
+    );
+    const doc = (await store.get(ACME, 'lead-bot:assign_owner')) as Versioned<TrustDoc>;
+    expect(doc.history).toHaveLength(8);
+    const times = (doc.history ?? []).map((p) => p.at.getTime());
+    expect([...times].sort((a, b) => a - b)).toEqual(times);
+  });
+});
+
+describe('TrustRepository.list', () => {
+  it("lists every agent × action type of the tenant, assessed as of now, and nothing of another's", async () => {
+    const { repo } = setup();
+    for (let i = 1; i <= 20; i++)
+      await repo.record(ACME, 'lead-bot', 'qualify_lead', {
+        eventId: `a${i}`,
+        kind: 'review_approve',
+        at: at(i),
+      });
+    await repo.record(ACME, 'deal-desk', 'apply_discount', {
+      eventId: 'd1',
+      kind: 'review_reject',
+      at: at(1),
+    });
+    await repo.record(ACME, 'lead-bot', 'assign_owner', {
+      eventId: 'o1',
+      kind: 'review_approve',
+      at: at(1),
+    });
+    await repo.record(GLOBEX, 'globex-bot', 'qualify_lead', {
+      eventId: 'g1',
+      kind: 'review_approve',
+      at: at(1),
+    });
+
+    const now = at(21);
+    const listed = await repo.list(ACME, now);
+    expect(listed.map((l) => `${l.agentId}/${l.actionType}`)).toEqual([
+      'deal-desk/apply_discount',
+      'lead-bot/assign_owner',
+      'lead-bot/qualify_lead',
+    ]);
+    const qualify = listed[2];
+    expect(qualify.assessment).toEqual(await repo.get(ACME, 'lead-bot', 'qualify_lead', now));
+    expect(qualify.history).toHaveLength(20);
+    expect(qualify.history[19].band).toBe(qualify.assessment.band);
+
+    // Assessed as of `now`: an idle agent's trust decays on read.
+    const later = await repo.list(ACME, at(21 + 90 * 24 * 60));
+    expect(later[2].assessment.score).toBeLessThan(qualify.assessment.score);
+    expect(later[2].history).toEqual(qualify.history);
+
+    expect((await repo.list(GLOBEX, now)).map((l) => l.agentId)).toEqual(['globex-bot']);
+    expect(await repo.list(tenantId('initech'), now)).toEqual([]);
   });
 });

@@ -1,8 +1,10 @@
 import {
   ConcurrencyError,
   DuplicateKeyError,
+  MAX_FIND_LIMIT,
   defineCollection,
   type DocumentStore,
+  type Filter,
   type TenantId,
   type Versioned,
 } from '@mandate/storage';
@@ -14,11 +16,23 @@ import {
   newTrustState,
   validateTrustConfig,
   type TrustAssessment,
+  type TrustBand,
   type TrustEvidence,
   type TrustEvidenceKind,
   type TrustModelConfig,
   type TrustState,
 } from './trust-model';
+
+/** How many trust points a document keeps (the most recent). */
+export const TRUST_HISTORY_LIMIT = 100;
+
+/** Trust right after one applied outcome: what the console draws trust over time from. */
+export interface TrustHistoryPoint {
+  /** The instant of the assessment (the state's `updatedAt` after the outcome). */
+  at: Date;
+  score: number;
+  band: TrustBand;
+}
 
 /** One document per tenant × agent × action type (the tenant is the store's scope). */
 export interface TrustDoc {
@@ -33,6 +47,11 @@ export interface TrustDoc {
   processedEventIds: string[];
   /** Trust model version that last wrote the document. */
   modelVersion: string;
+  /**
+   * The assessment after each applied outcome, oldest first, at most TRUST_HISTORY_LIMIT.
+   * Absent on documents written before it existed (read as empty).
+   */
+  history?: TrustHistoryPoint[];
 }
 
 export const TRUST_STATES = defineCollection<TrustDoc>({
@@ -58,6 +77,16 @@ export interface TrustRecordResult {
   /** False when the event id had already been processed (a redelivery): nothing changed. */
   readonly applied: boolean;
   readonly assessment: TrustAssessment;
+}
+
+/** One agent × action type of a tenant, as `TrustRepository.list` returns it. */
+export interface TrustListing {
+  readonly agentId: string;
+  readonly actionType: string;
+  /** As of the `now` given to `list`. */
+  readonly assessment: TrustAssessment;
+  /** Oldest first (see `TrustDoc.history`). */
+  readonly history: readonly TrustHistoryPoint[];
 }
 
 export interface TrustRepositoryOptions {
@@ -114,13 +143,19 @@ export class TrustRepository {
       const { state, applied } = applyTrustEvidence(before, evidence, this.config);
       const assessment = assessTrust(state, state.updatedAt, this.config);
       if (!applied) return { applied, assessment };
+      // The point goes in with the state it describes: one compare-and-set, so a lost race
+      // re-plans both and a redelivery (not applied above) adds no point.
+      const history = [
+        ...historyOf(doc),
+        { at: new Date(assessment.asOf.getTime()), score: assessment.score, band: assessment.band },
+      ].slice(-TRUST_HISTORY_LIMIT);
       try {
-        if (!doc) await this.store.insert(tenant, toDoc(id, state, this.config));
+        if (!doc) await this.store.insert(tenant, { ...toDoc(id, state, this.config), history });
         else
           await this.store.update(
             tenant,
             id,
-            { set: fieldsOf(state, this.config) },
+            { set: { ...fieldsOf(state, this.config), history } },
             { expectVersion: doc.version },
           );
         return { applied, assessment };
@@ -135,6 +170,45 @@ export class TrustRepository {
     }
     throw lastConflict;
   }
+
+  /**
+   * Every agent × action type of the tenant that has a trust document, assessed as of `now`,
+   * with its history; by agent, then action type. Reads the tenant's documents in pages.
+   */
+  async list(tenant: TenantId, now: Date): Promise<TrustListing[]> {
+    const out: TrustListing[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const filter: Filter<TrustDoc> = after ? { id: { $gt: after } } : {};
+      const page = await this.store.find(tenant, filter, {
+        limit: MAX_FIND_LIMIT,
+        sort: { id: 1 },
+      });
+      for (const doc of page)
+        out.push({
+          agentId: doc.agentId,
+          actionType: doc.actionType,
+          assessment: assessTrust(fromDoc(doc), now, this.config),
+          history: historyOf(doc),
+        });
+      if (page.length < MAX_FIND_LIMIT) break;
+      after = page[page.length - 1].id;
+    }
+    return out.sort((a, b) => compare(a.agentId, b.agentId) || compare(a.actionType, b.actionType));
+  }
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The document's history, oldest first; empty for a document written before history existed. */
+function historyOf(doc: Versioned<TrustDoc> | null): TrustHistoryPoint[] {
+  const history = doc?.history;
+  if (!Array.isArray(history)) return [];
+  return history
+    .filter((p) => p && p.at instanceof Date && typeof p.score === 'number')
+    .map((p) => ({ at: new Date(p.at.getTime()), score: p.score, band: p.band }));
 }
 
 function fromDoc(doc: Versioned<TrustDoc>): TrustState {

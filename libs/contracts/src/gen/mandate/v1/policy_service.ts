@@ -18,6 +18,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { Timestamp } from "../../google/protobuf/timestamp";
 import { ActionProposal } from "./action";
 import { DecisionExplanation, PolicyDecision, Verdict, verdictFromJSON, verdictToJSON } from "./policy";
 import { ReviewDecision } from "./review";
@@ -65,6 +66,270 @@ export interface RecheckResponse {
    * (possibly edited) action is still permitted, otherwise DENY.
    */
   decision: PolicyDecision | undefined;
+}
+
+/** GetOversightRequest asks for one tenant's oversight view. */
+export interface GetOversightRequest {
+  /** The tenant. */
+  tenantId: string;
+}
+
+/** GetOversightResponse is one tenant's oversight view as of the call. */
+export interface GetOversightResponse {
+  /** The tenant asked for (a client must refuse a view of any other tenant). */
+  tenantId: string;
+  /** The instant trust was assessed for. */
+  asOf:
+    | string
+    | undefined;
+  /** Version of the active policy bundle; empty when none serves. */
+  bundleVersion: string;
+  /** Content hash of the active policy bundle (sha256:<hex>); empty when none serves. */
+  bundleHash: string;
+  /** Version of the active bundle's autonomy matrix; empty when there is no usable matrix. */
+  matrixVersion: string;
+  /** Risk bands, least to most risky: the keys of ActionTypeAutonomy's maps. */
+  riskBands: string[];
+  /**
+   * Agents with trust in the tenant, deployed in it by the active bundle, or with an open
+   * breaker or a kill switch pinned to the tenant; by agent id.
+   */
+  agents: AgentOversight[];
+  /** Every kill switch in force that applies to the tenant, global ones included. */
+  killSwitches: KillSwitchInForce[];
+}
+
+/** AgentOversight is one agent in one tenant. */
+export interface AgentOversight {
+  /** The agent. */
+  agentId: string;
+  /** True when the active bundle deploys the agent in this tenant. */
+  deployed: boolean;
+  /** The agent's purpose from its profile in the active bundle; empty without a profile. */
+  purpose: string;
+  /**
+   * The agent's ceiling from its profile in the active bundle (the most autonomous verdict it
+   * may get); VERDICT_UNSPECIFIED when the bundle has no profile for it (its actions are denied).
+   */
+  ceiling: Verdict;
+  /** The action types it has trust for, by name. */
+  actionTypes: ActionTypeOversight[];
+  /** Its open circuit breakers in this tenant. */
+  breakers: OpenBreaker[];
+  /** Kill switches in force that apply to it (global, tenant, agent and action scopes). */
+  killSwitches: KillSwitchInForce[];
+}
+
+/** ActionTypeOversight is one agent x action type in one tenant. */
+export interface ActionTypeOversight {
+  /** Action type (snake_case), e.g. "qualify_lead". */
+  actionType: string;
+  /** Trust as of the view. */
+  trust:
+    | TrustSnapshot
+    | undefined;
+  /** Trust after each applied outcome, oldest first (the most recent 100). */
+  history: TrustPoint[];
+  /** The autonomy the active bundle grants at this trust. */
+  autonomy: ActionTypeAutonomy | undefined;
+}
+
+/** TrustSnapshot is the trust assessment of one agent x action type at one instant. */
+export interface TrustSnapshot {
+  /** Lower credible bound of the posterior: what decisions use. */
+  score: number;
+  /** "untrusted", "low", "medium" or "high". */
+  band: string;
+  /** Posterior mean, for display. */
+  mean: number;
+  /** 0 familiar .. 1 never seen. */
+  novelty: number;
+  /** Beta posterior alpha (pseudo-successes). */
+  alpha: number;
+  /** Beta posterior beta (pseudo-failures). */
+  beta: number;
+  /** Outcomes recorded per evidence kind ("review_approve", "incident", ...), raw counts. */
+  evidence: { [key: string]: number };
+  /** The instant the assessment is for. */
+  asOf:
+    | string
+    | undefined;
+  /** Trust model version. */
+  modelVersion: string;
+}
+
+export interface TrustSnapshot_EvidenceEntry {
+  key: string;
+  value: number;
+}
+
+/** TrustPoint is trust right after one applied outcome. */
+export interface TrustPoint {
+  /** When. */
+  at:
+    | string
+    | undefined;
+  /** Trust score then. */
+  score: number;
+  /** Trust band then. */
+  band: string;
+}
+
+/** ActionTypeAutonomy is the autonomy of one agent x action type at its current trust band. */
+export interface ActionTypeAutonomy {
+  /**
+   * The autonomy matrix cell per risk band for the current trust band; empty without a usable
+   * matrix.
+   */
+  byRiskBand: { [key: string]: Verdict };
+  /**
+   * The most autonomous verdict a proposal can get now per risk band: the cell restricted by
+   * open breakers, kill switches and the agent's ceiling (DENY without a usable bundle or
+   * profile). Cedar forbids and obligations can only restrict further.
+   */
+  effective: { [key: string]: Verdict };
+  /** The agent's ceiling; VERDICT_UNSPECIFIED when the bundle has no profile for it. */
+  ceiling: Verdict;
+}
+
+export interface ActionTypeAutonomy_ByRiskBandEntry {
+  key: string;
+  value: Verdict;
+}
+
+export interface ActionTypeAutonomy_EffectiveEntry {
+  key: string;
+  value: Verdict;
+}
+
+/** OpenBreaker is a tripped circuit breaker of one agent in the tenant. */
+export interface OpenBreaker {
+  /** "rejection_rate", "error_spike" or "action_rate". */
+  kind: string;
+  /** The agent. */
+  agentId: string;
+  /** Human-readable, e.g. "4 of 6 reviews rejected within 60 min". */
+  reason: string;
+  /** When it tripped. */
+  trippedAt:
+    | string
+    | undefined;
+  /** The most autonomous verdict allowed while it is open. */
+  demoteTo: Verdict;
+}
+
+/** KillSwitchInForce is an engaged kill switch. */
+export interface KillSwitchInForce {
+  /** "global", "tenant", "agent" or "action". */
+  scope: string;
+  /** The tenant it is pinned to; empty = every tenant. */
+  tenantId: string;
+  /** The agent, when it names one. */
+  agentId: string;
+  /** The action type, when it names one. */
+  actionType: string;
+  /** "deny" (no action at all) or "require_approval" (at most APPROVE_1). */
+  mode: string;
+  /** Why it was engaged. */
+  reason: string;
+  /** Who engaged it (principal id). */
+  setBy: string;
+  /** When. */
+  setAt:
+    | string
+    | undefined;
+  /** Version of the switch (monotonic per target). */
+  version: string;
+}
+
+/**
+ * Actor is the person a calling service authenticated (the review service, after OIDC) and
+ * acts for. Policy trusts its gRPC callers to state the actor truthfully: only the services
+ * the mesh / NetworkPolicy lets reach policy's gRPC port can call it. Policy still authorises
+ * and audits every change as the operator API does. The roles are the caller's identity
+ * model's (the review console: reviewer, supervisor, auditor, admin) and policy maps them: a
+ * console "admin" acts as a policy supervisor of tenant_id (controls pinned to that tenant
+ * only: never global, never another tenant, never a switch spanning tenants); no other role
+ * confers control, and policy roles asserted here ("policy-admin", "supervisor") are ignored.
+ */
+export interface Actor {
+  /** The person's id (recorded as the actor of the change and its audit record). */
+  id: string;
+  /** Their roles in the caller's identity model. */
+  roles: string[];
+  /** The one tenant they work for. */
+  tenantId: string;
+}
+
+/**
+ * KillSwitchTarget says which kill switch: "global" has no ids; "tenant" needs tenant_id;
+ * "agent" needs agent_id; "action" needs action_type; the others narrow it down.
+ */
+export interface KillSwitchTarget {
+  /** "global", "tenant", "agent" or "action". */
+  scope: string;
+  /** Tenant ("" = every tenant; required for the tenant scope). */
+  tenantId: string;
+  /** Agent (required for the agent scope; must be empty for global and tenant). */
+  agentId: string;
+  /** Action type (required for the action scope; must be empty for the others). */
+  actionType: string;
+}
+
+/** SetKillSwitchRequest engages a kill switch. */
+export interface SetKillSwitchRequest {
+  /** Who asks. */
+  actor:
+    | Actor
+    | undefined;
+  /** Which switch. */
+  target:
+    | KillSwitchTarget
+    | undefined;
+  /** "deny" or "require_approval". */
+  mode: string;
+  /** Why (required, audited; at most 500 characters). */
+  reason: string;
+}
+
+/** ClearKillSwitchRequest releases a kill switch. */
+export interface ClearKillSwitchRequest {
+  /** Who asks. */
+  actor:
+    | Actor
+    | undefined;
+  /** Which switch. */
+  target:
+    | KillSwitchTarget
+    | undefined;
+  /** Why (required, audited; at most 500 characters). */
+  reason: string;
+}
+
+/** SetKillSwitchResponse answers SetKillSwitch. */
+export interface SetKillSwitchResponse {
+  /** What became of the change. */
+  result: ControlResult | undefined;
+}
+
+/** ClearKillSwitchResponse answers ClearKillSwitch. */
+export interface ClearKillSwitchResponse {
+  /** What became of the change. */
+  result: ControlResult | undefined;
+}
+
+/** ControlResult is what became of a control change. */
+export interface ControlResult {
+  /** True when the change is durable and queued for every policy replica. */
+  ok: boolean;
+  /** Id of the control event (when ok). */
+  eventId: string;
+  /** Version of the switch after the change (when ok). */
+  version: string;
+  /** "accepted" when ok; "forbidden" when the actor may not make this change (audited). */
+  status: string;
+  /** Why it was refused (when not ok). */
+  problem: string;
 }
 
 function createBaseDecideRequest(): DecideRequest {
@@ -519,6 +784,2481 @@ export const RecheckResponse: MessageFns<RecheckResponse> = {
   },
 };
 
+function createBaseGetOversightRequest(): GetOversightRequest {
+  return { tenantId: "" };
+}
+
+export const GetOversightRequest: MessageFns<GetOversightRequest> = {
+  encode(message: GetOversightRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetOversightRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetOversightRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetOversightRequest {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetOversightRequest): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetOversightRequest>): GetOversightRequest {
+    return GetOversightRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetOversightRequest>): GetOversightRequest {
+    const message = createBaseGetOversightRequest();
+    message.tenantId = object.tenantId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetOversightResponse(): GetOversightResponse {
+  return {
+    tenantId: "",
+    asOf: undefined,
+    bundleVersion: "",
+    bundleHash: "",
+    matrixVersion: "",
+    riskBands: [],
+    agents: [],
+    killSwitches: [],
+  };
+}
+
+export const GetOversightResponse: MessageFns<GetOversightResponse> = {
+  encode(message: GetOversightResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    if (message.asOf !== undefined) {
+      Timestamp.encode(toTimestamp(message.asOf), writer.uint32(18).fork()).join();
+    }
+    if (message.bundleVersion !== "") {
+      writer.uint32(26).string(message.bundleVersion);
+    }
+    if (message.bundleHash !== "") {
+      writer.uint32(34).string(message.bundleHash);
+    }
+    if (message.matrixVersion !== "") {
+      writer.uint32(42).string(message.matrixVersion);
+    }
+    for (const v of message.riskBands) {
+      writer.uint32(50).string(v!);
+    }
+    for (const v of message.agents) {
+      AgentOversight.encode(v!, writer.uint32(58).fork()).join();
+    }
+    for (const v of message.killSwitches) {
+      KillSwitchInForce.encode(v!, writer.uint32(66).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetOversightResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetOversightResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.asOf = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.bundleVersion = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.bundleHash = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.matrixVersion = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.riskBands.push(reader.string());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.agents.push(AgentOversight.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.killSwitches.push(KillSwitchInForce.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetOversightResponse {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      asOf: isSet(object.asOf)
+        ? globalThis.String(object.asOf)
+        : isSet(object.as_of)
+        ? globalThis.String(object.as_of)
+        : undefined,
+      bundleVersion: isSet(object.bundleVersion)
+        ? globalThis.String(object.bundleVersion)
+        : isSet(object.bundle_version)
+        ? globalThis.String(object.bundle_version)
+        : "",
+      bundleHash: isSet(object.bundleHash)
+        ? globalThis.String(object.bundleHash)
+        : isSet(object.bundle_hash)
+        ? globalThis.String(object.bundle_hash)
+        : "",
+      matrixVersion: isSet(object.matrixVersion)
+        ? globalThis.String(object.matrixVersion)
+        : isSet(object.matrix_version)
+        ? globalThis.String(object.matrix_version)
+        : "",
+      riskBands: globalThis.Array.isArray(object?.riskBands)
+        ? object.riskBands.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.risk_bands)
+        ? object.risk_bands.map((e: any) => globalThis.String(e))
+        : [],
+      agents: globalThis.Array.isArray(object?.agents)
+        ? object.agents.map((e: any) => AgentOversight.fromJSON(e))
+        : [],
+      killSwitches: globalThis.Array.isArray(object?.killSwitches)
+        ? object.killSwitches.map((e: any) => KillSwitchInForce.fromJSON(e))
+        : globalThis.Array.isArray(object?.kill_switches)
+        ? object.kill_switches.map((e: any) => KillSwitchInForce.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: GetOversightResponse): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.asOf !== undefined) {
+      obj.asOf = message.asOf;
+    }
+    if (message.bundleVersion !== "") {
+      obj.bundleVersion = message.bundleVersion;
+    }
+    if (message.bundleHash !== "") {
+      obj.bundleHash = message.bundleHash;
+    }
+    if (message.matrixVersion !== "") {
+      obj.matrixVersion = message.matrixVersion;
+    }
+    if (message.riskBands?.length) {
+      obj.riskBands = message.riskBands;
+    }
+    if (message.agents?.length) {
+      obj.agents = message.agents.map((e) => AgentOversight.toJSON(e));
+    }
+    if (message.killSwitches?.length) {
+      obj.killSwitches = message.killSwitches.map((e) => KillSwitchInForce.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetOversightResponse>): GetOversightResponse {
+    return GetOversightResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetOversightResponse>): GetOversightResponse {
+    const message = createBaseGetOversightResponse();
+    message.tenantId = object.tenantId ?? "";
+    message.asOf = object.asOf ?? undefined;
+    message.bundleVersion = object.bundleVersion ?? "";
+    message.bundleHash = object.bundleHash ?? "";
+    message.matrixVersion = object.matrixVersion ?? "";
+    message.riskBands = object.riskBands?.map((e) => e) || [];
+    message.agents = object.agents?.map((e) => AgentOversight.fromPartial(e)) || [];
+    message.killSwitches = object.killSwitches?.map((e) => KillSwitchInForce.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseAgentOversight(): AgentOversight {
+  return { agentId: "", deployed: false, purpose: "", ceiling: 0, actionTypes: [], breakers: [], killSwitches: [] };
+}
+
+export const AgentOversight: MessageFns<AgentOversight> = {
+  encode(message: AgentOversight, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.agentId !== "") {
+      writer.uint32(10).string(message.agentId);
+    }
+    if (message.deployed !== false) {
+      writer.uint32(16).bool(message.deployed);
+    }
+    if (message.purpose !== "") {
+      writer.uint32(26).string(message.purpose);
+    }
+    if (message.ceiling !== 0) {
+      writer.uint32(32).int32(message.ceiling);
+    }
+    for (const v of message.actionTypes) {
+      ActionTypeOversight.encode(v!, writer.uint32(42).fork()).join();
+    }
+    for (const v of message.breakers) {
+      OpenBreaker.encode(v!, writer.uint32(50).fork()).join();
+    }
+    for (const v of message.killSwitches) {
+      KillSwitchInForce.encode(v!, writer.uint32(58).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AgentOversight {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAgentOversight();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.agentId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.deployed = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.purpose = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.ceiling = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.actionTypes.push(ActionTypeOversight.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.breakers.push(OpenBreaker.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.killSwitches.push(KillSwitchInForce.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AgentOversight {
+    return {
+      agentId: isSet(object.agentId)
+        ? globalThis.String(object.agentId)
+        : isSet(object.agent_id)
+        ? globalThis.String(object.agent_id)
+        : "",
+      deployed: isSet(object.deployed) ? globalThis.Boolean(object.deployed) : false,
+      purpose: isSet(object.purpose) ? globalThis.String(object.purpose) : "",
+      ceiling: isSet(object.ceiling) ? verdictFromJSON(object.ceiling) : 0,
+      actionTypes: globalThis.Array.isArray(object?.actionTypes)
+        ? object.actionTypes.map((e: any) => ActionTypeOversight.fromJSON(e))
+        : globalThis.Array.isArray(object?.action_types)
+        ? object.action_types.map((e: any) => ActionTypeOversight.fromJSON(e))
+        : [],
+      breakers: globalThis.Array.isArray(object?.breakers)
+        ? object.breakers.map((e: any) => OpenBreaker.fromJSON(e))
+        : [],
+      killSwitches: globalThis.Array.isArray(object?.killSwitches)
+        ? object.killSwitches.map((e: any) => KillSwitchInForce.fromJSON(e))
+        : globalThis.Array.isArray(object?.kill_switches)
+        ? object.kill_switches.map((e: any) => KillSwitchInForce.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: AgentOversight): unknown {
+    const obj: any = {};
+    if (message.agentId !== "") {
+      obj.agentId = message.agentId;
+    }
+    if (message.deployed !== false) {
+      obj.deployed = message.deployed;
+    }
+    if (message.purpose !== "") {
+      obj.purpose = message.purpose;
+    }
+    if (message.ceiling !== 0) {
+      obj.ceiling = verdictToJSON(message.ceiling);
+    }
+    if (message.actionTypes?.length) {
+      obj.actionTypes = message.actionTypes.map((e) => ActionTypeOversight.toJSON(e));
+    }
+    if (message.breakers?.length) {
+      obj.breakers = message.breakers.map((e) => OpenBreaker.toJSON(e));
+    }
+    if (message.killSwitches?.length) {
+      obj.killSwitches = message.killSwitches.map((e) => KillSwitchInForce.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AgentOversight>): AgentOversight {
+    return AgentOversight.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AgentOversight>): AgentOversight {
+    const message = createBaseAgentOversight();
+    message.agentId = object.agentId ?? "";
+    message.deployed = object.deployed ?? false;
+    message.purpose = object.purpose ?? "";
+    message.ceiling = object.ceiling ?? 0;
+    message.actionTypes = object.actionTypes?.map((e) => ActionTypeOversight.fromPartial(e)) || [];
+    message.breakers = object.breakers?.map((e) => OpenBreaker.fromPartial(e)) || [];
+    message.killSwitches = object.killSwitches?.map((e) => KillSwitchInForce.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseActionTypeOversight(): ActionTypeOversight {
+  return { actionType: "", trust: undefined, history: [], autonomy: undefined };
+}
+
+export const ActionTypeOversight: MessageFns<ActionTypeOversight> = {
+  encode(message: ActionTypeOversight, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.actionType !== "") {
+      writer.uint32(10).string(message.actionType);
+    }
+    if (message.trust !== undefined) {
+      TrustSnapshot.encode(message.trust, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.history) {
+      TrustPoint.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.autonomy !== undefined) {
+      ActionTypeAutonomy.encode(message.autonomy, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ActionTypeOversight {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseActionTypeOversight();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.actionType = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.trust = TrustSnapshot.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.history.push(TrustPoint.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.autonomy = ActionTypeAutonomy.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ActionTypeOversight {
+    return {
+      actionType: isSet(object.actionType)
+        ? globalThis.String(object.actionType)
+        : isSet(object.action_type)
+        ? globalThis.String(object.action_type)
+        : "",
+      trust: isSet(object.trust) ? TrustSnapshot.fromJSON(object.trust) : undefined,
+      history: globalThis.Array.isArray(object?.history) ? object.history.map((e: any) => TrustPoint.fromJSON(e)) : [],
+      autonomy: isSet(object.autonomy) ? ActionTypeAutonomy.fromJSON(object.autonomy) : undefined,
+    };
+  },
+
+  toJSON(message: ActionTypeOversight): unknown {
+    const obj: any = {};
+    if (message.actionType !== "") {
+      obj.actionType = message.actionType;
+    }
+    if (message.trust !== undefined) {
+      obj.trust = TrustSnapshot.toJSON(message.trust);
+    }
+    if (message.history?.length) {
+      obj.history = message.history.map((e) => TrustPoint.toJSON(e));
+    }
+    if (message.autonomy !== undefined) {
+      obj.autonomy = ActionTypeAutonomy.toJSON(message.autonomy);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ActionTypeOversight>): ActionTypeOversight {
+    return ActionTypeOversight.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ActionTypeOversight>): ActionTypeOversight {
+    const message = createBaseActionTypeOversight();
+    message.actionType = object.actionType ?? "";
+    message.trust = (object.trust !== undefined && object.trust !== null)
+      ? TrustSnapshot.fromPartial(object.trust)
+      : undefined;
+    message.history = object.history?.map((e) => TrustPoint.fromPartial(e)) || [];
+    message.autonomy = (object.autonomy !== undefined && object.autonomy !== null)
+      ? ActionTypeAutonomy.fromPartial(object.autonomy)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseTrustSnapshot(): TrustSnapshot {
+  return {
+    score: 0,
+    band: "",
+    mean: 0,
+    novelty: 0,
+    alpha: 0,
+    beta: 0,
+    evidence: {},
+    asOf: undefined,
+    modelVersion: "",
+  };
+}
+
+export const TrustSnapshot: MessageFns<TrustSnapshot> = {
+  encode(message: TrustSnapshot, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.score !== 0) {
+      writer.uint32(9).double(message.score);
+    }
+    if (message.band !== "") {
+      writer.uint32(18).string(message.band);
+    }
+    if (message.mean !== 0) {
+      writer.uint32(25).double(message.mean);
+    }
+    if (message.novelty !== 0) {
+      writer.uint32(33).double(message.novelty);
+    }
+    if (message.alpha !== 0) {
+      writer.uint32(41).double(message.alpha);
+    }
+    if (message.beta !== 0) {
+      writer.uint32(49).double(message.beta);
+    }
+    globalThis.Object.entries(message.evidence).forEach(([key, value]: [string, number]) => {
+      TrustSnapshot_EvidenceEntry.encode({ key: key as any, value }, writer.uint32(58).fork()).join();
+    });
+    if (message.asOf !== undefined) {
+      Timestamp.encode(toTimestamp(message.asOf), writer.uint32(66).fork()).join();
+    }
+    if (message.modelVersion !== "") {
+      writer.uint32(74).string(message.modelVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TrustSnapshot {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTrustSnapshot();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 9) {
+              break;
+            }
+
+            message.score = reader.double();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.band = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.mean = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.novelty = reader.double();
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.alpha = reader.double();
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.beta = reader.double();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            const entry7 = TrustSnapshot_EvidenceEntry.decode(reader, reader.uint32());
+            if (entry7.value !== undefined) {
+              message.evidence[entry7.key] = entry7.value;
+            }
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.asOf = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.modelVersion = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TrustSnapshot {
+    return {
+      score: isSet(object.score) ? globalThis.Number(object.score) : 0,
+      band: isSet(object.band) ? globalThis.String(object.band) : "",
+      mean: isSet(object.mean) ? globalThis.Number(object.mean) : 0,
+      novelty: isSet(object.novelty) ? globalThis.Number(object.novelty) : 0,
+      alpha: isSet(object.alpha) ? globalThis.Number(object.alpha) : 0,
+      beta: isSet(object.beta) ? globalThis.Number(object.beta) : 0,
+      evidence: isObject(object.evidence)
+        ? (globalThis.Object.entries(object.evidence) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      asOf: isSet(object.asOf)
+        ? globalThis.String(object.asOf)
+        : isSet(object.as_of)
+        ? globalThis.String(object.as_of)
+        : undefined,
+      modelVersion: isSet(object.modelVersion)
+        ? globalThis.String(object.modelVersion)
+        : isSet(object.model_version)
+        ? globalThis.String(object.model_version)
+        : "",
+    };
+  },
+
+  toJSON(message: TrustSnapshot): unknown {
+    const obj: any = {};
+    if (message.score !== 0) {
+      obj.score = floatToJson(message.score);
+    }
+    if (message.band !== "") {
+      obj.band = message.band;
+    }
+    if (message.mean !== 0) {
+      obj.mean = floatToJson(message.mean);
+    }
+    if (message.novelty !== 0) {
+      obj.novelty = floatToJson(message.novelty);
+    }
+    if (message.alpha !== 0) {
+      obj.alpha = floatToJson(message.alpha);
+    }
+    if (message.beta !== 0) {
+      obj.beta = floatToJson(message.beta);
+    }
+    if (message.evidence) {
+      const entries = globalThis.Object.entries(message.evidence) as [string, number][];
+      if (entries.length > 0) {
+        obj.evidence = {};
+        entries.forEach(([k, v]) => {
+          obj.evidence[k] = Math.round(v);
+        });
+      }
+    }
+    if (message.asOf !== undefined) {
+      obj.asOf = message.asOf;
+    }
+    if (message.modelVersion !== "") {
+      obj.modelVersion = message.modelVersion;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TrustSnapshot>): TrustSnapshot {
+    return TrustSnapshot.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TrustSnapshot>): TrustSnapshot {
+    const message = createBaseTrustSnapshot();
+    message.score = object.score ?? 0;
+    message.band = object.band ?? "";
+    message.mean = object.mean ?? 0;
+    message.novelty = object.novelty ?? 0;
+    message.alpha = object.alpha ?? 0;
+    message.beta = object.beta ?? 0;
+    message.evidence = (globalThis.Object.entries(object.evidence ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.asOf = object.asOf ?? undefined;
+    message.modelVersion = object.modelVersion ?? "";
+    return message;
+  },
+};
+
+function createBaseTrustSnapshot_EvidenceEntry(): TrustSnapshot_EvidenceEntry {
+  return { key: "", value: 0 };
+}
+
+export const TrustSnapshot_EvidenceEntry: MessageFns<TrustSnapshot_EvidenceEntry> = {
+  encode(message: TrustSnapshot_EvidenceEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(16).uint32(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TrustSnapshot_EvidenceEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTrustSnapshot_EvidenceEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TrustSnapshot_EvidenceEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: TrustSnapshot_EvidenceEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = Math.round(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TrustSnapshot_EvidenceEntry>): TrustSnapshot_EvidenceEntry {
+    return TrustSnapshot_EvidenceEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TrustSnapshot_EvidenceEntry>): TrustSnapshot_EvidenceEntry {
+    const message = createBaseTrustSnapshot_EvidenceEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseTrustPoint(): TrustPoint {
+  return { at: undefined, score: 0, band: "" };
+}
+
+export const TrustPoint: MessageFns<TrustPoint> = {
+  encode(message: TrustPoint, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.at !== undefined) {
+      Timestamp.encode(toTimestamp(message.at), writer.uint32(10).fork()).join();
+    }
+    if (message.score !== 0) {
+      writer.uint32(17).double(message.score);
+    }
+    if (message.band !== "") {
+      writer.uint32(26).string(message.band);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TrustPoint {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTrustPoint();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.score = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.band = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TrustPoint {
+    return {
+      at: isSet(object.at) ? globalThis.String(object.at) : undefined,
+      score: isSet(object.score) ? globalThis.Number(object.score) : 0,
+      band: isSet(object.band) ? globalThis.String(object.band) : "",
+    };
+  },
+
+  toJSON(message: TrustPoint): unknown {
+    const obj: any = {};
+    if (message.at !== undefined) {
+      obj.at = message.at;
+    }
+    if (message.score !== 0) {
+      obj.score = floatToJson(message.score);
+    }
+    if (message.band !== "") {
+      obj.band = message.band;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TrustPoint>): TrustPoint {
+    return TrustPoint.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TrustPoint>): TrustPoint {
+    const message = createBaseTrustPoint();
+    message.at = object.at ?? undefined;
+    message.score = object.score ?? 0;
+    message.band = object.band ?? "";
+    return message;
+  },
+};
+
+function createBaseActionTypeAutonomy(): ActionTypeAutonomy {
+  return { byRiskBand: {}, effective: {}, ceiling: 0 };
+}
+
+export const ActionTypeAutonomy: MessageFns<ActionTypeAutonomy> = {
+  encode(message: ActionTypeAutonomy, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    globalThis.Object.entries(message.byRiskBand).forEach(([key, value]: [string, Verdict]) => {
+      ActionTypeAutonomy_ByRiskBandEntry.encode({ key: key as any, value }, writer.uint32(10).fork()).join();
+    });
+    globalThis.Object.entries(message.effective).forEach(([key, value]: [string, Verdict]) => {
+      ActionTypeAutonomy_EffectiveEntry.encode({ key: key as any, value }, writer.uint32(18).fork()).join();
+    });
+    if (message.ceiling !== 0) {
+      writer.uint32(24).int32(message.ceiling);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ActionTypeAutonomy {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseActionTypeAutonomy();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            const entry1 = ActionTypeAutonomy_ByRiskBandEntry.decode(reader, reader.uint32());
+            if (entry1.value !== undefined) {
+              message.byRiskBand[entry1.key] = entry1.value;
+            }
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            const entry2 = ActionTypeAutonomy_EffectiveEntry.decode(reader, reader.uint32());
+            if (entry2.value !== undefined) {
+              message.effective[entry2.key] = entry2.value;
+            }
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.ceiling = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ActionTypeAutonomy {
+    return {
+      byRiskBand: isObject(object.byRiskBand)
+        ? (globalThis.Object.entries(object.byRiskBand) as [string, any][]).reduce(
+          (acc: { [key: string]: Verdict }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: verdictFromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.by_risk_band)
+        ? (globalThis.Object.entries(object.by_risk_band) as [string, any][]).reduce(
+          (acc: { [key: string]: Verdict }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: verdictFromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      effective: isObject(object.effective)
+        ? (globalThis.Object.entries(object.effective) as [string, any][]).reduce(
+          (acc: { [key: string]: Verdict }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: verdictFromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      ceiling: isSet(object.ceiling) ? verdictFromJSON(object.ceiling) : 0,
+    };
+  },
+
+  toJSON(message: ActionTypeAutonomy): unknown {
+    const obj: any = {};
+    if (message.byRiskBand) {
+      const entries = globalThis.Object.entries(message.byRiskBand) as [string, Verdict][];
+      if (entries.length > 0) {
+        obj.byRiskBand = {};
+        entries.forEach(([k, v]) => {
+          obj.byRiskBand[k] = verdictToJSON(v);
+        });
+      }
+    }
+    if (message.effective) {
+      const entries = globalThis.Object.entries(message.effective) as [string, Verdict][];
+      if (entries.length > 0) {
+        obj.effective = {};
+        entries.forEach(([k, v]) => {
+          obj.effective[k] = verdictToJSON(v);
+        });
+      }
+    }
+    if (message.ceiling !== 0) {
+      obj.ceiling = verdictToJSON(message.ceiling);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ActionTypeAutonomy>): ActionTypeAutonomy {
+    return ActionTypeAutonomy.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ActionTypeAutonomy>): ActionTypeAutonomy {
+    const message = createBaseActionTypeAutonomy();
+    message.byRiskBand = (globalThis.Object.entries(object.byRiskBand ?? {}) as [string, Verdict][]).reduce(
+      (acc: { [key: string]: Verdict }, [key, value]: [string, Verdict]) => {
+        if (value !== undefined) {
+          acc[key] = value as Verdict;
+        }
+        return acc;
+      },
+      {},
+    );
+    message.effective = (globalThis.Object.entries(object.effective ?? {}) as [string, Verdict][]).reduce(
+      (acc: { [key: string]: Verdict }, [key, value]: [string, Verdict]) => {
+        if (value !== undefined) {
+          acc[key] = value as Verdict;
+        }
+        return acc;
+      },
+      {},
+    );
+    message.ceiling = object.ceiling ?? 0;
+    return message;
+  },
+};
+
+function createBaseActionTypeAutonomy_ByRiskBandEntry(): ActionTypeAutonomy_ByRiskBandEntry {
+  return { key: "", value: 0 };
+}
+
+export const ActionTypeAutonomy_ByRiskBandEntry: MessageFns<ActionTypeAutonomy_ByRiskBandEntry> = {
+  encode(message: ActionTypeAutonomy_ByRiskBandEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(16).int32(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ActionTypeAutonomy_ByRiskBandEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseActionTypeAutonomy_ByRiskBandEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ActionTypeAutonomy_ByRiskBandEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? verdictFromJSON(object.value) : 0,
+    };
+  },
+
+  toJSON(message: ActionTypeAutonomy_ByRiskBandEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = verdictToJSON(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ActionTypeAutonomy_ByRiskBandEntry>): ActionTypeAutonomy_ByRiskBandEntry {
+    return ActionTypeAutonomy_ByRiskBandEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ActionTypeAutonomy_ByRiskBandEntry>): ActionTypeAutonomy_ByRiskBandEntry {
+    const message = createBaseActionTypeAutonomy_ByRiskBandEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseActionTypeAutonomy_EffectiveEntry(): ActionTypeAutonomy_EffectiveEntry {
+  return { key: "", value: 0 };
+}
+
+export const ActionTypeAutonomy_EffectiveEntry: MessageFns<ActionTypeAutonomy_EffectiveEntry> = {
+  encode(message: ActionTypeAutonomy_EffectiveEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(16).int32(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ActionTypeAutonomy_EffectiveEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseActionTypeAutonomy_EffectiveEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ActionTypeAutonomy_EffectiveEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? verdictFromJSON(object.value) : 0,
+    };
+  },
+
+  toJSON(message: ActionTypeAutonomy_EffectiveEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = verdictToJSON(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ActionTypeAutonomy_EffectiveEntry>): ActionTypeAutonomy_EffectiveEntry {
+    return ActionTypeAutonomy_EffectiveEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ActionTypeAutonomy_EffectiveEntry>): ActionTypeAutonomy_EffectiveEntry {
+    const message = createBaseActionTypeAutonomy_EffectiveEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseOpenBreaker(): OpenBreaker {
+  return { kind: "", agentId: "", reason: "", trippedAt: undefined, demoteTo: 0 };
+}
+
+export const OpenBreaker: MessageFns<OpenBreaker> = {
+  encode(message: OpenBreaker, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== "") {
+      writer.uint32(10).string(message.kind);
+    }
+    if (message.agentId !== "") {
+      writer.uint32(18).string(message.agentId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    if (message.trippedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.trippedAt), writer.uint32(34).fork()).join();
+    }
+    if (message.demoteTo !== 0) {
+      writer.uint32(40).int32(message.demoteTo);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OpenBreaker {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOpenBreaker();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.agentId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.trippedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.demoteTo = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OpenBreaker {
+    return {
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      agentId: isSet(object.agentId)
+        ? globalThis.String(object.agentId)
+        : isSet(object.agent_id)
+        ? globalThis.String(object.agent_id)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      trippedAt: isSet(object.trippedAt)
+        ? globalThis.String(object.trippedAt)
+        : isSet(object.tripped_at)
+        ? globalThis.String(object.tripped_at)
+        : undefined,
+      demoteTo: isSet(object.demoteTo)
+        ? verdictFromJSON(object.demoteTo)
+        : isSet(object.demote_to)
+        ? verdictFromJSON(object.demote_to)
+        : 0,
+    };
+  },
+
+  toJSON(message: OpenBreaker): unknown {
+    const obj: any = {};
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.agentId !== "") {
+      obj.agentId = message.agentId;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.trippedAt !== undefined) {
+      obj.trippedAt = message.trippedAt;
+    }
+    if (message.demoteTo !== 0) {
+      obj.demoteTo = verdictToJSON(message.demoteTo);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OpenBreaker>): OpenBreaker {
+    return OpenBreaker.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OpenBreaker>): OpenBreaker {
+    const message = createBaseOpenBreaker();
+    message.kind = object.kind ?? "";
+    message.agentId = object.agentId ?? "";
+    message.reason = object.reason ?? "";
+    message.trippedAt = object.trippedAt ?? undefined;
+    message.demoteTo = object.demoteTo ?? 0;
+    return message;
+  },
+};
+
+function createBaseKillSwitchInForce(): KillSwitchInForce {
+  return {
+    scope: "",
+    tenantId: "",
+    agentId: "",
+    actionType: "",
+    mode: "",
+    reason: "",
+    setBy: "",
+    setAt: undefined,
+    version: "0",
+  };
+}
+
+export const KillSwitchInForce: MessageFns<KillSwitchInForce> = {
+  encode(message: KillSwitchInForce, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.scope !== "") {
+      writer.uint32(10).string(message.scope);
+    }
+    if (message.tenantId !== "") {
+      writer.uint32(18).string(message.tenantId);
+    }
+    if (message.agentId !== "") {
+      writer.uint32(26).string(message.agentId);
+    }
+    if (message.actionType !== "") {
+      writer.uint32(34).string(message.actionType);
+    }
+    if (message.mode !== "") {
+      writer.uint32(42).string(message.mode);
+    }
+    if (message.reason !== "") {
+      writer.uint32(50).string(message.reason);
+    }
+    if (message.setBy !== "") {
+      writer.uint32(58).string(message.setBy);
+    }
+    if (message.setAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.setAt), writer.uint32(66).fork()).join();
+    }
+    if (message.version !== "0") {
+      writer.uint32(72).uint64(message.version);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KillSwitchInForce {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKillSwitchInForce();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.scope = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.agentId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.actionType = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.mode = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.setBy = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.setAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.version = reader.uint64().toString();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): KillSwitchInForce {
+    return {
+      scope: isSet(object.scope) ? globalThis.String(object.scope) : "",
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      agentId: isSet(object.agentId)
+        ? globalThis.String(object.agentId)
+        : isSet(object.agent_id)
+        ? globalThis.String(object.agent_id)
+        : "",
+      actionType: isSet(object.actionType)
+        ? globalThis.String(object.actionType)
+        : isSet(object.action_type)
+        ? globalThis.String(object.action_type)
+        : "",
+      mode: isSet(object.mode) ? globalThis.String(object.mode) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      setBy: isSet(object.setBy)
+        ? globalThis.String(object.setBy)
+        : isSet(object.set_by)
+        ? globalThis.String(object.set_by)
+        : "",
+      setAt: isSet(object.setAt)
+        ? globalThis.String(object.setAt)
+        : isSet(object.set_at)
+        ? globalThis.String(object.set_at)
+        : undefined,
+      version: isSet(object.version) ? globalThis.String(object.version) : "0",
+    };
+  },
+
+  toJSON(message: KillSwitchInForce): unknown {
+    const obj: any = {};
+    if (message.scope !== "") {
+      obj.scope = message.scope;
+    }
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.agentId !== "") {
+      obj.agentId = message.agentId;
+    }
+    if (message.actionType !== "") {
+      obj.actionType = message.actionType;
+    }
+    if (message.mode !== "") {
+      obj.mode = message.mode;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.setBy !== "") {
+      obj.setBy = message.setBy;
+    }
+    if (message.setAt !== undefined) {
+      obj.setAt = message.setAt;
+    }
+    if (message.version !== "0") {
+      obj.version = message.version;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<KillSwitchInForce>): KillSwitchInForce {
+    return KillSwitchInForce.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<KillSwitchInForce>): KillSwitchInForce {
+    const message = createBaseKillSwitchInForce();
+    message.scope = object.scope ?? "";
+    message.tenantId = object.tenantId ?? "";
+    message.agentId = object.agentId ?? "";
+    message.actionType = object.actionType ?? "";
+    message.mode = object.mode ?? "";
+    message.reason = object.reason ?? "";
+    message.setBy = object.setBy ?? "";
+    message.setAt = object.setAt ?? undefined;
+    message.version = object.version ?? "0";
+    return message;
+  },
+};
+
+function createBaseActor(): Actor {
+  return { id: "", roles: [], tenantId: "" };
+}
+
+export const Actor: MessageFns<Actor> = {
+  encode(message: Actor, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    for (const v of message.roles) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.tenantId !== "") {
+      writer.uint32(26).string(message.tenantId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Actor {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseActor();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.roles.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Actor {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      roles: globalThis.Array.isArray(object?.roles) ? object.roles.map((e: any) => globalThis.String(e)) : [],
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+    };
+  },
+
+  toJSON(message: Actor): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.roles?.length) {
+      obj.roles = message.roles;
+    }
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Actor>): Actor {
+    return Actor.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Actor>): Actor {
+    const message = createBaseActor();
+    message.id = object.id ?? "";
+    message.roles = object.roles?.map((e) => e) || [];
+    message.tenantId = object.tenantId ?? "";
+    return message;
+  },
+};
+
+function createBaseKillSwitchTarget(): KillSwitchTarget {
+  return { scope: "", tenantId: "", agentId: "", actionType: "" };
+}
+
+export const KillSwitchTarget: MessageFns<KillSwitchTarget> = {
+  encode(message: KillSwitchTarget, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.scope !== "") {
+      writer.uint32(10).string(message.scope);
+    }
+    if (message.tenantId !== "") {
+      writer.uint32(18).string(message.tenantId);
+    }
+    if (message.agentId !== "") {
+      writer.uint32(26).string(message.agentId);
+    }
+    if (message.actionType !== "") {
+      writer.uint32(34).string(message.actionType);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KillSwitchTarget {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKillSwitchTarget();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.scope = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.agentId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.actionType = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): KillSwitchTarget {
+    return {
+      scope: isSet(object.scope) ? globalThis.String(object.scope) : "",
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      agentId: isSet(object.agentId)
+        ? globalThis.String(object.agentId)
+        : isSet(object.agent_id)
+        ? globalThis.String(object.agent_id)
+        : "",
+      actionType: isSet(object.actionType)
+        ? globalThis.String(object.actionType)
+        : isSet(object.action_type)
+        ? globalThis.String(object.action_type)
+        : "",
+    };
+  },
+
+  toJSON(message: KillSwitchTarget): unknown {
+    const obj: any = {};
+    if (message.scope !== "") {
+      obj.scope = message.scope;
+    }
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.agentId !== "") {
+      obj.agentId = message.agentId;
+    }
+    if (message.actionType !== "") {
+      obj.actionType = message.actionType;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<KillSwitchTarget>): KillSwitchTarget {
+    return KillSwitchTarget.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<KillSwitchTarget>): KillSwitchTarget {
+    const message = createBaseKillSwitchTarget();
+    message.scope = object.scope ?? "";
+    message.tenantId = object.tenantId ?? "";
+    message.agentId = object.agentId ?? "";
+    message.actionType = object.actionType ?? "";
+    return message;
+  },
+};
+
+function createBaseSetKillSwitchRequest(): SetKillSwitchRequest {
+  return { actor: undefined, target: undefined, mode: "", reason: "" };
+}
+
+export const SetKillSwitchRequest: MessageFns<SetKillSwitchRequest> = {
+  encode(message: SetKillSwitchRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.actor !== undefined) {
+      Actor.encode(message.actor, writer.uint32(10).fork()).join();
+    }
+    if (message.target !== undefined) {
+      KillSwitchTarget.encode(message.target, writer.uint32(18).fork()).join();
+    }
+    if (message.mode !== "") {
+      writer.uint32(26).string(message.mode);
+    }
+    if (message.reason !== "") {
+      writer.uint32(34).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetKillSwitchRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetKillSwitchRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.actor = Actor.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.target = KillSwitchTarget.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.mode = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetKillSwitchRequest {
+    return {
+      actor: isSet(object.actor) ? Actor.fromJSON(object.actor) : undefined,
+      target: isSet(object.target) ? KillSwitchTarget.fromJSON(object.target) : undefined,
+      mode: isSet(object.mode) ? globalThis.String(object.mode) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: SetKillSwitchRequest): unknown {
+    const obj: any = {};
+    if (message.actor !== undefined) {
+      obj.actor = Actor.toJSON(message.actor);
+    }
+    if (message.target !== undefined) {
+      obj.target = KillSwitchTarget.toJSON(message.target);
+    }
+    if (message.mode !== "") {
+      obj.mode = message.mode;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetKillSwitchRequest>): SetKillSwitchRequest {
+    return SetKillSwitchRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetKillSwitchRequest>): SetKillSwitchRequest {
+    const message = createBaseSetKillSwitchRequest();
+    message.actor = (object.actor !== undefined && object.actor !== null) ? Actor.fromPartial(object.actor) : undefined;
+    message.target = (object.target !== undefined && object.target !== null)
+      ? KillSwitchTarget.fromPartial(object.target)
+      : undefined;
+    message.mode = object.mode ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseClearKillSwitchRequest(): ClearKillSwitchRequest {
+  return { actor: undefined, target: undefined, reason: "" };
+}
+
+export const ClearKillSwitchRequest: MessageFns<ClearKillSwitchRequest> = {
+  encode(message: ClearKillSwitchRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.actor !== undefined) {
+      Actor.encode(message.actor, writer.uint32(10).fork()).join();
+    }
+    if (message.target !== undefined) {
+      KillSwitchTarget.encode(message.target, writer.uint32(18).fork()).join();
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ClearKillSwitchRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseClearKillSwitchRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.actor = Actor.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.target = KillSwitchTarget.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ClearKillSwitchRequest {
+    return {
+      actor: isSet(object.actor) ? Actor.fromJSON(object.actor) : undefined,
+      target: isSet(object.target) ? KillSwitchTarget.fromJSON(object.target) : undefined,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: ClearKillSwitchRequest): unknown {
+    const obj: any = {};
+    if (message.actor !== undefined) {
+      obj.actor = Actor.toJSON(message.actor);
+    }
+    if (message.target !== undefined) {
+      obj.target = KillSwitchTarget.toJSON(message.target);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ClearKillSwitchRequest>): ClearKillSwitchRequest {
+    return ClearKillSwitchRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ClearKillSwitchRequest>): ClearKillSwitchRequest {
+    const message = createBaseClearKillSwitchRequest();
+    message.actor = (object.actor !== undefined && object.actor !== null) ? Actor.fromPartial(object.actor) : undefined;
+    message.target = (object.target !== undefined && object.target !== null)
+      ? KillSwitchTarget.fromPartial(object.target)
+      : undefined;
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseSetKillSwitchResponse(): SetKillSwitchResponse {
+  return { result: undefined };
+}
+
+export const SetKillSwitchResponse: MessageFns<SetKillSwitchResponse> = {
+  encode(message: SetKillSwitchResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.result !== undefined) {
+      ControlResult.encode(message.result, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetKillSwitchResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetKillSwitchResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.result = ControlResult.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetKillSwitchResponse {
+    return { result: isSet(object.result) ? ControlResult.fromJSON(object.result) : undefined };
+  },
+
+  toJSON(message: SetKillSwitchResponse): unknown {
+    const obj: any = {};
+    if (message.result !== undefined) {
+      obj.result = ControlResult.toJSON(message.result);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetKillSwitchResponse>): SetKillSwitchResponse {
+    return SetKillSwitchResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetKillSwitchResponse>): SetKillSwitchResponse {
+    const message = createBaseSetKillSwitchResponse();
+    message.result = (object.result !== undefined && object.result !== null)
+      ? ControlResult.fromPartial(object.result)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseClearKillSwitchResponse(): ClearKillSwitchResponse {
+  return { result: undefined };
+}
+
+export const ClearKillSwitchResponse: MessageFns<ClearKillSwitchResponse> = {
+  encode(message: ClearKillSwitchResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.result !== undefined) {
+      ControlResult.encode(message.result, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ClearKillSwitchResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseClearKillSwitchResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.result = ControlResult.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ClearKillSwitchResponse {
+    return { result: isSet(object.result) ? ControlResult.fromJSON(object.result) : undefined };
+  },
+
+  toJSON(message: ClearKillSwitchResponse): unknown {
+    const obj: any = {};
+    if (message.result !== undefined) {
+      obj.result = ControlResult.toJSON(message.result);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ClearKillSwitchResponse>): ClearKillSwitchResponse {
+    return ClearKillSwitchResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ClearKillSwitchResponse>): ClearKillSwitchResponse {
+    const message = createBaseClearKillSwitchResponse();
+    message.result = (object.result !== undefined && object.result !== null)
+      ? ControlResult.fromPartial(object.result)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseControlResult(): ControlResult {
+  return { ok: false, eventId: "", version: "0", status: "", problem: "" };
+}
+
+export const ControlResult: MessageFns<ControlResult> = {
+  encode(message: ControlResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ok !== false) {
+      writer.uint32(8).bool(message.ok);
+    }
+    if (message.eventId !== "") {
+      writer.uint32(18).string(message.eventId);
+    }
+    if (message.version !== "0") {
+      writer.uint32(24).uint64(message.version);
+    }
+    if (message.status !== "") {
+      writer.uint32(34).string(message.status);
+    }
+    if (message.problem !== "") {
+      writer.uint32(42).string(message.problem);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ControlResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseControlResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.ok = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.version = reader.uint64().toString();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.problem = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ControlResult {
+    return {
+      ok: isSet(object.ok) ? globalThis.Boolean(object.ok) : false,
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+        ? globalThis.String(object.event_id)
+        : "",
+      version: isSet(object.version) ? globalThis.String(object.version) : "0",
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      problem: isSet(object.problem) ? globalThis.String(object.problem) : "",
+    };
+  },
+
+  toJSON(message: ControlResult): unknown {
+    const obj: any = {};
+    if (message.ok !== false) {
+      obj.ok = message.ok;
+    }
+    if (message.eventId !== "") {
+      obj.eventId = message.eventId;
+    }
+    if (message.version !== "0") {
+      obj.version = message.version;
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.problem !== "") {
+      obj.problem = message.problem;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ControlResult>): ControlResult {
+    return ControlResult.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ControlResult>): ControlResult {
+    const message = createBaseControlResult();
+    message.ok = object.ok ?? false;
+    message.eventId = object.eventId ?? "";
+    message.version = object.version ?? "0";
+    message.status = object.status ?? "";
+    message.problem = object.problem ?? "";
+    return message;
+  },
+};
+
 /**
  * PolicyService answers synchronous policy questions. Callers must treat any error or an
  * unreachable service as DENY (fail closed).
@@ -564,6 +3304,51 @@ export const PolicyServiceService = {
     responseSerialize: (value: RecheckResponse): Buffer => Buffer.from(RecheckResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RecheckResponse => RecheckResponse.decode(value),
   },
+  /**
+   * The oversight view of one tenant (the review console's "Agents" view): per agent and action
+   * type, trust now and over time and the autonomy the matrix grants at it; per agent, its
+   * ceiling, open circuit breakers and the kill switches that apply. Nothing of another tenant
+   * appears (global kill switches apply to every tenant and do). INVALID_ARGUMENT for a missing
+   * or malformed tenant id.
+   */
+  getOversight: {
+    path: "/mandate.v1.PolicyService/GetOversight" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetOversightRequest): Buffer => Buffer.from(GetOversightRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetOversightRequest => GetOversightRequest.decode(value),
+    responseSerialize: (value: GetOversightResponse): Buffer =>
+      Buffer.from(GetOversightResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetOversightResponse => GetOversightResponse.decode(value),
+  },
+  /**
+   * Engage (or change the mode or reason of) a kill switch on behalf of `actor`. Authorised and
+   * audited exactly as the operator API's POST /v1/policy/kill-switches: a refusal is audited
+   * and answered ok=false, status "forbidden" (not an error); malformed input is
+   * INVALID_ARGUMENT. ok=true once the change is durable and queued for every replica.
+   */
+  setKillSwitch: {
+    path: "/mandate.v1.PolicyService/SetKillSwitch" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetKillSwitchRequest): Buffer => Buffer.from(SetKillSwitchRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetKillSwitchRequest => SetKillSwitchRequest.decode(value),
+    responseSerialize: (value: SetKillSwitchResponse): Buffer =>
+      Buffer.from(SetKillSwitchResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetKillSwitchResponse => SetKillSwitchResponse.decode(value),
+  },
+  /** Release a kill switch on behalf of `actor`; same rules as SetKillSwitch. */
+  clearKillSwitch: {
+    path: "/mandate.v1.PolicyService/ClearKillSwitch" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ClearKillSwitchRequest): Buffer =>
+      Buffer.from(ClearKillSwitchRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ClearKillSwitchRequest => ClearKillSwitchRequest.decode(value),
+    responseSerialize: (value: ClearKillSwitchResponse): Buffer =>
+      Buffer.from(ClearKillSwitchResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ClearKillSwitchResponse => ClearKillSwitchResponse.decode(value),
+  },
 } as const;
 
 export interface PolicyServiceServer extends UntypedServiceImplementation {
@@ -582,6 +3367,23 @@ export interface PolicyServiceServer extends UntypedServiceImplementation {
    * permitted, returns a new decision whose token carries the reviewers' approvals.
    */
   recheck: handleUnaryCall<RecheckRequest, RecheckResponse>;
+  /**
+   * The oversight view of one tenant (the review console's "Agents" view): per agent and action
+   * type, trust now and over time and the autonomy the matrix grants at it; per agent, its
+   * ceiling, open circuit breakers and the kill switches that apply. Nothing of another tenant
+   * appears (global kill switches apply to every tenant and do). INVALID_ARGUMENT for a missing
+   * or malformed tenant id.
+   */
+  getOversight: handleUnaryCall<GetOversightRequest, GetOversightResponse>;
+  /**
+   * Engage (or change the mode or reason of) a kill switch on behalf of `actor`. Authorised and
+   * audited exactly as the operator API's POST /v1/policy/kill-switches: a refusal is audited
+   * and answered ok=false, status "forbidden" (not an error); malformed input is
+   * INVALID_ARGUMENT. ok=true once the change is durable and queued for every replica.
+   */
+  setKillSwitch: handleUnaryCall<SetKillSwitchRequest, SetKillSwitchResponse>;
+  /** Release a kill switch on behalf of `actor`; same rules as SetKillSwitch. */
+  clearKillSwitch: handleUnaryCall<ClearKillSwitchRequest, ClearKillSwitchResponse>;
 }
 
 export interface PolicyServiceClient extends Client {
@@ -642,6 +3444,65 @@ export interface PolicyServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RecheckResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * The oversight view of one tenant (the review console's "Agents" view): per agent and action
+   * type, trust now and over time and the autonomy the matrix grants at it; per agent, its
+   * ceiling, open circuit breakers and the kill switches that apply. Nothing of another tenant
+   * appears (global kill switches apply to every tenant and do). INVALID_ARGUMENT for a missing
+   * or malformed tenant id.
+   */
+  getOversight(
+    request: GetOversightRequest,
+    callback: (error: ServiceError | null, response: GetOversightResponse) => void,
+  ): ClientUnaryCall;
+  getOversight(
+    request: GetOversightRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetOversightResponse) => void,
+  ): ClientUnaryCall;
+  getOversight(
+    request: GetOversightRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetOversightResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Engage (or change the mode or reason of) a kill switch on behalf of `actor`. Authorised and
+   * audited exactly as the operator API's POST /v1/policy/kill-switches: a refusal is audited
+   * and answered ok=false, status "forbidden" (not an error); malformed input is
+   * INVALID_ARGUMENT. ok=true once the change is durable and queued for every replica.
+   */
+  setKillSwitch(
+    request: SetKillSwitchRequest,
+    callback: (error: ServiceError | null, response: SetKillSwitchResponse) => void,
+  ): ClientUnaryCall;
+  setKillSwitch(
+    request: SetKillSwitchRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetKillSwitchResponse) => void,
+  ): ClientUnaryCall;
+  setKillSwitch(
+    request: SetKillSwitchRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetKillSwitchResponse) => void,
+  ): ClientUnaryCall;
+  /** Release a kill switch on behalf of `actor`; same rules as SetKillSwitch. */
+  clearKillSwitch(
+    request: ClearKillSwitchRequest,
+    callback: (error: ServiceError | null, response: ClearKillSwitchResponse) => void,
+  ): ClientUnaryCall;
+  clearKillSwitch(
+    request: ClearKillSwitchRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ClearKillSwitchResponse) => void,
+  ): ClientUnaryCall;
+  clearKillSwitch(
+    request: ClearKillSwitchRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ClearKillSwitchResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const PolicyServiceClient = makeGenericClientConstructor(
@@ -653,6 +3514,10 @@ export const PolicyServiceClient = makeGenericClientConstructor(
   serviceName: string;
 };
 
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+}
+
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
 type DeepPartial<T> = T extends Builtin ? T
@@ -661,6 +3526,23 @@ type DeepPartial<T> = T extends Builtin ? T
   : T extends { $case: string; value: unknown } ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
+
+function toTimestamp(dateStr: string): Timestamp {
+  const date = new globalThis.Date(dateStr);
+  const seconds = Math.trunc(date.getTime() / 1_000).toString();
+  const nanos = (date.getTime() % 1_000) * 1_000_000;
+  return { seconds, nanos };
+}
+
+function fromTimestamp(t: Timestamp): string {
+  let millis = (globalThis.Number(t.seconds) || 0) * 1_000;
+  millis += (t.nanos || 0) / 1_000_000;
+  return new globalThis.Date(millis).toISOString();
+}
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
+}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;

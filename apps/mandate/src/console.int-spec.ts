@@ -1,8 +1,10 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { AuditKind } from '@mandate/contracts';
+import { NoteSigner, signNote } from '@mandate/ledger-domain';
 import { createLogger } from '@mandate/platform';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- tools/browser is the test-only browser toolchain, not a project
 import { launchChromium } from '../../../tools/browser/chromium';
@@ -185,6 +187,21 @@ describe('review console (browser)', () => {
       'discountPercent = 10',
     );
     await expect(page.getByTestId('history').textContent()).resolves.toMatch(/EDIT_APPROVE/);
+    // The audit trail, every entry checked in the browser against the signed checkpoint.
+    const audit = page.getByTestId('audit');
+    await audit.locator('tr[data-kind="EXECUTION"] [data-proof="verified"]').waitFor({
+      timeout: 15_000,
+    });
+    for (const kind of ['PROPOSAL', 'DECISION', 'REVIEW_TASK', 'REVIEW_DECISION', 'EXECUTION'])
+      await expect(
+        audit.locator(`tr[data-kind="${kind}"] [data-proof]`).first().getAttribute('data-proof'),
+      ).resolves.toBe('verified');
+    await expect(audit.locator('tr[data-kind="REVIEW_DECISION"]').textContent()).resolves.toContain(
+      'rev-ana',
+    );
+    await expect(audit.getByTestId('chain-head').textContent()).resolves.toContain(
+      'signed by mandate-embedded/ledger+',
+    );
     await shot(page, 'executed');
 
     const record = await m.crm.get(DEMO_TENANT, MY_OPPORTUNITY);
@@ -301,6 +318,192 @@ describe('review console (browser)', () => {
     expect((await m.crm.get(DEMO_TENANT, 'lead-0002'))?.fields['status']).toBe('New');
   });
 
+  it("the ledger view checks a record's causal chain in the browser and flags tampering", async () => {
+    const page = await signIn('aud-dan');
+    const verified = page.locator('[data-testid="chain"] [data-proof="verified"]');
+    await page.goto(`${origin}/console/#/ledger?objectType=lead&recordId=lead-0001`);
+    await page.locator('tr[data-kind="EXECUTION"] [data-proof="verified"]').waitFor();
+    const rows = await page.locator('[data-testid="chain"] tbody tr').count();
+    expect(rows).toBeGreaterThanOrEqual(3);
+    expect(await verified.count()).toBe(rows);
+    await shot(page, 'ledger');
+
+    // The same chain with one leaf byte flipped in transit: that entry, and only it, fails.
+    const b64flip = (s: string) => {
+      const b = Buffer.from(s, 'base64');
+      b[b.length - 1] ^= 0x01;
+      return b.toString('base64');
+    };
+    const chainUrl = (u: URL) => u.pathname.endsWith('/ledger/chain');
+    type Chain = { entries: { leafIndex: number; leafData: string; auditPath: string[] }[] };
+    let tampered = -1;
+    await page.route(chainUrl, async (route) => {
+      const res = await route.fetch();
+      const chain = (await res.json()) as Chain;
+      tampered = chain.entries[1].leafIndex;
+      chain.entries[1].leafData = b64flip(chain.entries[1].leafData);
+      await route.fulfill({ response: res, json: chain });
+    });
+    await page.reload();
+    await page.locator('[data-testid="chain"] [data-proof="failed"]').waitFor();
+    await page.locator(`tr[data-leaf="${tampered}"] [data-proof="failed"]`).waitFor();
+    expect(await page.locator('[data-testid="chain"] [data-proof="failed"]').count()).toBe(1);
+    await expect(
+      page.getByTestId('chain-head').locator('[data-proof]').getAttribute('data-proof'),
+    ).resolves.toBe('failed');
+
+    // A forged proof (a hash of the audit path changed) fails too.
+    await page.unroute(chainUrl);
+    await page.route(chainUrl, async (route) => {
+      const res = await route.fetch();
+      const chain = (await res.json()) as Chain;
+      const e = chain.entries.find((x) => x.auditPath.length > 0)!;
+      tampered = e.leafIndex;
+      e.auditPath[0] = b64flip(e.auditPath[0]);
+      await route.fulfill({ response: res, json: chain });
+    });
+    await page.reload();
+    await page.locator('[data-testid="chain"] [data-proof="failed"]').waitFor();
+    await expect(
+      page.locator(`tr[data-leaf="${tampered}"] [data-proof="failed"]`).getAttribute('title'),
+    ).resolves.toContain('does not lead to the root');
+
+    // A checkpoint signed by a key the console does not pin proves nothing.
+    await page.unroute(chainUrl);
+    await page.route(chainUrl, async (route) => {
+      const res = await route.fetch();
+      const chain = (await res.json()) as Chain & { checkpoint: { signedNote: string } };
+      const forged = generateKeyPairSync('ed25519');
+      const body = chain.checkpoint.signedNote.slice(
+        0,
+        chain.checkpoint.signedNote.lastIndexOf('\n\n') + 1,
+      );
+      const signer = new NoteSigner('mandate-embedded/ledger', forged.privateKey);
+      chain.checkpoint.signedNote = signNote(body, [signer]);
+      await route.fulfill({ response: res, json: chain });
+    });
+    await page.reload();
+    await page.locator('[data-testid="chain"] [data-proof="failed"]').first().waitFor();
+    await expect(
+      page.getByTestId('chain-head').locator('[data-proof]').getAttribute('title'),
+    ).resolves.toContain('no signature by a pinned key');
+    await page.unroute(chainUrl);
+  });
+
+  it('the agents view shows trust over time and autonomy; only an admin uses the kill switch', async () => {
+    interface AgentsView {
+      agents: {
+        agentId: string;
+        killSwitches: { scope: string; agentId?: string }[];
+        actionTypes: {
+          actionType: string;
+          history: unknown[];
+          autonomy: { effective: Record<string, string> };
+        }[];
+      }[];
+    }
+    const reviewer = await signIn('rev-ana');
+    await reviewer.goto(`${origin}/console/#/agents`);
+    const desk = reviewer.locator('section.agent[data-agent="deal-desk"]');
+    const discount = desk.locator('tr[data-action="apply_discount"]');
+    await discount.waitFor();
+    // The seeded track record: many outcomes, so a line with many points and a high score.
+    expect(
+      Number(await discount.locator('svg.trust-chart').getAttribute('data-points')),
+    ).toBeGreaterThan(10);
+    expect(Number(await discount.getByTestId('trust-score').textContent())).toBeGreaterThan(0.5);
+    const api0 = (await call('rev-ana', 'GET', '/v1/tenants/acme/agents'))
+      .body as unknown as AgentsView;
+    const cells = api0.agents
+      .find((a) => a.agentId === 'deal-desk')!
+      .actionTypes.find((t) => t.actionType === 'apply_discount')!.autonomy.effective;
+    for (const [riskBand, v] of Object.entries(cells))
+      await expect(
+        discount.locator(`td[data-band="${riskBand}"] .verdict`).textContent(),
+      ).resolves.toBe(v.replace(/_/g, ' ').toLowerCase());
+    expect(Object.keys(cells).length).toBeGreaterThanOrEqual(3);
+    // A reviewer sees no kill switch, and the API refuses one.
+    await reviewer.getByTestId('no-kill-switch').waitFor();
+    expect(await reviewer.getByTestId('stop-agent').count()).toBe(0);
+    const refused = await call('rev-ana', 'POST', '/v1/tenants/acme/agents/kill-switch', {
+      scope: 'agent',
+      agentId: 'outreach',
+      mode: 'deny',
+      reason: 'not mine to stop',
+    });
+    expect(refused.status).toBe(403);
+
+    const admin = await signIn('adm-eve');
+    await admin.goto(`${origin}/console/#/agents`);
+    await admin.locator('section.agent[data-agent="deal-desk"] [data-testid="stop-agent"]').click();
+    await admin.locator('#ks-reason').fill('pricing incident INC-42');
+    await admin.getByRole('button', { name: 'Engage kill switch' }).click();
+    await admin
+      .locator('section.agent[data-agent="deal-desk"] [data-testid="kill-switches"]')
+      .getByText('Stopped: deal-desk')
+      .waitFor();
+    await shot(admin, 'agents');
+    const stopped = (await call('adm-eve', 'GET', '/v1/tenants/acme/agents'))
+      .body as unknown as AgentsView;
+    const deskNow = stopped.agents.find((a) => a.agentId === 'deal-desk')!;
+    expect(deskNow.killSwitches).toEqual([
+      expect.objectContaining({ scope: 'agent', agentId: 'deal-desk' }),
+    ]);
+    for (const t of deskNow.actionTypes)
+      expect(new Set(Object.values(t.autonomy.effective))).toEqual(new Set(['DENY']));
+    // Policy itself now denies the deal desk's proposals: a new discount request is refused.
+    await m.crm.create(
+      DEMO_TENANT,
+      'opportunity',
+      'opp-console-killed',
+      {
+        name: 'Contoso — renewal',
+        accountId: 'acc-0001',
+        stage: 'Negotiation',
+        amountMinor: 2_000_000,
+        currencyCode: 'EUR',
+        discountPercent: 0,
+        closeDate: '2026-12-31',
+        notes: 'The customer asks for 10% off in exchange for a two-year commitment.',
+      },
+      'console-killed',
+    );
+    const denied = await waitFor('the decision under the kill switch', async () =>
+      (await m.ledger.byCorrelation(DEMO_TENANT, 'console-killed')).find(
+        (e) => e.record!.kind === AuditKind.AUDIT_KIND_DECISION,
+      ),
+    );
+    expect(denied.record!.attributes['verdict']).toBe('VERDICT_DENY');
+    expect(denied.record!.summary).toMatch(/KILL_SWITCH_AGENT/);
+    // Not across tenants, not global.
+    for (const body of [
+      { tenant: 'globex', scope: 'agent', agentId: 'deal-desk' },
+      { tenant: 'acme', scope: 'global' },
+    ]) {
+      const r = await call('adm-eve', 'POST', `/v1/tenants/${body.tenant}/agents/kill-switch`, {
+        ...body,
+        mode: 'deny',
+        reason: 'overreach',
+      });
+      expect([400, 403]).toContain(r.status);
+    }
+    expect((await call('rev-gus', 'GET', '/v1/tenants/acme/agents')).status).toBe(403);
+
+    // Released from the console: autonomy comes back.
+    admin.once('dialog', (d) => void d.accept('incident resolved'));
+    await admin
+      .locator('section.agent[data-agent="deal-desk"] [data-testid="kill-switches"]')
+      .getByRole('button', { name: 'Release' })
+      .click();
+    await waitFor('the switch released', async () => {
+      const v = (await call('adm-eve', 'GET', '/v1/tenants/acme/agents'))
+        .body as unknown as AgentsView;
+      return v.agents.find((a) => a.agentId === 'deal-desk')!.killSwitches.length === 0
+        ? v
+        : undefined;
+    });
+  });
+
   it('a reviewer of another tenant sees nothing of this one', async () => {
     const task = await taskFor('lead-0002', 'disqualify_lead');
     const page = await signIn('rev-gus');
@@ -316,5 +519,26 @@ describe('review console (browser)', () => {
     expect(list.status).toBe(403);
     const one = await call('rev-gus', 'GET', `/v1/tenants/acme/review/tasks/${task.taskId}`);
     expect(one.status).toBe(403);
+    const audit = await call(
+      'rev-gus',
+      'GET',
+      `/v1/tenants/acme/review/tasks/${task.taskId}/audit`,
+    );
+    expect(audit.status).toBe(403);
+    const chain = await call(
+      'rev-gus',
+      'GET',
+      `/v1/tenants/acme/ledger/chain?correlationId=${MY_CORRELATION}`,
+    );
+    expect(chain.status).toBe(403);
+    // In its own tenant the same correlation id names nothing.
+    const own = await call(
+      'rev-gus',
+      'GET',
+      `/v1/tenants/globex/ledger/chain?correlationId=${MY_CORRELATION}`,
+    );
+    expect(own.status).toBe(200);
+    expect(own.body['entries']).toEqual([]);
+    expect(own.body['pending']).toEqual([]);
   });
 });

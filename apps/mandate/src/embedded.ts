@@ -10,7 +10,7 @@ import {
   DEMO_LEADS,
   EmbeddedCrm,
 } from '@mandate/connectors-domain';
-import { AuditEntry, AuditKind } from '@mandate/contracts';
+import { AuditEntry, AuditKind, GetCausalChainResponse } from '@mandate/contracts';
 import {
   DecisionTokenIssuer,
   DecisionTokenVerifier,
@@ -24,16 +24,27 @@ import { ConnectorContextSource, OrchestratorServiceModule } from '@mandate/orch
 import type { TenantSettings } from '@mandate/orchestrator-domain';
 import type { AgentModelPort } from '@mandate/orchestrator-agents';
 import { cleanTrackRecord, PolicyDecider, TrustRepository } from '@mandate/policy-domain';
-import { PolicyServiceModule, registerPolicyGrpc } from '@mandate/policy-service';
+import {
+  inProcessOversight,
+  PolicyOversightApi,
+  PolicyServiceModule,
+  registerPolicyGrpc,
+} from '@mandate/policy-service';
 import { Topics } from '@mandate/messaging';
-import type { Reviewer, ReviewConfigInput } from '@mandate/review-domain';
+import {
+  PolicyUnavailableError,
+  type Reviewer,
+  type ReviewConfigInput,
+} from '@mandate/review-domain';
 import {
   ConnectorRecordReader,
   REVIEW_TASK_STORE,
   ReviewServiceModule,
   SlaSweeperHost,
+  StaticAgentOwners,
   StaticReviewerDirectory,
   registerReviewGrpc,
+  type AgentOwner,
 } from '@mandate/review-service';
 import { tenantId, type TenantId } from '@mandate/storage';
 import {
@@ -84,7 +95,8 @@ export interface EmbeddedOptions {
 
 /**
  * The demo's reviewers. Tenant acme: two reviewers, a supervisor (every queue of the tenant, sees
- * personal data) and an auditor (reads, never decides); tenant globex: one reviewer.
+ * personal data), an auditor (reads, never decides) and an admin (agents' kill switches); tenant
+ * globex: one reviewer.
  */
 export const DEMO_REVIEWERS: readonly Reviewer[] = [
   {
@@ -112,6 +124,8 @@ export const DEMO_REVIEWERS: readonly Reviewer[] = [
     active: true,
   },
   { id: 'aud-dan', tenantId: 'acme', teams: [], skills: [], roles: ['auditor'], active: true },
+  // Administers acme's agents (the console's kill switch); reviews nothing.
+  { id: 'adm-eve', tenantId: 'acme', teams: [], skills: [], roles: ['admin'], active: true },
   {
     id: 'rev-gus',
     tenantId: 'globex',
@@ -120,6 +134,11 @@ export const DEMO_REVIEWERS: readonly Reviewer[] = [
     roles: ['reviewer'],
     active: true,
   },
+];
+
+/** Who answers for each demo agent: four-eyes never counts an agent's owner as an approver. */
+export const DEMO_AGENT_OWNERS: readonly AgentOwner[] = [
+  { tenantId: 'acme', agentId: 'deal-desk', ownerId: 'sup-cleo' },
 ];
 
 /** Discounts to the deal desk (pricing skill), case replies to service, the rest to general. */
@@ -185,6 +204,8 @@ export async function startEmbedded(o: EmbeddedOptions): Promise<EmbeddedMandate
   const oidcIssuer = new LocalOidcIssuer({ issuer: 'http://127.0.0.1/mandate-embedded' });
   const reviewers = new StaticReviewerDirectory(o.reviewers ?? DEMO_REVIEWERS);
   const deciderRef: { current?: PolicyDecider } = {};
+  const ledgerRef: { current?: LedgerReader } = {};
+  const oversightRef: { current?: PolicyOversightApi } = {};
   // Checkpoint key and data-subject KEK made at start-up: the embedded log lives in memory too.
   const ledgerKeys = generateKeyPairSync('ed25519');
   // Policy reads facts from the CRM; here the CRM is the embedded one, in this process.
@@ -206,7 +227,8 @@ export async function startEmbedded(o: EmbeddedOptions): Promise<EmbeddedMandate
       context: runtime.context('crm-connectors'),
       stores: runtime.stores,
       verifier,
-      authenticator,
+      // Operators' tokens and the dev sign-in's (which carry a tenant) reach the CRM routes.
+      authenticator: firstOf(authenticator, oidcIssuer.authenticator()),
       connectors: o.connectors,
       factories: o.connectorFactories,
       relayIntervalMs,
@@ -244,10 +266,32 @@ export async function startEmbedded(o: EmbeddedOptions): Promise<EmbeddedMandate
         },
       },
       reviewers,
+      owners: new StaticAgentOwners(DEMO_AGENT_OWNERS),
+      // The console's agents view and kill switch: this process's policy, in-process.
+      oversight: inProcessOversight(() => oversightRef.current, {
+        unavailable: (message) => new PolicyUnavailableError(message),
+      }),
       records: recordReader,
       config: o.reviewConfig ?? DEMO_REVIEW_CONFIG,
       sweepIntervalMs: o.reviewSweepIntervalMs ?? 5_000,
       devLogin: { issuer: oidcIssuer, reviewers },
+      // The console's audit trail and ledger view read this process's ledger directly.
+      ledger: {
+        causalChain: async (tenant, key) => {
+          if (!ledgerRef.current) throw new Error('the ledger is not started yet');
+          return GetCausalChainResponse.fromPartial(
+            await ledgerRef.current.causalChain(
+              tenant,
+              'correlationId' in key ? key : { subjectKey: `${key.objectType}/${key.recordId}` },
+            ),
+          );
+        },
+        byCorrelation: async (tenant, correlationId) => {
+          if (!ledgerRef.current) throw new Error('the ledger is not started yet');
+          return ledgerRef.current.byCorrelation(tenant, correlationId);
+        },
+      },
+      ledgerVerifierKeys: [verifierKeyFor(LEDGER_ORIGIN, ledgerKeys.publicKey)],
       relayIntervalMs,
     }),
     await LedgerServiceModule.create({
@@ -272,6 +316,8 @@ export async function startEmbedded(o: EmbeddedOptions): Promise<EmbeddedMandate
   const crm = app.get(EmbeddedCrm);
   crmRef.current = crm;
   deciderRef.current = app.get(PolicyDecider);
+  ledgerRef.current = app.get(LedgerReader);
+  oversightRef.current = app.get(PolicyOversightApi);
   if (o.seedDemoData ?? true)
     await crm.importRecords(
       DEMO_TENANT,
@@ -283,7 +329,7 @@ export async function startEmbedded(o: EmbeddedOptions): Promise<EmbeddedMandate
   const httpPort = typeof address === 'object' && address ? address.port : (o.httpPort ?? 8080);
 
   const grpc = new GrpcServerHost(o.logger, runtime.contexts[0].metrics);
-  registerPolicyGrpc(grpc, app.get(PolicyDecider));
+  registerPolicyGrpc(grpc, app);
   registerLedgerGrpc(grpc, app.get(LedgerReader));
   registerReviewGrpc(grpc, app.get(REVIEW_TASK_STORE));
   registerConnectorGrpc(grpc, app.get(ConnectorRegistry));

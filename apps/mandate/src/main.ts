@@ -140,7 +140,8 @@ async function start(args: string[]): Promise<number> {
         formatChain(chain).forEach(out);
       }
       out(
-        `\nTry: curl -s localhost:${m.httpPort}/v1/tenants/acme/crm/lead/lead-0001 | ready: /ready | metrics: /metrics`,
+        `\nTry: curl -s -H "authorization: Bearer $TOKEN" localhost:${m.httpPort}/v1/tenants/acme/crm/lead/lead-0001` +
+          ` (TOKEN: the "token" of POST /v1/dev/login {"sub":"rev-ana"}) | ready: /ready | metrics: /metrics`,
       );
     }
     out('Serving; Ctrl-C to stop.');

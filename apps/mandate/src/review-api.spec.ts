@@ -1,5 +1,6 @@
 import { AuditKind, ReviewDecision, ReviewOutcome } from '@mandate/contracts';
 import { Topics } from '@mandate/messaging';
+import { leafHash, verifyCheckpoint, verifyInclusion } from '@mandate/ledger-domain';
 import { createLogger } from '@mandate/platform';
 import { DEMO_TENANT, EmbeddedMandate, runDemo, startEmbedded } from './embedded';
 import { waitFor } from './testing/wait-for';
@@ -59,7 +60,7 @@ describe('review API (embedded)', () => {
       reviewSweepIntervalMs: 0,
     });
     await runDemo(m);
-    for (const sub of ['rev-ana', 'rev-ben', 'sup-cleo', 'aud-dan', 'rev-gus']) {
+    for (const sub of ['rev-ana', 'rev-ben', 'sup-cleo', 'aud-dan', 'adm-eve', 'rev-gus']) {
       const login = await call(undefined, 'POST', '/v1/dev/login', { sub });
       expect(login.status).toBe(200);
       tokens.set(sub, login.body.token);
@@ -252,6 +253,72 @@ describe('review API (embedded)', () => {
     );
   });
 
+  it("serves an item's audit trail with inclusion proofs that verify against the signed checkpoint", async () => {
+    // The lead's task (approved by the test above; approved here when run alone).
+    const all = await tasks('sup-cleo', 'acme', '?limit=500&status=OPEN,CLAIMED,APPROVED');
+    const item = all.body.items.find(
+      (i: { target: { recordId: string } }) => i.target.recordId === 'lead-0002',
+    ) as { taskId: string; status: string };
+    if (item.status !== 'APPROVED')
+      expect(
+        (await call('rev-ana', 'POST', path(item.taskId, '/decision'), { outcome: 'APPROVE' }))
+          .status,
+      ).toBe(200);
+    // Wait until the execution is under a signed checkpoint (the embedded ledger signs each second).
+    const trail = await waitFor('the execution under a checkpoint', async () => {
+      const r = await call('aud-dan', 'GET', path(item.taskId, '/audit'));
+      expect(r.status).toBe(200);
+      return r.body.entries.some((e: { kind: string }) => e.kind === 'EXECUTION')
+        ? r.body
+        : undefined;
+    });
+    expect(trail.correlationId).toBe('demo-lead-0002');
+    const cp = trail.checkpoint;
+    const opened = verifyCheckpoint(cp.signedNote, [m.ledgerVerifierKey], { origin: cp.origin });
+    expect(opened.ok).toBe(true);
+    const root = Buffer.from(cp.rootHash, 'base64');
+    expect(opened.ok && Buffer.from(opened.checkpoint.rootHash).equals(root)).toBe(true);
+    for (const e of trail.entries) {
+      const leaf = leafHash(Buffer.from(e.leafData, 'base64'));
+      expect(leaf.toString('base64')).toBe(e.leafHash);
+      const proof = (e.auditPath as string[]).map((x) => Buffer.from(x, 'base64'));
+      expect(verifyInclusion(e.leafIndex, cp.treeSize, leaf, proof, root)).toEqual({ ok: true });
+      // No payload is shown: only the PII-free summary and attributes.
+      expect(Object.keys(e)).not.toContain('payload');
+    }
+    expect(trail.entries.map((e: { kind: string }) => e.kind)).toEqual(
+      expect.arrayContaining(['PROPOSAL', 'DECISION', 'REVIEW_DECISION', 'EXECUTION']),
+    );
+    const config = await call('rev-ana', 'GET', '/v1/console/config');
+    expect(config.body.ledger.verifierKeys).toEqual([m.ledgerVerifierKey]);
+
+    // The ledger view by record, bad queries, another tenant, no token.
+    const byRecord = await call(
+      'rev-ana',
+      'GET',
+      '/v1/tenants/acme/ledger/chain?objectType=lead&recordId=lead-0002',
+    );
+    expect(byRecord.status).toBe(200);
+    expect(byRecord.body.entries.map((e: { recordId: string }) => e.recordId)).toEqual(
+      expect.arrayContaining(
+        trail.entries
+          .filter((e: { subject?: { recordId: string } }) => e.subject?.recordId === 'lead-0002')
+          .map((e: { recordId: string }) => e.recordId),
+      ),
+    );
+    expect((await call('rev-ana', 'GET', '/v1/tenants/acme/ledger/chain')).status).toBe(400);
+    expect(
+      (await call('rev-ana', 'GET', '/v1/tenants/acme/ledger/chain?correlationId=a%20b')).status,
+    ).toBe(400);
+    expect(
+      (await call('rev-ana', 'GET', '/v1/tenants/acme/ledger/chain?correlationId=x&recordId=y'))
+        .status,
+    ).toBe(400);
+    expect((await call('rev-gus', 'GET', path(item.taskId, '/audit'))).status).toBe(403);
+    expect((await call('rev-ana', 'GET', path('no-such-task', '/audit'))).status).toBe(404);
+    expect((await call(undefined, 'GET', path(item.taskId, '/audit'))).status).toBe(401);
+  });
+
   it('edits the demo discount down, re-checked by policy; four-eyes needs a second, different approver', async () => {
     const item = await taskOn('opp-demo-0001');
     expect(item).toMatchObject({
@@ -289,6 +356,12 @@ describe('review API (embedded)', () => {
       outcome: 'APPROVE',
     });
     expect([403, 409]).toContain(self.status);
+    // The deal desk's owner (a supervisor, who works every queue) is not a second pair of eyes.
+    const owner = await call('sup-cleo', 'POST', path(item.taskId, '/decision'), {
+      outcome: 'APPROVE',
+    });
+    expect(owner.status).toBe(403);
+    expect(owner.body).toMatchObject({ code: 'FOUR_EYES_VIOLATION', reason: 'AGENT_OWNER' });
     const view = (await call('rev-ben', 'GET', path(item.taskId))).body;
     expect(view.proposal.action.fields.discountPercent).toBe(4);
 

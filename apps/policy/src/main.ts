@@ -2,7 +2,6 @@ import 'reflect-metadata';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { DecisionTokenIssuer, parsePrivateKey } from '@mandate/decision-token';
-import { PolicyDecider } from '@mandate/policy-domain';
 import {
   ConnectorRecordReader,
   PolicyServiceModule,
@@ -58,7 +57,7 @@ bootServiceApp({
       maxBundleAgeMs: config.BUNDLE_MAX_AGE_MS,
       authenticator: new ApiTokenAuthenticator(config.MANDATE_API_TOKENS),
     }),
-  grpc: (host, app) => registerPolicyGrpc(host, app.get(PolicyDecider)),
+  grpc: (host, app) => registerPolicyGrpc(host, app),
 });
 
 function parseKey(material: string) {

@@ -20,6 +20,8 @@ export const session = {
   },
   /** `{id, roles, tenantId}` once signed in. */
   me: undefined,
+  /** The service's console settings (`/v1/console/config`): the ledger's pinned verifier keys. */
+  config: undefined,
 };
 
 /** Called when the server says the token is no longer good (401). */
@@ -76,8 +78,20 @@ export const Review = {
   decide: (id, decision) => api('POST', `${taskPath(id)}/decision`, decision),
   comment: (id, text) => api('POST', `${taskPath(id)}/comments`, { text }),
   batchApprove: (taskIds) => api('POST', `${tenantPath()}/review/batch-approve`, { taskIds }),
-  crmRecord: (objectType, recordId) =>
-    api('GET', `${tenantPath()}/crm/${enc(objectType)}/${enc(recordId)}`),
+  audit: (id) => api('GET', `${taskPath(id)}/audit`),
+  config: () => api('GET', '/v1/console/config'),
+};
+
+export const Agents = {
+  list: () => api('GET', `${tenantPath()}/agents`),
+  /** `{scope: tenant|agent|action, agentId?, actionType?, mode, reason}` (admins only). */
+  engage: (body) => api('POST', `${tenantPath()}/agents/kill-switch`, body),
+  release: (body) => api('POST', `${tenantPath()}/agents/kill-switch/clear`, body),
+};
+
+export const Ledger = {
+  /** `{correlationId}` or `{objectType, recordId}`. */
+  chain: (key) => api('GET', `${tenantPath()}/ledger/chain?${new URLSearchParams(key)}`),
 };
 
 /** Whether the signed-in user may decide (the server checks again: auditors never may). */

@@ -1,7 +1,9 @@
 // Review console: sign-in, routing (#/queue, #/task/<id>), header and global shortcuts.
 import { ApiError, Review, mainRole, session, whenUnauthorised } from './api.js';
 import { h, mount } from './dom.js';
+import { renderAgents } from './views/agents.js';
 import { renderItem } from './views/item.js';
+import { renderLedger } from './views/ledger.js';
 import { renderQueue } from './views/queue.js';
 
 const main = document.getElementById('main');
@@ -13,6 +15,7 @@ const DEMO_USERS = [
   { sub: 'rev-ben', label: 'Ben', role: 'reviewer', tenant: 'acme' },
   { sub: 'sup-cleo', label: 'Cleo', role: 'supervisor', tenant: 'acme' },
   { sub: 'aud-dan', label: 'Dan', role: 'auditor', tenant: 'acme' },
+  { sub: 'adm-eve', label: 'Eve', role: 'admin', tenant: 'acme' },
   { sub: 'rev-gus', label: 'Gus', role: 'reviewer', tenant: 'globex' },
 ];
 
@@ -28,7 +31,23 @@ function header() {
   const me = session.me;
   mount(
     document.getElementById('nav'),
-    me ? h('a', { href: '#/queue', class: 'nav-link' }, 'Queue') : null,
+    me
+      ? [
+          ['#/queue', 'Queue'],
+          ['#/agents', 'Agents'],
+          ['#/ledger', 'Ledger'],
+        ].map(([href, label]) =>
+          h(
+            'a',
+            {
+              href,
+              class: 'nav-link',
+              'aria-current': location.hash.startsWith(href) ? 'page' : undefined,
+            },
+            label,
+          ),
+        )
+      : null,
   );
   mount(
     document.getElementById('user'),
@@ -102,6 +121,7 @@ function signInView(message) {
 async function start(hash) {
   try {
     session.me = await Review.me();
+    session.config = await Review.config();
   } catch (err) {
     session.token = undefined;
     session.me = undefined;
@@ -124,9 +144,11 @@ function route() {
   }
   const hash = location.hash || '#/queue';
   const task = /^#\/task\/(.+)$/.exec(hash);
-  current = task
-    ? renderItem(main, decodeURIComponent(task[1]), { toast })
-    : renderQueue(main, new URLSearchParams(hash.split('?')[1] ?? ''), { toast });
+  const params = new URLSearchParams(hash.split('?')[1] ?? '');
+  if (task) current = renderItem(main, decodeURIComponent(task[1]), { toast });
+  else if (hash.startsWith('#/ledger')) current = renderLedger(main, params);
+  else if (hash.startsWith('#/agents')) current = renderAgents(main, { toast });
+  else current = renderQueue(main, params, { toast });
 }
 
 function typing(e) {

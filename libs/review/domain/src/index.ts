@@ -1,6 +1,7 @@
 export * from './review-task.doc';
 export * from './review-task.opener';
 export * from './collections';
+export * from './tenant-registry';
 export * from './errors';
 export * from './ports';
 export * from './routing';

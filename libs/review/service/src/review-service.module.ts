@@ -1,12 +1,15 @@
 import { DynamicModule, Module, type Provider, type Type } from '@nestjs/common';
 import {
   REVIEW_TASKS,
+  REVIEW_TENANTS,
   ReviewContext,
   ReviewDecisions,
   ReviewerAnalytics,
   ReviewQueue,
   ReviewTaskOpener,
+  ReviewTenantRegistry,
   SlaSweeper,
+  type AgentOversightPort,
   type AgentOwnerLookup,
   type Clock,
   type PolicyRecheckPort,
@@ -30,6 +33,9 @@ import {
 } from './decision.consumer';
 import { ConsoleController } from './console.controller';
 import { DEV_LOGIN, DevLoginController, type DevLogin } from './dev-login.controller';
+import { AGENT_OVERSIGHT, AgentsController } from './agents.controller';
+import type { LedgerChainPort } from './ledger-chain';
+import { LEDGER_CHAIN, LEDGER_VERIFIER_KEYS, LedgerViewController } from './ledger.controller';
 import type { RecordReaderPort } from './record-reader';
 import { RECORD_READER, ReviewController } from './review.controller';
 import { SLA_INTERVAL_MS, SLA_SWEEPER, SLA_TENANTS, SlaSweeperHost } from './sla-sweeper.host';
@@ -46,7 +52,10 @@ export interface ReviewServiceOptions {
   /** The task's CRM record for the console (through crm-connectors); omitted: `record: null`. */
   records?: RecordReaderPort;
   config?: ReviewConfigInput;
-  /** Tenants the SLA sweep visits; default: the directory's tenants (if it lists them) and every tenant seen here. */
+  /**
+   * Tenants the SLA sweep visits; default: the directory's tenants (if it lists them), every
+   * tenant seen here, and every tenant that ever had a task (`review_tenants`, read at each sweep).
+   */
   tenants?: TenantSource;
   /** Default 10 s; 0 disables the timer (`SlaSweeperHost.sweepNow()` still works). */
   sweepIntervalMs?: number;
@@ -55,6 +64,12 @@ export interface ReviewServiceOptions {
   relayIntervalMs?: number;
   /** Share of AUTO_WITH_NOTICE decisions sampled for post-hoc review (0..1, default 0.2). */
   noticeSampleRate?: number;
+  /** Policy's view of the tenant's agents and its kill switch (gRPC, or in-process embedded). */
+  oversight?: AgentOversightPort;
+  /** The audit ledger's causal chains for the console (gRPC, or the ledger reader embedded). */
+  ledger?: LedgerChainPort;
+  /** The ledger's checkpoint verifier keys (public; the console checks signatures with them). */
+  ledgerVerifierKeys?: readonly string[];
   /** DEVELOPMENT ONLY: `POST /v1/dev/login` (the embedded process; never the human-review app). */
   devLogin?: DevLogin;
 }
@@ -71,12 +86,23 @@ export class ReviewServiceModule {
       config: o.config,
       now: o.now,
     });
+    const registry = new ReviewTenantRegistry(await o.stores.store(REVIEW_TENANTS), o.now);
     const seen = new SeenTenants();
     const listed = o.reviewers as ReviewerDirectory & { tenants?: () => TenantId[] };
+    // Configured and seen tenants at once (no read), then the durable list: after a restart it
+    // brings back tenants with open tasks but no reviewers and no message since.
     const tenants: TenantSource =
-      o.tenants ?? (async () => [...new Set([...(listed.tenants?.() ?? []), ...seen.list()])]);
+      o.tenants ??
+      (async () => [
+        ...new Set([...(listed.tenants?.() ?? []), ...seen.list(), ...(await registry.tenants())]),
+      ]);
     const sweeper = new SlaSweeper({ tasks: store, now: o.now, config: ctx.config, tenants });
-    const controllers: Type[] = [ReviewController, ConsoleController];
+    const controllers: Type[] = [
+      ReviewController,
+      LedgerViewController,
+      AgentsController,
+      ConsoleController,
+    ];
     const providers: Provider[] = [
       {
         provide: ReviewTaskOpener,
@@ -84,6 +110,7 @@ export class ReviewServiceModule {
           noticeSampleRate: o.noticeSampleRate,
           now: o.now,
           config: o.config,
+          tenants: registry,
         }),
       },
       { provide: REVIEW_TASK_STORE, useValue: store },
@@ -99,6 +126,9 @@ export class ReviewServiceModule {
       apiAuthenticatorProvider(o.authenticator),
     ];
     if (o.records) providers.push({ provide: RECORD_READER, useValue: o.records });
+    if (o.ledger) providers.push({ provide: LEDGER_CHAIN, useValue: o.ledger });
+    if (o.oversight) providers.push({ provide: AGENT_OVERSIGHT, useValue: o.oversight });
+    providers.push({ provide: LEDGER_VERIFIER_KEYS, useValue: [...(o.ledgerVerifierKeys ?? [])] });
     if (o.devLogin) {
       controllers.push(DevLoginController);
       providers.push({ provide: DEV_LOGIN, useValue: o.devLogin });

@@ -6,8 +6,6 @@ import {
   Get,
   Headers,
   HttpCode,
-  HttpException,
-  HttpStatus,
   Inject,
   Optional,
   Param,
@@ -17,28 +15,16 @@ import {
 } from '@nestjs/common';
 import { CrmAction } from '@mandate/contracts';
 import {
-  FourEyesViolationError,
-  InvalidDecisionError,
-  NotAuthorisedError,
-  NotEligibleError,
-  PolicyRecheckError,
-  PolicyUnavailableError,
   ReviewContext,
   ReviewDecisions,
-  ReviewError,
   ReviewerAnalytics,
   ReviewQueue,
-  TaskAlreadyClaimedError,
-  TaskClosedError,
-  TaskContentionError,
-  TaskExpiredError,
-  TaskNotFoundError,
   uuidFrom,
   type DecisionInput,
   type DecisionResult,
   type ReviewTaskStatusName,
 } from '@mandate/review-domain';
-import { isTenantId, type TenantId } from '@mandate/storage';
+import type { TenantId } from '@mandate/storage';
 import {
   ApiAuthGuard,
   AuthPrincipal,
@@ -47,6 +33,7 @@ import {
   type AuthenticatedPrincipal,
   type ServiceContext,
 } from '@mandate/platform';
+import { domain, readable, writable } from './access';
 import { redactRecord, type RecordReaderPort } from './record-reader';
 import { stateView, taskDetail, toTaskView, verdictName, type TaskDetail } from './views';
 
@@ -272,25 +259,6 @@ export class ReviewController {
   }
 }
 
-/** Any role of the tenant may read it; admin reads any tenant. */
-function readable(p: AuthenticatedPrincipal, tenant: string): TenantId {
-  if (!isTenantId(tenant)) throw new BadRequestException('invalid tenant id');
-  if (p.roles.includes('admin')) return tenant;
-  if (p.tenantId !== tenant)
-    throw new ForbiddenException(`${p.id} has no access to tenant ${tenant}`);
-  return tenant;
-}
-
-/** Writes: only the principal's own tenant, never as an auditor (the domain checks the rest). */
-function writable(p: AuthenticatedPrincipal, tenant: string, what: string): TenantId {
-  if (!isTenantId(tenant)) throw new BadRequestException('invalid tenant id');
-  if (p.tenantId !== tenant)
-    throw new ForbiddenException(`${p.id} has no access to tenant ${tenant}`);
-  if (p.roles.includes('auditor'))
-    throw new ForbiddenException(`${p.id} is an auditor: auditors may read but not ${what}`);
-  return tenant;
-}
-
 function object(body: unknown): Record<string, unknown> {
   if (typeof body !== 'object' || body === null || Array.isArray(body))
     throw new BadRequestException('body must be a JSON object');
@@ -370,42 +338,4 @@ function decisionView(r: DecisionResult) {
     ...(r.recheck ? { recheckVerdict: verdictName(r.recheck.verdict) } : {}),
     duplicate: r.duplicate,
   };
-}
-
-/** Runs a domain call, mapping its refusals to HTTP statuses with their messages and codes. */
-async function domain<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (!(err instanceof ReviewError)) throw err;
-    throw new HttpException(
-      {
-        statusCode: statusOf(err),
-        error: err.name,
-        code: err.code,
-        message: err.message,
-        ...('reason' in err && typeof err.reason === 'string' ? { reason: err.reason } : {}),
-      },
-      statusOf(err),
-    );
-  }
-}
-
-function statusOf(err: ReviewError): number {
-  if (err instanceof TaskNotFoundError) return HttpStatus.NOT_FOUND;
-  if (err instanceof NotAuthorisedError) return HttpStatus.FORBIDDEN;
-  if (err instanceof NotEligibleError)
-    return err.reason === 'ALREADY_APPROVED' ? HttpStatus.CONFLICT : HttpStatus.FORBIDDEN;
-  if (err instanceof FourEyesViolationError) return HttpStatus.FORBIDDEN;
-  if (
-    err instanceof TaskAlreadyClaimedError ||
-    err instanceof TaskClosedError ||
-    err instanceof TaskExpiredError ||
-    err instanceof TaskContentionError
-  )
-    return HttpStatus.CONFLICT;
-  if (err instanceof InvalidDecisionError) return HttpStatus.BAD_REQUEST;
-  if (err instanceof PolicyRecheckError) return HttpStatus.BAD_GATEWAY;
-  if (err instanceof PolicyUnavailableError) return HttpStatus.SERVICE_UNAVAILABLE;
-  return HttpStatus.BAD_REQUEST;
 }

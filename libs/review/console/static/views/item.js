@@ -13,6 +13,7 @@ import {
   time,
   value,
 } from '../dom.js';
+import { renderChain } from './chain.js';
 import { riskChart } from './chart.js';
 
 const REASON_CODES = [
@@ -473,6 +474,10 @@ export function renderItem(main, taskId, { toast }) {
       : h('span', { class: 'muted' }, 'none');
   }
 
+  /**
+   * After approval: polls the task (its record is read live from the CRM through crm-connectors)
+   * until the proposed values are there, then refreshes the audit trail to show the execution.
+   */
   function inCrm() {
     const box = h(
       'div',
@@ -484,9 +489,10 @@ export function renderItem(main, taskId, { toast }) {
     const read = async () => {
       tries++;
       try {
-        const rec = await Review.crmRecord(task.target.objectType, task.target.recordId);
-        const applied = rec.appliedActions?.length ?? 0;
-        const done = rows.every((r) => String(rec.fields?.[r.field]) === String(r.to));
+        const now = await Review.get(taskId);
+        const fields = now.record?.fields;
+        if (!fields) throw new Error('the record could not be read');
+        const done = rows.every((r) => String(fields[r.field]) === String(r.to));
         mount(
           box,
           h(
@@ -497,10 +503,11 @@ export function renderItem(main, taskId, { toast }) {
               { class: `badge ${done ? 'ok' : 'pending'}` },
               done ? 'executed' : 'waiting for execution',
             ),
-            ` ${rows.map((r) => `${r.field} = ${value(rec.fields?.[r.field])}`).join(', ')} · ${applied} applied action${applied === 1 ? '' : 's'}`,
+            ` ${rows.map((r) => `${r.field} = ${value(fields[r.field])}`).join(', ')}`,
           ),
         );
-        if (!done && tries < 20) crmPoll = setTimeout(read, 500);
+        if (done) loadAudit();
+        else if (tries < 40) crmPoll = setTimeout(read, 500);
       } catch (err) {
         mount(box, h('span', { class: 'muted' }, `CRM not readable here (${err.message}).`));
       }
@@ -508,6 +515,26 @@ export function renderItem(main, taskId, { toast }) {
     clearTimeout(crmPoll);
     read();
     return box;
+  }
+
+  const auditBox = h('div', { class: 'audit', 'aria-live': 'polite', 'data-testid': 'audit' });
+  let auditPoll;
+  /** The item's audit trail, re-read until the newest entries are under a signed checkpoint. */
+  async function loadAudit(tries = 0) {
+    clearTimeout(auditPoll);
+    try {
+      const chain = await Review.audit(taskId);
+      await renderChain(auditBox, chain, {
+        link: `#/ledger?${new URLSearchParams({ correlationId: chain.correlationId })}`,
+      });
+      if (chain.pending?.length && tries < 20)
+        auditPoll = setTimeout(() => loadAudit(tries + 1), 1000);
+    } catch (err) {
+      mount(
+        auditBox,
+        h('p', { class: 'muted' }, `The audit trail could not be read (${err.message}).`),
+      );
+    }
   }
 
   function draw() {
@@ -712,16 +739,21 @@ export function renderItem(main, taskId, { toast }) {
             ),
           ),
         ),
+        section('Audit trail', auditBox),
       ),
     );
   }
 
-  load().then(() => main.focus({ preventScroll: true }));
+  load().then(() => {
+    main.focus({ preventScroll: true });
+    if (task) loadAudit();
+  });
 
   return {
     dispose: () => {
       clearInterval(tick);
       clearTimeout(crmPoll);
+      clearTimeout(auditPoll);
     },
     onKey: (e) => {
       switch (e.key) {

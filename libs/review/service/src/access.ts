@@ -1,0 +1,78 @@
+import { BadRequestException, ForbiddenException, HttpException, HttpStatus } from '@nestjs/common';
+import {
+  FourEyesViolationError,
+  InvalidDecisionError,
+  NotAuthorisedError,
+  NotEligibleError,
+  PolicyRecheckError,
+  PolicyUnavailableError,
+  ReviewError,
+  TaskAlreadyClaimedError,
+  TaskClosedError,
+  TaskContentionError,
+  TaskExpiredError,
+  TaskNotFoundError,
+} from '@mandate/review-domain';
+import type { AuthenticatedPrincipal } from '@mandate/platform';
+import { isTenantId, type TenantId } from '@mandate/storage';
+
+/**
+ * Tenant isolation for every route of the review service. A principal works in the tenant of its
+ * token (`tenantId` claim); a tenant's admin too. Only a platform admin (role `admin` and no
+ * tenant: an operator token) reads across tenants.
+ */
+export function readable(p: AuthenticatedPrincipal, tenant: string): TenantId {
+  if (!isTenantId(tenant)) throw new BadRequestException('invalid tenant id');
+  if (p.roles.includes('admin') && !p.tenantId) return tenant;
+  if (p.tenantId !== tenant)
+    throw new ForbiddenException(`${p.id} has no access to tenant ${tenant}`);
+  return tenant;
+}
+
+/** Writes: only the principal's own tenant, never as an auditor (the domain checks the rest). */
+export function writable(p: AuthenticatedPrincipal, tenant: string, what: string): TenantId {
+  if (!isTenantId(tenant)) throw new BadRequestException('invalid tenant id');
+  if (p.tenantId !== tenant)
+    throw new ForbiddenException(`${p.id} has no access to tenant ${tenant}`);
+  if (p.roles.includes('auditor'))
+    throw new ForbiddenException(`${p.id} is an auditor: auditors may read but not ${what}`);
+  return tenant;
+}
+
+/** Runs a domain call, mapping its refusals to HTTP statuses with their messages and codes. */
+export async function domain<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (!(err instanceof ReviewError)) throw err;
+    throw new HttpException(
+      {
+        statusCode: statusOf(err),
+        error: err.name,
+        code: err.code,
+        message: err.message,
+        ...('reason' in err && typeof err.reason === 'string' ? { reason: err.reason } : {}),
+      },
+      statusOf(err),
+    );
+  }
+}
+
+function statusOf(err: ReviewError): number {
+  if (err instanceof TaskNotFoundError) return HttpStatus.NOT_FOUND;
+  if (err instanceof NotAuthorisedError) return HttpStatus.FORBIDDEN;
+  if (err instanceof NotEligibleError)
+    return err.reason === 'ALREADY_APPROVED' ? HttpStatus.CONFLICT : HttpStatus.FORBIDDEN;
+  if (err instanceof FourEyesViolationError) return HttpStatus.FORBIDDEN;
+  if (
+    err instanceof TaskAlreadyClaimedError ||
+    err instanceof TaskClosedError ||
+    err instanceof TaskExpiredError ||
+    err instanceof TaskContentionError
+  )
+    return HttpStatus.CONFLICT;
+  if (err instanceof InvalidDecisionError) return HttpStatus.BAD_REQUEST;
+  if (err instanceof PolicyRecheckError) return HttpStatus.BAD_GATEWAY;
+  if (err instanceof PolicyUnavailableError) return HttpStatus.SERVICE_UNAVAILABLE;
+  return HttpStatus.BAD_REQUEST;
+}

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import {
@@ -10,16 +10,18 @@ import {
   LedgerServiceClient,
   ListByCorrelationResponse,
   PolicyDecision,
-  PolicyServiceClient,
-  RecheckResponse,
-  ReviewDecision,
-  ReviewOutcome,
   Verdict,
 } from '@mandate/contracts';
 import { generateSigningKeyPair } from '@mandate/decision-token';
 import { Topics } from '@mandate/messaging';
 import { KafkaEventBus, kafkaGroupId } from '@mandate/messaging-kafka';
-import { generateApiToken } from '@mandate/platform';
+import {
+  leafHash,
+  verifierKeyFor,
+  verifyCheckpoint,
+  verifyInclusion,
+} from '@mandate/ledger-domain';
+import { generateApiToken, LocalOidcIssuer } from '@mandate/platform';
 import { cleanTrackRecord } from '@mandate/policy-domain';
 import { Kafka, logLevel, type Consumer, type IHeaders, type Producer } from 'kafkajs';
 import { MongoClient } from 'mongodb';
@@ -53,12 +55,20 @@ const keys = generateSigningKeyPair();
 const admin = { id: 'admin-1', roles: ['policy-admin'], ...generateApiToken() };
 /** A user of the test tenant's embedded CRM (its HTTP routes need a token bound to the tenant). */
 const crmUser = { id: 'crm-user', roles: ['crm-user'], ...generateApiToken() };
+const ledgerKey = generateKeyPairSync('ed25519');
 const ledgerEnv = {
-  LEDGER_SIGNING_KEY: generateKeyPairSync('ed25519')
-    .privateKey.export({ format: 'der', type: 'pkcs8' })
+  LEDGER_SIGNING_KEY: ledgerKey.privateKey
+    .export({ format: 'der', type: 'pkcs8' })
     .toString('base64'),
   LEDGER_SUBJECT_KEKS: `kek-1:${randomBytes(32).toString('base64')}`,
 };
+/** The ledger's public key as auditors (and the review console) pin it; default origin. */
+const LEDGER_VERIFIER_KEY = verifierKeyFor('mandate/ledger', ledgerKey.publicKey);
+/** The organisation's identity provider, as far as human-review can tell: OIDC with a JWKS. */
+const idp = new LocalOidcIssuer({
+  issuer: `https://idp.example/${RUN}`,
+  audience: 'mandate-review',
+});
 
 const SERVICES = [
   'orchestrator',
@@ -87,6 +97,29 @@ function envFor(s: Service): Record<string, string> {
       ? {
           MANDATE_API_TOKENS: JSON.stringify([
             { id: admin.id, roles: admin.roles, sha256: admin.sha256 },
+          ]),
+        }
+      : {}),
+    ...(s === 'human-review'
+      ? {
+          POLICY_GRPC_ADDRESS: `127.0.0.1:${port('policy', true)}`,
+          CONNECTOR_GRPC_ADDRESS: `127.0.0.1:${port('crm-connectors', true)}`,
+          LEDGER_GRPC_ADDRESS: `127.0.0.1:${port('audit-ledger', true)}`,
+          LEDGER_VERIFIER_KEYS: LEDGER_VERIFIER_KEY,
+          OIDC_ISSUER: idp.issuer,
+          OIDC_AUDIENCE: idp.audience,
+          OIDC_JWKS: JSON.stringify(idp.jwks()),
+          REVIEWERS: JSON.stringify([
+            {
+              id: REVIEWER,
+              tenantId: TENANT,
+              teams: ['general', 'deal-desk'],
+              skills: ['pricing'],
+              roles: ['reviewer'],
+            },
+          ]),
+          AGENT_OWNERS: JSON.stringify([
+            { tenantId: TENANT, agentId: 'deal-desk', ownerId: 'owner-e2e' },
           ]),
         }
       : {}),
@@ -233,7 +266,6 @@ describe('plan adaptation on Apache Kafka and FerretDB', () => {
   let decisionsConsumer: Consumer | undefined;
   let producer: Producer | undefined;
   let bus: KafkaEventBus | undefined;
-  let policy: PolicyServiceClient | undefined;
   let mongo: MongoClient | undefined;
   const decisions: SeenDecision[] = [];
   const started = Date.now();
@@ -306,16 +338,11 @@ describe('plan adaptation on Apache Kafka and FerretDB', () => {
       `127.0.0.1:${port('audit-ledger', true)}`,
       credentials.createInsecure(),
     );
-    policy = new PolicyServiceClient(
-      `127.0.0.1:${port('policy', true)}`,
-      credentials.createInsecure(),
-    );
     await seedDealDeskTrust(bus);
   });
 
   afterAll(async () => {
     ledger?.close();
-    policy?.close();
     if (decisionsConsumer) {
       await decisionsConsumer.disconnect();
       const kafkaAdmin = kafka.admin();
@@ -384,40 +411,54 @@ describe('plan adaptation on Apache Kafka and FerretDB', () => {
     expect(approve1.decision.explanation).toMatchObject({ riskBand: 'medium', trustBand: 'high' });
     expect(approve1.decision.explanation?.reasonCodes).toContain('CEILING_APPLIED');
 
-    // 3. The human approval. This stands in for the review service, whose decision path is not
-    // built yet (the human-review issue): it builds the reviewer's ReviewDecision, asks the real
-    // policy service to re-check the decision with it (gRPC Recheck), and publishes the
-    // re-checked decision and the review decision, as the review service will.
-    const review = ReviewDecision.fromPartial({
-      reviewDecisionId: randomUUID(),
-      taskId: `task-${approve1.decision.decisionId}`,
-      tenantId: TENANT,
-      correlationId: CORR,
-      reviewerId: REVIEWER,
-      outcome: ReviewOutcome.REVIEW_OUTCOME_APPROVE,
-      reasonCode: 'POLICY_OK',
-      decidedAt: new Date().toISOString(),
-      proposalId: approve1.decision.proposal!.proposalId,
-      decisionId: approve1.decision.decisionId,
+    // 3. The human approval, through human-review's API with the reviewer's OIDC token: the
+    // service re-checks with policy over gRPC and publishes the released decision.
+    const reviewerToken = idp.issue({ sub: REVIEWER, roles: ['reviewer'], tenant: TENANT });
+    const review = async (method: string, route: string, body?: unknown) => {
+      const res = await fetch(`http://127.0.0.1:${port('human-review')}${route}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${reviewerToken}`,
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    const task = await waitFor('the review task in human-review', async () => {
+      const r = await review('GET', `/v1/tenants/${TENANT}/review/tasks`);
+      expect(r.status).toBe(200);
+      return (r.body.items as { taskId: string; actionType: string }[]).find(
+        (t) => t.actionType === 'apply_discount',
+      );
     });
-    const rechecked = await new Promise<PolicyDecision>((resolve, reject) =>
-      policy!.recheck(
-        { decision: approve1.decision, reviews: [review] },
-        (err: Error | null, res?: RecheckResponse) =>
-          err || !res?.decision ? reject(err ?? new Error('no decision')) : resolve(res.decision),
-      ),
+    // A token of another issuer (or none) gets nothing.
+    const stranger = new LocalOidcIssuer({ issuer: idp.issuer, audience: idp.audience });
+    const forged = await fetch(
+      `http://127.0.0.1:${port('human-review')}/v1/tenants/${TENANT}/review/tasks`,
+      {
+        headers: {
+          authorization: `Bearer ${stranger.issue({ sub: REVIEWER, roles: ['reviewer'], tenant: TENANT })}`,
+        },
+      },
     );
-    expect(Verdict[rechecked.verdict]).toBe('VERDICT_APPROVE_1');
-    expect(rechecked.token?.approvals.map((a) => a.reviewerId)).toEqual([REVIEWER]);
-    expect(rechecked.proposal?.proposalId).toBe(approve1.decision.proposal!.proposalId);
-    const meta = (id: string) => ({
-      tenantId: TENANT,
-      correlationId: CORR,
-      source: 'human-review',
-      id,
+    expect(forged.status).toBe(401);
+    const detail = await review('GET', `/v1/tenants/${TENANT}/review/tasks/${task.taskId}`);
+    expect(detail.body.proposal.action.fields.discountPercent).toBe(10);
+    expect(detail.body.record.fields.discountPercent).toBeUndefined(); // no discount yet
+    const approved = await review(
+      'POST',
+      `/v1/tenants/${TENANT}/review/tasks/${task.taskId}/decision`,
+      { outcome: 'APPROVE', reasonCode: 'POLICY_OK' },
+    );
+    expect(approved.status).toBe(200);
+    expect(approved.body).toMatchObject({
+      status: 'APPROVED',
+      effect: 'approved',
+      approvedBy: [REVIEWER],
+      recheckVerdict: 'APPROVE_1',
     });
-    await bus!.publish(Topics.reviewDecisions, review, meta(review.reviewDecisionId));
-    await bus!.publish(Topics.policyDecisions, rechecked, meta(rechecked.decisionId));
 
     // 4. The connector executes the 10 % discount and the plan completes.
     const entries = await waitFor('the plan to complete', async () => {
@@ -439,7 +480,7 @@ describe('plan adaptation on Apache Kafka and FerretDB', () => {
     // The chain, in ledger order (the outcomes the plan records on the way included).
     const route = entries
       .map(label)
-      .filter((d) => /^(PROPOSAL|DECISION|REVIEW_TASK|EXECUTION|OUTCOME)/.test(d));
+      .filter((d) => /^(PROPOSAL|DECISION|REVIEW_TASK|REVIEW_DECISION|EXECUTION|OUTCOME)/.test(d));
     expect(route).toEqual([
       'PROPOSAL 18%',
       'DECISION DENY',
@@ -450,6 +491,7 @@ describe('plan adaptation on Apache Kafka and FerretDB', () => {
       'PROPOSAL 10%',
       'DECISION APPROVE_1',
       'REVIEW_TASK',
+      'REVIEW_DECISION',
       'EXECUTION EXECUTED',
       'OUTCOME active', // step 3 executed
       'OUTCOME completed',
@@ -495,6 +537,50 @@ describe('plan adaptation on Apache Kafka and FerretDB', () => {
     ]);
     expect(plan.steps.map((s) => s.proposalId)).toEqual(proposals.map((p) => p.proposalId));
     expect(plan.steps[0].reasons).toContain('DISCOUNT_OVER_CEILING');
+
+    // The console's routes on the distributed stack: the item's audit trail (ledger over gRPC),
+    // which verifies against the pinned key, and the agents view (policy over gRPC).
+    const trail = await waitFor('the execution under a signed checkpoint', async () => {
+      const r = await review('GET', `/v1/tenants/${TENANT}/review/tasks/${task.taskId}/audit`);
+      expect(r.status).toBe(200);
+      return r.body.entries.some((e: { kind: string }) => e.kind === 'EXECUTION')
+        ? r.body
+        : undefined;
+    });
+    const cp = verifyCheckpoint(trail.checkpoint.signedNote, [LEDGER_VERIFIER_KEY]);
+    expect(cp.ok).toBe(true);
+    const root = Buffer.from(trail.checkpoint.rootHash, 'base64');
+    for (const e of trail.entries as { leafIndex: number; leafData: string; auditPath: string[] }[])
+      expect(
+        verifyInclusion(
+          e.leafIndex,
+          trail.checkpoint.treeSize,
+          leafHash(Buffer.from(e.leafData, 'base64')),
+          e.auditPath.map((x) => Buffer.from(x, 'base64')),
+          root,
+        ),
+      ).toEqual({ ok: true });
+    expect((await review('GET', '/v1/console/config')).body.ledger.verifierKeys).toEqual([
+      LEDGER_VERIFIER_KEY,
+    ]);
+    const agents = await review('GET', `/v1/tenants/${TENANT}/agents`);
+    expect(agents.status).toBe(200);
+    const desk = agents.body.agents.find((a: { agentId: string }) => a.agentId === 'deal-desk');
+    const discounts = desk.actionTypes.find(
+      (t: { actionType: string }) => t.actionType === 'apply_discount',
+    );
+    expect(discounts.history.length).toBeGreaterThan(40);
+    // A reviewer is no admin: no kill switch.
+    expect(
+      (
+        await review('POST', `/v1/tenants/${TENANT}/agents/kill-switch`, {
+          scope: 'agent',
+          agentId: 'deal-desk',
+          mode: 'deny',
+          reason: 'e2e',
+        })
+      ).status,
+    ).toBe(403);
 
     // 5. Redelivery: the first DENY again, the same bytes. The orchestrator consumes it (its
     // group's committed offset passes it) and the plan does not change: no fourth proposal.

@@ -99,6 +99,8 @@ describe('review console (browser)', () => {
       reviewSweepIntervalMs: 0,
       reviewConfig: {
         ...DEMO_REVIEW_CONFIG,
+        // Low and medium risk may be approved in a batch here (the default is low only).
+        batch: { riskBands: ['low', 'medium'] },
         sla: {
           byActionType: {
             // The triage task expires within seconds (the fail-safe scenario); the lead's warns at once.
@@ -540,5 +542,48 @@ describe('review console (browser)', () => {
     expect(own.status).toBe(200);
     expect(own.body['entries']).toEqual([]);
     expect(own.body['pending']).toEqual([]);
+  });
+  it('batch-approves the selected low-risk items and refuses the rest, item by item', async () => {
+    await m.crm.create(
+      DEMO_TENANT,
+      'opportunity',
+      'opp-console-batch',
+      {
+        name: 'Fabrikam — analytics add-on',
+        accountId: 'acc-0001',
+        stage: 'Negotiation',
+        amountMinor: 5_000_000,
+        currencyCode: 'EUR',
+        discountPercent: 0,
+        closeDate: '2026-12-31',
+        notes: 'The customer asks for 15% off in exchange for a three-year commitment.',
+      },
+      'console-batch',
+    );
+    const discount = (await taskFor('opp-console-batch', 'apply_discount')) as TaskRow & {
+      riskBand: string;
+    };
+    const lead = (await taskFor('lead-0002', 'disqualify_lead')) as TaskRow & { riskBand: string };
+    expect(['low', 'medium']).toContain(lead.riskBand);
+    expect(discount.riskBand).toBe('high');
+
+    const page = await signIn('rev-ana');
+    for (const t of [lead, discount])
+      await page.locator(`tr[data-task-id="${t.taskId}"] input[type="checkbox"]`).check();
+    await page.getByRole('button', { name: 'Approve selected (2)' }).click();
+    await page
+      .locator('#toast')
+      .getByText(/1 approved, 1 refused/)
+      .waitFor();
+    await expect(page.locator('#toast').textContent()).resolves.toContain(discount.taskId);
+    await waitFor('the lead disqualified', async () =>
+      (await m.crm.get(DEMO_TENANT, 'lead-0002'))?.fields['status'] === 'Disqualified'
+        ? true
+        : undefined,
+    );
+    const rows = await tasks();
+    expect(rows.find((t) => t.taskId === discount.taskId)?.status).toBe('OPEN');
+    expect(rows.find((t) => t.taskId === lead.taskId)).toBeUndefined(); // closed: off the queue
+    expect((await m.crm.get(DEMO_TENANT, 'opp-console-batch'))?.appliedActions).toEqual([]);
   });
 });

@@ -173,6 +173,10 @@ describe('review console (browser)', () => {
     );
     expect(await page.locator('svg.risk-chart rect').count()).toBeGreaterThan(3);
     await expect(page.locator('.rationale').textContent()).resolves.not.toBe('—');
+    // The agent's trust trend for discounts: the seeded track record, point by point.
+    const trend = page.getByTestId('trust-trend').locator('svg.trust-chart');
+    await trend.waitFor();
+    expect(Number(await trend.getAttribute('data-points'))).toBeGreaterThan(10);
     await shot(page, 'item');
 
     await page.keyboard.press('e');
@@ -585,5 +589,23 @@ describe('review console (browser)', () => {
     expect(rows.find((t) => t.taskId === discount.taskId)?.status).toBe('OPEN');
     expect(rows.find((t) => t.taskId === lead.taskId)).toBeUndefined(); // closed: off the queue
     expect((await m.crm.get(DEMO_TENANT, 'opp-console-batch'))?.appliedActions).toEqual([]);
+  });
+  it('shows reviewer analytics to a supervisor, not to a reviewer', async () => {
+    const supervisor = await signIn('sup-cleo');
+    await supervisor.goto(`${origin}/console/#/analytics`);
+    const ana = supervisor.locator('[data-testid="analytics"] tr[data-reviewer="rev-ana"]');
+    await ana.waitFor();
+    // rev-ana decided in the scenarios above: an edit, approvals, a batch.
+    expect(Number(await ana.locator('td').first().textContent())).toBeGreaterThanOrEqual(3);
+    expect(Number(await ana.locator('td').nth(4).textContent())).toBeGreaterThanOrEqual(1);
+    await shot(supervisor, 'analytics');
+
+    const reviewer = await signIn('rev-ben');
+    expect(await reviewer.getByRole('link', { name: 'Reviewers' }).count()).toBe(0);
+    await reviewer.goto(`${origin}/console/#/analytics`);
+    await reviewer
+      .getByRole('alert')
+      .getByText(/for supervisors, auditors and admins/)
+      .waitFor();
   });
 });

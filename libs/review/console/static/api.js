@@ -79,6 +79,8 @@ export const Review = {
   comment: (id, text) => api('POST', `${taskPath(id)}/comments`, { text }),
   batchApprove: (taskIds) => api('POST', `${tenantPath()}/review/batch-approve`, { taskIds }),
   audit: (id) => api('GET', `${taskPath(id)}/audit`),
+  analytics: (from, to) =>
+    api('GET', `${tenantPath()}/review/analytics?${new URLSearchParams({ from, to })}`),
   config: () => api('GET', '/v1/console/config'),
 };
 
@@ -98,6 +100,12 @@ export const Ledger = {
 export function canDecide() {
   const roles = session.me?.roles ?? [];
   return !roles.includes('auditor') && (roles.includes('reviewer') || roles.includes('supervisor'));
+}
+
+/** Reviewer analytics describe colleagues: supervisors, auditors and admins read them. */
+export function canReadAnalytics() {
+  const roles = session.me?.roles ?? [];
+  return ['supervisor', 'auditor', 'admin'].some((r) => roles.includes(r));
 }
 
 /** The role shown in the header. */

@@ -1,7 +1,8 @@
 // Review console: sign-in, routing (#/queue, #/task/<id>), header and global shortcuts.
-import { ApiError, Review, mainRole, session, whenUnauthorised } from './api.js';
+import { ApiError, Review, canReadAnalytics, mainRole, session, whenUnauthorised } from './api.js';
 import { h, mount } from './dom.js';
 import { renderAgents } from './views/agents.js';
+import { renderAnalytics } from './views/analytics.js';
 import { renderItem } from './views/item.js';
 import { renderLedger } from './views/ledger.js';
 import { renderQueue } from './views/queue.js';
@@ -36,6 +37,7 @@ function header() {
           ['#/queue', 'Queue'],
           ['#/agents', 'Agents'],
           ['#/ledger', 'Ledger'],
+          ...(canReadAnalytics() ? [['#/analytics', 'Reviewers']] : []),
         ].map(([href, label]) =>
           h(
             'a',
@@ -148,6 +150,7 @@ function route() {
   if (task) current = renderItem(main, decodeURIComponent(task[1]), { toast });
   else if (hash.startsWith('#/ledger')) current = renderLedger(main, params);
   else if (hash.startsWith('#/agents')) current = renderAgents(main, { toast });
+  else if (hash.startsWith('#/analytics')) current = renderAnalytics(main, params);
   else current = renderQueue(main, params, { toast });
 }
 

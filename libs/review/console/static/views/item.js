@@ -1,5 +1,5 @@
 // One task: the evidence a reviewer needs, and the decision (a, r, e, c, m; u or Esc goes back).
-import { Review, canDecide, session } from '../api.js';
+import { Agents, Review, canDecide, session } from '../api.js';
 import {
   ACTIVE,
   actionKey,
@@ -13,6 +13,7 @@ import {
   time,
   value,
 } from '../dom.js';
+import { trustChart } from './agents.js';
 import { renderChain } from './chain.js';
 import { riskChart } from './chart.js';
 
@@ -517,6 +518,31 @@ export function renderItem(main, taskId, { toast }) {
     return box;
   }
 
+  const trendBox = h('div', { class: 'trend', 'data-testid': 'trust-trend' }, '…');
+  /** The agent's trust for this action type over time (policy's oversight view). */
+  async function loadTrend() {
+    try {
+      const view = await Agents.list();
+      const agent = view.agents.find((a) => a.agentId === (task.proposal?.agentId || task.agentId));
+      const row = agent?.actionTypes.find((x) => x.actionType === task.actionType);
+      mount(
+        trendBox,
+        row
+          ? [
+              trustChart(row.history, { width: 180, height: 36 }),
+              h(
+                'span',
+                { class: 'muted small' },
+                ` now ${row.trust.score.toFixed(2)} (${band(row.trust.band)})`,
+              ),
+            ]
+          : h('span', { class: 'muted small' }, 'no track record yet'),
+      );
+    } catch (err) {
+      mount(trendBox, h('span', { class: 'muted small' }, `not available (${err.message})`));
+    }
+  }
+
   const auditBox = h('div', { class: 'audit', 'aria-live': 'polite', 'data-testid': 'audit' });
   let auditPoll;
   /** The item's audit trail, re-read until the newest entries are under a signed checkpoint. */
@@ -680,7 +706,10 @@ export function renderItem(main, taskId, { toast }) {
                   {},
                   `${(e.trustScore ?? 0).toFixed(2)} `,
                   h('span', { class: 'tag' }, band(e.trustBand) || '—'),
+                  h('span', { class: 'muted small' }, ' at decision time'),
                 ),
+                h('dt', {}, 'Trend'),
+                h('dd', {}, trendBox),
               ),
               e.summary ? h('p', { class: 'muted small' }, e.summary) : null,
             ),
@@ -746,7 +775,10 @@ export function renderItem(main, taskId, { toast }) {
 
   load().then(() => {
     main.focus({ preventScroll: true });
-    if (task) loadAudit();
+    if (task) {
+      loadAudit();
+      loadTrend();
+    }
   });
 
   return {

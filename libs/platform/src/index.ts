@@ -9,6 +9,7 @@ export * from './events/consumer-host';
 export * from './tracing/tracing';
 export * from './grpc/grpc-server';
 export * from './grpc/connector-records.client';
+export * from './grpc/unary-call';
 export * from './bootstrap/run-service';
 export * from './service-context';
 export * from './events/service-module';

@@ -76,3 +76,20 @@ function statusOf(err: ReviewError): number {
   if (err instanceof PolicyUnavailableError) return HttpStatus.SERVICE_UNAVAILABLE;
   return HttpStatus.BAD_REQUEST;
 }
+
+/** Runs `fn`; a failure of the kind `unavailable` (a dependency that did not answer) is a 503. */
+export async function unavailableAs503<T>(
+  unavailable: abstract new (...args: never[]) => Error,
+  fn: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof unavailable)
+      throw new HttpException(
+        { statusCode: 503, message: err.message },
+        HttpStatus.SERVICE_UNAVAILABLE,
+      );
+    throw err;
+  }
+}

@@ -17,15 +17,16 @@ import {
   PolicyUnavailableError,
   type AgentOversightPort,
   type ControlResult,
+  type KillSwitchMode,
   type KillSwitchTarget,
 } from '@mandate/review-domain';
 import { ApiAuthGuard, AuthPrincipal, type AuthenticatedPrincipal } from '@mandate/platform';
 import { isTenantId, type TenantId } from '@mandate/storage';
-import { readable } from './access';
+import { readable, unavailableAs503 } from './access';
 
 export const AGENT_OVERSIGHT = Symbol('AGENT_OVERSIGHT');
 
-const MODES = ['deny', 'require_approval'] as const;
+const MODES: readonly KillSwitchMode[] = ['deny', 'require_approval'];
 const SCOPES = ['tenant', 'agent', 'action'] as const;
 const NAME = /^[a-z][a-z0-9_-]{0,63}$/;
 
@@ -43,7 +44,7 @@ export class AgentsController {
   @Get()
   async list(@AuthPrincipal() p: AuthenticatedPrincipal, @Param('tenant') tenant: string) {
     const t = readable(p, tenant);
-    return unavailableAs503(() => this.port().oversight(t));
+    return unavailableAs503(PolicyUnavailableError, () => this.port().oversight(t));
   }
 
   /** Engages a kill switch: `{scope: tenant|agent|action, agentId?, actionType?, mode, reason}`. */
@@ -55,8 +56,12 @@ export class AgentsController {
     @Body() body: unknown,
   ) {
     const t = admin(p, tenant);
-    const { target, reason, mode } = switchInput(body, t, true);
-    return control(() => this.port().setKillSwitch(actor(p, t), target, mode!, reason));
+    const { target, reason, mode } = switchInput(body, t);
+    if (!MODES.includes(mode as KillSwitchMode))
+      throw new BadRequestException(`mode must be one of ${MODES.join(', ')}`);
+    return control(() =>
+      this.port().setKillSwitch(actor(p, t), target, mode as KillSwitchMode, reason),
+    );
   }
 
   /** Releases a kill switch: `{scope, agentId?, actionType?, reason}`. */
@@ -68,7 +73,7 @@ export class AgentsController {
     @Body() body: unknown,
   ) {
     const t = admin(p, tenant);
-    const { target, reason } = switchInput(body, t, false);
+    const { target, reason } = switchInput(body, t);
     return control(() => this.port().clearKillSwitch(actor(p, t), target, reason));
   }
 
@@ -98,7 +103,7 @@ const actor = (p: AuthenticatedPrincipal, t: TenantId) => ({
   tenantId: t,
 });
 
-function switchInput(body: unknown, tenant: TenantId, needsMode: boolean) {
+function switchInput(body: unknown, tenant: TenantId) {
   if (typeof body !== 'object' || body === null || Array.isArray(body))
     throw new BadRequestException('body must be a JSON object');
   const b = body as Record<string, unknown>;
@@ -119,33 +124,13 @@ function switchInput(body: unknown, tenant: TenantId, needsMode: boolean) {
   };
   const reason = typeof b['reason'] === 'string' ? b['reason'].trim() : '';
   if (!reason) throw new BadRequestException('a reason is required');
-  const mode = b['mode'];
-  if (needsMode && !MODES.includes(mode as (typeof MODES)[number]))
-    throw new BadRequestException(`mode must be one of ${MODES.join(', ')}`);
-  return {
-    target,
-    reason,
-    mode: needsMode ? (mode as (typeof MODES)[number]) : undefined,
-  };
+  return { target, reason, mode: b['mode'] };
 }
 
 async function control(fn: () => Promise<ControlResult>) {
-  const r = await unavailableAs503(fn);
+  const r = await unavailableAs503(PolicyUnavailableError, fn);
   if (r.ok) return r;
   const body = { statusCode: 0, status: r.status, message: r.problem };
   if (r.status === 'forbidden') throw new ForbiddenException({ ...body, statusCode: 403 });
   throw new BadRequestException({ ...body, statusCode: 400 });
-}
-
-async function unavailableAs503<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof PolicyUnavailableError)
-      throw new HttpException(
-        { statusCode: 503, message: err.message },
-        HttpStatus.SERVICE_UNAVAILABLE,
-      );
-    throw err;
-  }
 }

@@ -1,4 +1,5 @@
-import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { credentials, type ServiceError } from '@grpc/grpc-js';
+import { unaryCall } from '@mandate/platform';
 import {
   AuditEntry,
   auditKindToJSON,
@@ -56,17 +57,13 @@ export class GrpcLedgerChain implements LedgerChainPort {
           ? { $case: 'correlationId', value: key.correlationId }
           : { $case: 'record', value: { objectType: key.objectType, recordId: key.recordId } },
     };
-    return this.call<GetCausalChainRequest, GetCausalChainResponse>(
-      'GetCausalChain',
-      (r, m, o, cb) => this.client.getCausalChain(r, m, o, cb),
-      req,
-    );
+    return this.call('GetCausalChain', this.client.getCausalChain, req);
   }
 
   async byCorrelation(tenant: TenantId, correlationId: string): Promise<AuditEntry[]> {
     const res = await this.call<ListByCorrelationRequest, ListByCorrelationResponse>(
       'ListByCorrelation',
-      (r, m, o, cb) => this.client.listByCorrelation(r, m, o, cb),
+      this.client.listByCorrelation,
       { tenantId: tenant, correlationId },
     );
     return res.entries;
@@ -76,25 +73,22 @@ export class GrpcLedgerChain implements LedgerChainPort {
     this.client.close();
   }
 
-  private call<Req, Res>(
+  private async call<Req, Res>(
     name: string,
-    fn: (
-      req: Req,
-      meta: Metadata,
-      opts: { deadline: Date },
-      cb: (err: ServiceError | null, res?: Res) => void,
-    ) => unknown,
+    method: (this: LedgerServiceClient, ...args: never[]) => unknown,
     req: Req,
   ): Promise<Res> {
-    return new Promise((resolve, reject) =>
-      fn(req, new Metadata(), { deadline: new Date(Date.now() + this.deadlineMs) }, (err, res) => {
-        if (err)
-          reject(
-            new LedgerUnavailableError(`ledger ${name} failed: ${err.details || err.message}`),
-          );
-        else resolve(res as Res);
-      }),
-    );
+    try {
+      return await unaryCall<LedgerServiceClient, Req, Res>(
+        this.client,
+        method as never,
+        req,
+        this.deadlineMs,
+      );
+    } catch (err) {
+      const e = err as ServiceError;
+      throw new LedgerUnavailableError(`ledger ${name} failed: ${e.details || e.message}`);
+    }
   }
 }
 

@@ -13,7 +13,7 @@ import {
 import { ReviewContext } from '@mandate/review-domain';
 import { ApiAuthGuard, AuthPrincipal, type AuthenticatedPrincipal } from '@mandate/platform';
 import type { TenantId } from '@mandate/storage';
-import { domain, readable } from './access';
+import { domain, readable, unavailableAs503 } from './access';
 import {
   chainView,
   LedgerUnavailableError,
@@ -83,7 +83,7 @@ export class LedgerViewController {
       throw new BadRequestException('give ?correlationId=… or ?objectType=…&recordId=…');
     const ledger = this.port();
     return chainView(
-      await unavailableAs503(() =>
+      await unavailableAs503(LedgerUnavailableError, () =>
         ledger.causalChain(t, {
           objectType: id(objectType, 'objectType'),
           recordId: id(recordId, 'recordId'),
@@ -94,7 +94,7 @@ export class LedgerViewController {
 
   private async correlation(t: TenantId, correlationId: string): Promise<ChainView> {
     const ledger = this.port();
-    const [proven, all] = await unavailableAs503(() =>
+    const [proven, all] = await unavailableAs503(LedgerUnavailableError, () =>
       Promise.all([
         ledger.causalChain(t, { correlationId }),
         ledger.byCorrelation(t, correlationId),
@@ -120,17 +120,4 @@ function id(v: string, name: string): string {
   if (typeof v !== 'string' || !ID.test(v))
     throw new BadRequestException(`${name} must be 1–200 characters of letters, digits and ._:/-`);
   return v;
-}
-
-async function unavailableAs503<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof LedgerUnavailableError)
-      throw new HttpException(
-        { statusCode: 503, message: err.message },
-        HttpStatus.SERVICE_UNAVAILABLE,
-      );
-    throw err;
-  }
 }

@@ -1,4 +1,5 @@
-import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { credentials, status } from '@grpc/grpc-js';
+import { isServiceError, unaryCall } from '@mandate/platform';
 import {
   PolicyServiceClient,
   Verdict,
@@ -149,30 +150,13 @@ export class GrpcAgentOversight implements AgentOversightPort {
     method: 'getOversight' | 'setKillSwitch' | 'clearKillSwitch',
     request: object,
   ): Promise<Res> {
-    const fn = this.client[method] as unknown as (
-      req: object,
-      md: Metadata,
-      options: { deadline: Date },
-      cb: (err: ServiceError | null, res?: Res) => void,
-    ) => void;
-    return new Promise((resolve, reject) =>
-      fn.call(
-        this.client,
-        request,
-        new Metadata(),
-        { deadline: new Date(Date.now() + this.deadlineMs) },
-        (err: ServiceError | null, res?: Res) => {
-          if (err) reject(err);
-          else if (!res) reject(new Error('empty answer'));
-          else resolve(res);
-        },
-      ),
+    return unaryCall<PolicyServiceClient, object, Res>(
+      this.client,
+      this.client[method] as never,
+      request,
+      this.deadlineMs,
     );
   }
-}
-
-function isServiceError(err: unknown): err is ServiceError {
-  return err instanceof Error && typeof (err as Partial<ServiceError>).code === 'number';
 }
 
 function unavailable(what: string, err: unknown): PolicyUnavailableError {

@@ -1,4 +1,5 @@
-import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { credentials, type ServiceError } from '@grpc/grpc-js';
+import { unaryCall } from '@mandate/platform';
 import {
   PolicyServiceClient,
   type PolicyDecision,
@@ -24,19 +25,21 @@ export class GrpcPolicyRecheck implements PolicyRecheckPort {
     this.deadlineMs = o.deadlineMs ?? 5_000;
   }
 
-  recheck(decision: PolicyDecision, reviews: ReviewDecision[]): Promise<PolicyDecision> {
-    return new Promise((resolve, reject) =>
-      this.client.recheck(
+  async recheck(decision: PolicyDecision, reviews: ReviewDecision[]): Promise<PolicyDecision> {
+    let res: RecheckResponse;
+    try {
+      res = await unaryCall(
+        this.client,
+        this.client.recheck,
         { decision, reviews },
-        new Metadata(),
-        { deadline: new Date(Date.now() + this.deadlineMs) },
-        (err: ServiceError | null, res?: RecheckResponse) => {
-          if (err) reject(new Error(`policy Recheck failed: ${err.details || err.message}`));
-          else if (!res?.decision) reject(new Error('policy Recheck answered no decision'));
-          else resolve(res.decision);
-        },
-      ),
-    );
+        this.deadlineMs,
+      );
+    } catch (err) {
+      const e = err as ServiceError;
+      throw new Error(`policy Recheck failed: ${e.details || e.message}`);
+    }
+    if (!res.decision) throw new Error('policy Recheck answered no decision');
+    return res.decision;
   }
 
   close(): void {

@@ -93,17 +93,47 @@ const TARGET_PREFIX = 'Target: ';
 const TIME_PREFIX = 'Current time: ';
 const MAX_BLOCK_LENGTH = 200_000;
 
-/** Builds the model request for one step of `agent` on `input`. */
-export function buildAgentRequest(
-  agent: AgentDefinition,
+/**
+ * The pieces of one step's request, each exactly as the model sees it: the trusted context line
+ * (system), and the time and target lines and the nonce-delimited DATA blocks (user).
+ */
+export interface AgentRequestParts {
+  readonly contextLine: string;
+  readonly timeLine: string;
+  readonly targetLine: string;
+  readonly recordBlock: string;
+  readonly activityBlock: string;
+}
+
+export function agentRequestParts(
   input: AgentInput,
   nonce?: (label: string) => string,
-): ModelRequest {
+): AgentRequestParts {
   // Whole JSON values only: a truncated block would not parse (the caller bounds the activity).
   const block = (label: string, value: unknown) =>
     untrustedBlock(label, JSON.stringify(value), nonce ? nonce(label) : newNonce(), {
       maxLength: MAX_BLOCK_LENGTH,
     });
+  return {
+    contextLine: `${CONTEXT_PREFIX}${JSON.stringify(input.context)}`,
+    timeLine: `${TIME_PREFIX}${input.now}`,
+    targetLine: `${TARGET_PREFIX}${input.target.objectType} ${input.target.recordId}`,
+    recordBlock: block('record', input.record),
+    activityBlock: block('activity', input.activity),
+  };
+}
+
+/**
+ * The model request for one step of `agent` on `input`. With the agent's rendered prompt, its
+ * system half replaces the `Prompt:` line and its user half is the user message (see
+ * `withPrompt`); without, a bare request the offline rules and tests read.
+ */
+export function buildAgentRequest(
+  agent: AgentDefinition,
+  input: AgentInput,
+  nonce?: (label: string) => string,
+  parts: AgentRequestParts = agentRequestParts(input, nonce),
+): ModelRequest {
   return {
     tenantId: input.tenantId,
     agentId: agent.id,
@@ -112,22 +142,47 @@ export function buildAgentRequest(
     messages: [
       {
         role: 'system',
-        content: [
-          `Prompt: ${agent.promptId}`,
-          UNTRUSTED_DATA_INSTRUCTION,
-          `${CONTEXT_PREFIX}${JSON.stringify(input.context)}`,
-        ].join('\n'),
+        content: [`Prompt: ${agent.promptId}`, UNTRUSTED_DATA_INSTRUCTION, parts.contextLine].join(
+          '\n',
+        ),
       },
       {
         role: 'user',
-        content: [
-          `${TIME_PREFIX}${input.now}`,
-          `${TARGET_PREFIX}${input.target.objectType} ${input.target.recordId}`,
-          block('record', input.record),
-          block('activity', input.activity),
-        ].join('\n'),
+        content: [parts.timeLine, parts.targetLine, parts.recordBlock, parts.activityBlock].join(
+          '\n',
+        ),
       },
     ],
+  };
+}
+
+/**
+ * Puts the agent's rendered prompt into its request: the system half in place of the `Prompt:`
+ * line (before the untrusted-data rule and the trusted context), the user half as the user
+ * message. A prompt version whose user half lacks a piece the step must send (the time or target
+ * line, a DATA block: an older or badly edited template) gets that piece appended, so the model
+ * always sees the data it decides on.
+ */
+export function withPrompt(
+  request: ModelRequest,
+  agent: AgentDefinition,
+  parts: AgentRequestParts,
+  rendered: { readonly system: string; readonly user: string },
+): ModelRequest {
+  const required = [parts.timeLine, parts.targetLine, parts.recordBlock, parts.activityBlock];
+  const user = [rendered.user.trimEnd(), ...required.filter((p) => !rendered.user.includes(p))]
+    .filter((x) => x !== '')
+    .join('\n');
+  return {
+    ...request,
+    messages: request.messages.map((m) =>
+      m.role === 'system'
+        ? // A replacer function: a `$` in the rendered text (it quotes CRM data) is no pattern.
+          { ...m, content: m.content.replace(`Prompt: ${agent.promptId}`, () => rendered.system) }
+        : m.role === 'user'
+          ? { ...m, content: user }
+          : m,
+    ),
   };
 }
 

@@ -10,6 +10,7 @@ import { mergeFieldsIn, pseudonymTokensIn } from '@mandate/contracts';
 import {
   PROMPT_POINTERS,
   PROMPT_VERSIONS,
+  promptContentHash,
   PromptRegistry,
   seedFromDirectory,
 } from '@mandate/prompt-registry';
@@ -198,6 +199,62 @@ describe('runAgentStep', () => {
     const system = model.requests[0].messages.find((m) => m.role === 'system')!.content;
     expect(system).toContain(JSON.stringify(territory).slice(1, -1));
     expect(system).not.toContain('Prompt: lead-qualification');
+  });
+
+  it('sends both halves of the active prompt, each DATA block exactly once', async () => {
+    const { model } = await run('deal-desk', 'opp-0001');
+    const [system, user] = ['system', 'user'].map(
+      (role) => model.requests[0].messages.find((m) => m.role === role)!.content,
+    );
+    // The prompt's own wording reaches the model: its system rules and its user request.
+    expect(system).toContain('You are the deal-desk agent of Mandate');
+    expect(user).toContain('Review this opportunity.');
+    expect(user).toContain('Recent activity on this opportunity, newest first:');
+    expect(user).toMatch(/^Current time: \S+\nTarget: opportunity opp-0001\n/);
+    for (const label of ['record', 'activity'])
+      expect(user.match(new RegExp(`<<<DATA ${label} [A-Za-z0-9]+>>>`, 'g'))).toHaveLength(1);
+    expect(user).not.toContain('DATA>>>'); // no stale wrapper around the real blocks
+    expect(system).not.toMatch(/<<<DATA (record|activity) [A-Za-z0-9]+>>>/);
+  });
+
+  it('appends what an older prompt version leaves out of its user half', async () => {
+    const prompts = await registry();
+    const active = await prompts.active('deal-desk');
+    const legacy = {
+      ...active,
+      template: { ...active.template, user: 'Current time: {{now}}\n\nReview this opportunity.' },
+      variables: ['now', 'tenant_rules'],
+    };
+    const model = new Model();
+    await runAgentStep(
+      {
+        source,
+        modelFor: () => model,
+        prompts: {
+          active: async () => ({
+            ...legacy,
+            contentHash: promptContentHash(legacy.template, legacy.variables),
+          }),
+        } as unknown as PromptRegistry,
+      },
+      {
+        agent: 'deal-desk',
+        tenantId: 'acme',
+        correlationId: 'corr-1',
+        target: record('opp-0001'),
+        planId: 'plan-1',
+        stepIndex: 0,
+        now: new Date(DEMO_REFERENCE_DATE),
+        timeZone: 'Europe/London',
+        tenantRules: { maxDiscountPercent: 20 },
+      },
+    );
+    const user = model.requests[0].messages.find((m) => m.role === 'user')!.content;
+    expect(user.startsWith('Current time: ')).toBe(true);
+    expect(user.match(/^Current time: /gm)).toHaveLength(1);
+    expect(user).toContain('Target: opportunity opp-0001');
+    expect(user).toMatch(/<<<DATA record [A-Za-z0-9]+>>>/);
+    expect(user).toMatch(/<<<DATA activity [A-Za-z0-9]+>>>/);
   });
 
   it('fails safe with the model’s reason and no proposals when the model fails', async () => {

@@ -1,11 +1,14 @@
 import type { PromptRef } from '@mandate/contracts';
 import { actionPseudonymTokens, mergeField, pseudonymTokensIn } from '@mandate/contracts';
-import { PseudonymVault, untrustedBlock } from '@mandate/data-governance';
+import { PseudonymVault } from '@mandate/data-governance';
 import { renderPrompt, type PromptRegistry } from '@mandate/prompt-registry';
 import { AGENT_DEFINITIONS, type AgentId } from './agent-definitions';
 import {
+  agentRequestParts,
   buildAgentRequest,
+  withPrompt,
   type AgentInput,
+  type AgentRequestParts,
   type StepFeedback,
   type TenantRules,
 } from './agent-input';
@@ -72,23 +75,28 @@ export interface StepFailure {
 
 export type StepResult = StepSuccess | StepFailure;
 
-/** Renders the agent's active prompt with the input's values (untrusted ones as DATA blocks). */
+/**
+ * Renders the agent's active prompt with the step's values: the DATA blocks and lines exactly as
+ * `parts` has them (untrusted text only ever inside a nonce-delimited block).
+ */
 export async function renderAgentPrompt(
   prompts: PromptRegistry,
   promptId: string,
   input: AgentInput,
-): Promise<{ system: string; ref: PromptRef }> {
+  parts: AgentRequestParts = agentRequestParts(input),
+): Promise<{ system: string; user: string; ref: PromptRef }> {
   const version = await prompts.active(promptId);
   const values: Record<string, string> = {
-    record: untrustedBlock('record', JSON.stringify(input.record)),
-    activity: untrustedBlock('activity', JSON.stringify(input.activity)),
+    record: parts.recordBlock,
+    activity: parts.activityBlock,
     now: input.now,
+    target: `${input.target.objectType} ${input.target.recordId}`,
     tenant_rules: JSON.stringify(input.context.tenantRules ?? {}),
     consent: JSON.stringify(input.context.outreach ?? {}),
   };
   const vars = Object.fromEntries(version.variables.map((name) => [name, values[name] ?? '']));
   const rendered = renderPrompt(version, vars);
-  return { system: rendered.system, ref: rendered.ref };
+  return { system: rendered.system, user: rendered.user, ref: rendered.ref };
 }
 
 export async function runAgentStep(deps: StepRunnerDeps, req: StepRequest): Promise<StepResult> {
@@ -103,17 +111,14 @@ export async function runAgentStep(deps: StepRunnerDeps, req: StepRequest): Prom
   const input: AgentInput = req.feedback
     ? { ...prepared.input, context: { ...prepared.input.context, feedback: req.feedback } }
     : prepared.input;
-  const rendered = await renderAgentPrompt(deps.prompts, agent.promptId, input);
-  const built = buildAgentRequest(agent, input);
-  // A replacer function: a `$` in the rendered text (it quotes CRM data) is not a pattern.
-  const request = {
-    ...built,
-    messages: built.messages.map((m) =>
-      m.role === 'system'
-        ? { ...m, content: m.content.replace(`Prompt: ${agent.promptId}`, () => rendered.system) }
-        : m,
-    ),
-  };
+  const parts = agentRequestParts(input);
+  const rendered = await renderAgentPrompt(deps.prompts, agent.promptId, input, parts);
+  const request = withPrompt(
+    buildAgentRequest(agent, input, undefined, parts),
+    agent,
+    parts,
+    rendered,
+  );
   const model = deps.modelFor(req.tenantId);
   const response = await model.invoke(request);
   if (!response.ok)

@@ -245,9 +245,8 @@ async function leadQualificationMessages(
     activity: recordBlock(run.email, vault, known),
     now: scrub(NOW),
     tenant_rules: scrub(TENANT_RULES),
+    target: `${run.lead.objectType} ${run.lead.id}`,
   };
-  // The seed prompt's data blocks end at "DATA>>>": no value may contain it.
-  for (const value of Object.values(vars)) expect(value).not.toContain('DATA>>>');
   const rendered = renderPrompt(await seededLeadQualificationPrompt(), vars);
   return [
     { role: 'system', content: `${rendered.system}\n\n${UNTRUSTED_DATA_INSTRUCTION}` },

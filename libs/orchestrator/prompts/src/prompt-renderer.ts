@@ -24,9 +24,10 @@ type RenderableVersion = Pick<
  *   all problems are reported at once (`PromptRenderError`).
  * - Verbatim: values are inserted as they are, in one pass (a value that contains `{{x}}` is not
  *   expanded again). Nothing is escaped, quoted or redacted here. Callers pass CRM data and
- *   inbound text already pseudonymised and make sure an untrusted value cannot close the data
- *   block it is placed in (the seed prompts use `<<<DATA name` … `DATA>>>`): a value containing
- *   `DATA>>>` must be refused or escaped by the caller before rendering.
+ *   inbound text already pseudonymised and wrapped: the agents' step passes each data variable
+ *   as a whole `<<<DATA name nonce>>>` … `<<<END nonce>>>` block (`untrustedBlock`, a fresh nonce
+ *   per request, so the text cannot close its own block); the seed prompts place those
+ *   variables on lines of their own and describe the delimiters to the model.
  * - Honest reference: the content hash is recomputed from the template; a version whose text
  *   does not match its hash is refused (`PromptIntegrityError`), so `ref` always names the text
  *   that was rendered. Any status renders (previewing a draft is fine); agents render the

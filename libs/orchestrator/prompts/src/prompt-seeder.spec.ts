@@ -205,7 +205,7 @@ describe('the repository prompts (prompts/)', () => {
       ]);
       expect([...used].sort()).toEqual([...content.variables]);
       expect(content.variables).toEqual(
-        expect.arrayContaining(['record', 'activity', 'now', 'tenant_rules']),
+        expect.arrayContaining(['record', 'activity', 'now', 'tenant_rules', 'target']),
       );
     }
   });
@@ -221,10 +221,15 @@ describe('the repository prompts (prompts/)', () => {
     expect(system).toMatch(/candidate record ids/);
     expect(system).toContain('⟦PERSON_1⟧');
     expect(system).toMatch(/Keep every token exactly as written/);
-    // Every data variable sits alone between the delimiters the system message describes.
-    for (const name of file.content.variables.filter((v) => v !== 'now' && v !== 'tenant_rules')) {
-      expect(user).toContain(`<<<DATA ${name}\n{{${name}}}\nDATA>>>`);
-    }
+    // The system message describes the nonce-delimited blocks the step puts the data in; the
+    // user half starts with the time and target lines and has each data variable on its own line
+    // (the step fills it with a whole DATA block: no wrapper of the template's own around it).
+    expect(system).toContain('`<<<DATA name nonce>>>`');
+    expect(system).toContain('`<<<END nonce>>>`');
+    expect(user.startsWith('Current time: {{now}}\nTarget: {{target}}\n')).toBe(true);
+    for (const name of ['record', 'activity'])
+      expect(user).toMatch(new RegExp(`^\\{\\{${name}\\}\\}$`, 'm'));
+    expect(user).not.toContain('DATA>>>');
   });
 
   it('seed, activate and render without leftover placeholders', async () => {

@@ -328,6 +328,7 @@ describe('walking skeleton on Apache Kafka and FerretDB', () => {
       Topics.trustEvidence,
       Topics.policyControl,
       Topics.auditRecords,
+      Topics.planHandOffs,
     ];
     const marker = `malformed-${RUN}`;
     for (const topic of consumed) {

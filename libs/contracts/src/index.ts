@@ -12,6 +12,7 @@ export * from './gen/mandate/v1/policy';
 export * from './gen/mandate/v1/review';
 export * from './gen/mandate/v1/execution';
 export * from './gen/mandate/v1/audit';
+export * from './gen/mandate/v1/handoff';
 export * from './gen/mandate/v1/connector';
 // Service modules (these load @grpc/grpc-js).
 export * from './gen/mandate/v1/policy_service';

@@ -5,6 +5,7 @@ import {
   AuditRecord,
   ChangeType,
   CrmChangeEvent,
+  PlanHandOff,
   PolicyDecision,
   Verdict,
   codecForTypeName,
@@ -144,6 +145,35 @@ describe('codecs', () => {
     });
 
     expect(codecs.CrmChangeEvent.decode(codecs.CrmChangeEvent.encode(event))).toEqual(event);
+  });
+
+  it('round-trip a plan hand-off with its candidates and steps, in binary and JSON', () => {
+    const handOff = PlanHandOff.fromPartial({
+      handoffId: 'ho-1',
+      tenantId: 'tenant-a',
+      correlationId: 'corr-1',
+      planId: 'plan-1',
+      agentId: 'service-triage',
+      target: { objectType: 'activity', recordId: 'act-9' },
+      reason: 'hand_off: the message could refer to 2 open cases',
+      candidates: ['case-1', 'case-2'],
+      steps: [
+        {
+          index: 0,
+          actionType: 'apply_discount',
+          status: 'denied',
+          reasons: ['DISCOUNT_OVER_CEILING'],
+          proposalId: 'p-1',
+        },
+      ],
+      handedOffAt: '2025-02-01T12:00:00.000Z',
+      objective: 'triage an inbound email',
+    });
+
+    expect(codecs.PlanHandOff.decode(codecs.PlanHandOff.encode(handOff))).toEqual(handOff);
+    const json = JSON.parse(JSON.stringify(PlanHandOff.toJSON(handOff)));
+    expect(json).toMatchObject({ handoffId: 'ho-1', candidates: ['case-1', 'case-2'] });
+    expect(PlanHandOff.fromJSON(json)).toEqual(handOff);
   });
 
   it('throw on bytes that are not a valid encoding', () => {

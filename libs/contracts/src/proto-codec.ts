@@ -5,6 +5,7 @@ import { ActionPayload, ActionProposal } from './gen/mandate/v1/action';
 import { AuditEntry, AuditRecord, Checkpoint } from './gen/mandate/v1/audit';
 import { CrmChangeEvent } from './gen/mandate/v1/crm';
 import { ExecutionOutcome } from './gen/mandate/v1/execution';
+import { PlanHandOff } from './gen/mandate/v1/handoff';
 import {
   DecisionToken,
   PolicyControlEvent,
@@ -54,6 +55,7 @@ export const codecs = {
   Checkpoint: codecOf(Checkpoint, `${PACKAGE}.Checkpoint`),
   PolicyControlEvent: codecOf(PolicyControlEvent, `${PACKAGE}.PolicyControlEvent`),
   TrustEvidence: codecOf(TrustEvidence, `${PACKAGE}.TrustEvidence`),
+  PlanHandOff: codecOf(PlanHandOff, `${PACKAGE}.PlanHandOff`),
 } as const;
 
 /** The codec registered in `codecs` for a full type name, or undefined. */

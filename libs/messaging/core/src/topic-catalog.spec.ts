@@ -3,6 +3,7 @@ import {
   type ActionProposal,
   type AuditEntry,
   type CrmChangeEvent,
+  type PlanHandOff,
   type ReviewDecision,
 } from '@mandate/contracts';
 import { deadLetterTopic } from './topic-spec';
@@ -32,6 +33,7 @@ describe('topic catalog', () => {
       // One partition: control events are applied in one total order by every replica.
       ['mandate.policy.control.v1', 'mandate.v1.PolicyControlEvent', 1, 365, 'delete'],
       ['mandate.policy.trust-evidence.v1', 'mandate.v1.TrustEvidence', 6, 7, 'delete'],
+      ['mandate.plans.handoffs.v1', 'mandate.v1.PlanHandOff', 6, 7, 'delete'],
     ]);
     expect(allTopics().map((t) => t.deadLetter)).toEqual(allTopics().map((t) => `${t.name}.dlq`));
     expect(deadLetterTopic(Topics.audit).retentionMs).toBe(365 * DAY);
@@ -59,6 +61,9 @@ describe('topic catalog', () => {
     expect(Topics.actionsProposed.key({ ...proposal, target: undefined })).toBe('acme/proposal/p1');
     expect(Topics.reviewDecisions.key({ tenantId: 'acme', taskId: 't1' } as ReviewDecision)).toBe(
       'acme/review-task/t1',
+    );
+    expect(Topics.planHandOffs.key({ tenantId: 'acme', planId: 'plan-1' } as PlanHandOff)).toBe(
+      'acme/plan/plan-1',
     );
   });
 

@@ -5,6 +5,7 @@ import {
   type AuditRecord,
   type CrmChangeEvent,
   type ExecutionOutcome,
+  type PlanHandOff,
   type PolicyControlEvent,
   type PolicyDecision,
   type TrustEvidence,
@@ -124,6 +125,17 @@ export const Topics = {
       "agent's trust records (single writer per key) and sees all of its outcomes (exact breaker windows).",
     key: (e) => tenantKey(e.tenantId, e.agentId),
     codec: codecs.TrustEvidence,
+    partitions: PARTITIONS,
+    retentionMs: RETENTION_MS,
+  }),
+  planHandOffs: defineTopic<PlanHandOff>({
+    name: 'mandate.plans.handoffs.v1',
+    description:
+      "Agents' plans handed off to a person (budget spent, model failure, ambiguous input, " +
+      'an action turned down again); human-review opens a hand-off task for each. ' +
+      'Keyed by tenant and plan (at most one hand-off per plan).',
+    key: (h) => tenantKey(h.tenantId, 'plan', h.planId),
+    codec: codecs.PlanHandOff,
     partitions: PARTITIONS,
     retentionMs: RETENTION_MS,
   }),

@@ -5,6 +5,7 @@ import {
   CrmChangeEvent,
   ExecutionOutcome,
   ExecutionStatus,
+  PlanHandOff,
   PolicyDecision,
   ReviewDecision,
   ReviewOutcome,
@@ -26,9 +27,9 @@ import {
   PromptRegistry,
   seedFromDirectory,
 } from '@mandate/prompt-registry';
-import { InMemoryDocumentStore, tenantId } from '@mandate/storage';
+import { ConcurrencyError, InMemoryDocumentStore, tenantId } from '@mandate/storage';
 import { PLANS, PLAN_PROPOSALS } from './collections';
-import { PlanEngine, planIdOf, type PlanBudget, type PlanDoc } from './plan-engine';
+import { handoffIdOf, PlanEngine, planIdOf, type PlanBudget, type PlanDoc } from './plan-engine';
 
 const tenant = tenantId('acme');
 const PROMPTS_DIR = path.resolve(__dirname, '../../../../prompts');
@@ -176,8 +177,15 @@ async function setup(o: { budget?: Partial<PlanBudget>; model?: RulesModel } = {
       .filter((e) => e.topic === Topics.auditRecords.name)
       .map((e) => Buffer.from(e.payload).toString('utf8'));
   };
+  const handOffs = async () => {
+    const pending = await plans.pendingOutbox({ limit: 100 });
+    return pending
+      .flatMap((p) => p.entries)
+      .filter((e) => e.topic === Topics.planHandOffs.name)
+      .map((e) => ({ key: e.key, id: e.headers['ce_id'], value: PlanHandOff.decode(e.payload) }));
+  };
   const plan = async (id: string) => (await plans.get(tenant, id))!;
-  return { engine, plans, model, sent, audits, plan };
+  return { engine, plans, model, sent, audits, handOffs, plan };
 }
 
 function oppChange(eventId = 'evt-1'): CrmChangeEvent {
@@ -288,6 +296,21 @@ describe('PlanEngine', () => {
     expect(doc.usage.modelCalls).toBe(3);
   });
 
+  it('publishes no hand-off for a plan that ends otherwise (completed, failed, expired)', async () => {
+    const { engine, sent, plan, handOffs } = await setup();
+    await engine.onCrmChange(oppChange());
+    const [first] = await sent();
+    await engine.onDecision(decision(first, Verdict.VERDICT_AUTO));
+    await engine.onOutcome(outcome(first, ExecutionStatus.EXECUTION_STATUS_EXECUTED));
+    expect((await plan(first.planId)).status).toBe('completed');
+    await engine.onCrmChange(oppChange('evt-2'));
+    const [, second] = await sent();
+    await engine.onDecision(decision(second, Verdict.VERDICT_AUTO));
+    await engine.onOutcome(outcome(second, ExecutionStatus.EXECUTION_STATUS_FAILED, 'no'));
+    expect((await plan(second.planId)).status).toBe('failed');
+    expect(await handOffs()).toEqual([]);
+  });
+
   it('adapts after a reviewer rejects the step, found from the proposal id alone', async () => {
     const { engine, sent, plan } = await setup();
     await engine.onCrmChange(oppChange());
@@ -344,6 +367,72 @@ describe('PlanEngine', () => {
     const doc = await plan(first.planId);
     expect(doc.status).toBe('handed-off');
     expect(doc.handoff?.reason).toMatch(/adaptation budget \(1\) used up/);
+  });
+
+  it('announces the hand-off once, in the same write as the handed-off transition', async () => {
+    const { engine, plans, sent, plan, handOffs, audits } = await setup({
+      budget: { maxAdaptations: 1 },
+    });
+    await engine.onCrmChange(oppChange());
+    const [first] = await sent();
+    await engine.onDecision(decision(first, Verdict.VERDICT_DENY, ['DISCOUNT_OVER_CEILING']));
+    const [, second] = await sent();
+    const denial = decision(second, Verdict.VERDICT_DENY, ['DISCOUNT_OVER_CEILING']);
+
+    // The write of the transition fails (another writer won): no hand-off leaks out of it.
+    const update = jest
+      .spyOn(plans, 'update')
+      .mockRejectedValueOnce(new ConcurrencyError('agent_plans', first.planId, 1, 2));
+    await expect(engine.onDecision(denial)).rejects.toBeInstanceOf(ConcurrencyError);
+    update.mockRestore();
+    expect(await handOffs()).toEqual([]);
+    expect((await plan(first.planId)).status).toBe('active');
+
+    // The bus redelivers: the transition and its hand-off are written together, once.
+    await engine.onDecision(denial);
+    await engine.onDecision(denial);
+    const doc = await plan(first.planId);
+    expect(doc.status).toBe('handed-off');
+    const handoffId = handoffIdOf(tenant, first.planId);
+    expect(doc.handoff?.handoffId).toBe(handoffId);
+    const published = await handOffs();
+    expect(published).toHaveLength(1);
+    expect(published[0].id).toBe(handoffId);
+    expect(published[0].key).toBe(`${tenant}/plan/${first.planId}`);
+    expect(published[0].value).toEqual(
+      PlanHandOff.fromPartial({
+        handoffId,
+        tenantId: tenant,
+        correlationId: 'corr-evt-1',
+        planId: first.planId,
+        agentId: 'deal-desk',
+        target: { objectType: 'opportunity', recordId: OPP.id },
+        reason: doc.handoff!.reason,
+        candidates: [],
+        steps: [
+          {
+            index: 0,
+            actionType: 'apply_discount',
+            status: 'denied',
+            reasons: ['DISCOUNT_OVER_CEILING'],
+            proposalId: first.proposalId,
+          },
+          {
+            index: 1,
+            actionType: 'apply_discount',
+            status: 'denied',
+            reasons: ['DISCOUNT_OVER_CEILING'],
+            proposalId: second.proposalId,
+          },
+        ],
+        handedOffAt: NOW.toISOString(),
+        objective: doc.objective,
+      }),
+    );
+    // The reason is the very summary the ledger records for the plan's end.
+    const ended = (await audits()).filter((a) => a.includes('plan handed-off'));
+    expect(ended).toHaveLength(1);
+    expect(ended[0]).toContain(doc.handoff!.reason);
   });
 
   it('hands off at once when the adapted step is one already turned down (no pointless retries)', async () => {
@@ -406,6 +495,38 @@ describe('PlanEngine', () => {
     const doc = await plan(planIdOf(tenant, 'evt-meeting', 'outreach'));
     expect(doc.status).toBe('handed-off');
     expect(doc.handoff?.candidates.sort()).toEqual(['con-1', 'con-2']);
+  });
+
+  it('announces a hand-off at the start with its candidates; a redelivered change announces nothing new', async () => {
+    const { engine, handOffs, plan } = await setup();
+    const event = CrmChangeEvent.fromPartial({
+      eventId: 'evt-meeting',
+      tenantId: tenant,
+      correlationId: 'corr-meeting',
+      objectType: 'activity',
+      recordId: 'act-9',
+      changeType: ChangeType.CHANGE_TYPE_CREATED,
+      snapshot: { kind: 'meeting', relatedType: 'contact', relatedId: 'con-1', subject: 'Demo' },
+    });
+    await engine.onCrmChange(event);
+    await engine.onCrmChange(event);
+    const planId = planIdOf(tenant, 'evt-meeting', 'outreach');
+    const published = await handOffs();
+    expect(published).toHaveLength(1);
+    const h = published[0].value;
+    expect(h).toMatchObject({
+      handoffId: handoffIdOf(tenant, planId),
+      planId,
+      agentId: 'outreach',
+      correlationId: 'corr-meeting',
+      target: { objectType: 'contact', recordId: 'con-1' },
+      steps: [],
+    });
+    expect([...h.candidates].sort()).toEqual(['con-1', 'con-2']);
+    expect(h.reason).toBe((await plan(planId)).handoff?.reason);
+    expect(h.reason).toMatch(/^hand_off: /);
+    // PII-free: neither contact's name or address travels with it.
+    expect(JSON.stringify(PlanHandOff.toJSON(h))).not.toMatch(/Dana|helios\.example/);
   });
 
   it('fails safe when the model fails: no proposal, the plan is handed off', async () => {

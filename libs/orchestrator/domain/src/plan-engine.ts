@@ -2,6 +2,7 @@ import {
   ActionProposal,
   AuditKind,
   ExecutionStatus,
+  PlanHandOff,
   ReviewOutcome,
   Verdict,
   type CrmChangeEvent,
@@ -110,8 +111,11 @@ export interface PlanDoc {
   steps: PlanStep[];
   budget: PlanBudget;
   usage: PlanUsage;
-  /** Why a human has it now, with the candidate records when the input was ambiguous. */
-  handoff?: { reason: string; candidates: string[] };
+  /**
+   * Why a human has it now, with the candidate records when the input was ambiguous. Once the
+   * plan is `handed-off`, `handoffId` names the hand-off published for human review.
+   */
+  handoff?: { reason: string; candidates: string[]; handoffId?: string };
   prompt: { promptId: string; version: number; contentHash: string };
   model: { provider: string; model: string; offline: boolean; label: string };
   createdAt: Date;
@@ -146,6 +150,11 @@ export class MalformedEventError extends Error {
 /** Deterministic UUID-shaped id (version 5 layout) from its parts. */
 export function planIdOf(tenantId: string, eventId: string, agent: string): string {
   return deterministicUuid(['plan', tenantId, eventId, agent]);
+}
+
+/** Id of a plan's hand-off (a plan is handed off at most once): the review task's id too. */
+export function handoffIdOf(tenantId: string, planId: string): string {
+  return deterministicUuid(['handoff', tenantId, planId]);
 }
 
 export class PlanEngine {
@@ -406,7 +415,20 @@ export class PlanEngine {
   ): void {
     plan.status = status;
     for (const s of plan.steps) if (s.status === 'queued') s.status = 'cancelled';
-    if (status === 'handed-off') plan.handoff = { reason: summary, candidates };
+    if (status === 'handed-off') {
+      const handoffId = handoffIdOf(plan.tenantId, plan.id);
+      plan.handoff = { reason: summary, candidates, handoffId };
+      // Announced in the same write as the transition: human review opens a hand-off task.
+      outbox.push(
+        outboxMessage(Topics.planHandOffs, this.handOffOf(plan, handoffId, summary, candidates), {
+          tenantId: plan.tenantId,
+          correlationId: plan.correlationId,
+          source: SOURCE,
+          id: handoffId,
+          subject: `${plan.target.objectType}/${plan.target.recordId}`,
+        }),
+      );
+    }
     outbox.push(
       this.audit(
         plan,
@@ -419,6 +441,34 @@ export class PlanEngine {
         },
       ),
     );
+  }
+
+  /** The hand-off message: PII-free (the reason is the ledger's summary; steps carry no args). */
+  private handOffOf(
+    plan: PlanDoc,
+    handoffId: string,
+    reason: string,
+    candidates: string[],
+  ): PlanHandOff {
+    return PlanHandOff.fromPartial({
+      handoffId,
+      tenantId: plan.tenantId,
+      correlationId: plan.correlationId,
+      planId: plan.id,
+      agentId: plan.agentId,
+      target: { ...plan.target },
+      reason,
+      candidates: [...candidates],
+      steps: plan.steps.map((s) => ({
+        index: s.index,
+        actionType: s.tool,
+        status: s.status,
+        reasons: [...s.reasons],
+        proposalId: s.proposalId,
+      })),
+      handedOffAt: this.now().toISOString(),
+      objective: plan.objective,
+    });
   }
 
   async onDecision(decision: PolicyDecision): Promise<void> {

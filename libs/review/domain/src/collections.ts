@@ -1,4 +1,5 @@
 import { defineCollection } from '@mandate/storage';
+import type { HandOffTaskDoc } from './handoff-task.doc';
 import type { ReviewTaskDoc } from './review-task.doc';
 
 export const REVIEW_TASKS = defineCollection<ReviewTaskDoc>({
@@ -39,4 +40,20 @@ export interface ReviewTenantDoc {
 export const REVIEW_TENANTS = defineCollection<ReviewTenantDoc>({
   name: 'review_tenants',
   indexes: [],
+});
+
+/**
+ * Hand-off tasks (`handoff_tasks`): agents' plans handed off to a person, one per plan (`id` is
+ * the hand-off id). Apart from `review_tasks`: nothing here is approved or re-checked by policy.
+ * Hot paths are `_id` gets and conditional updates; the queue lists a tenant's by status.
+ */
+export const HANDOFF_TASKS = defineCollection<HandOffTaskDoc>({
+  name: 'handoff_tasks',
+  indexes: [
+    {
+      name: 'queue',
+      keys: { status: 1, handedOffAt: 1 },
+      why: "The hand-off queue lists a tenant's open (or resolved) hand-offs, oldest first.",
+    },
+  ],
 });

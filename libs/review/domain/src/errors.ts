@@ -130,6 +130,51 @@ export class TaskContentionError extends ReviewError {
   }
 }
 
+/** No such hand-off task in this tenant (also what a reviewer of another tenant gets). */
+export class HandOffNotFoundError extends ReviewError {
+  override readonly name = 'HandOffNotFoundError';
+  readonly code = 'HANDOFF_NOT_FOUND';
+  constructor(readonly handoffId: string) {
+    super(`hand-off ${handoffId} not found`);
+  }
+}
+
+/** Someone else has taken the hand-off over (the loser of a claim race gets this). */
+export class HandOffAlreadyClaimedError extends ReviewError {
+  override readonly name = 'HandOffAlreadyClaimedError';
+  readonly code = 'HANDOFF_ALREADY_CLAIMED';
+  constructor(
+    readonly handoffId: string,
+    readonly assigneeId: string,
+  ) {
+    super(
+      `hand-off ${handoffId} is claimed by ${assigneeId}; it can be claimed once they release it ` +
+        '(or a supervisor does)',
+    );
+  }
+}
+
+/** The hand-off is already resolved (done or dismissed). */
+export class HandOffClosedError extends ReviewError {
+  override readonly name = 'HandOffClosedError';
+  readonly code = 'HANDOFF_CLOSED';
+  constructor(
+    readonly handoffId: string,
+    readonly status: string,
+  ) {
+    super(`hand-off ${handoffId} is ${status.toLowerCase()}; it takes no more changes`);
+  }
+}
+
+/** Too many concurrent writers on one hand-off; the caller may retry. */
+export class HandOffContentionError extends ReviewError {
+  override readonly name = 'HandOffContentionError';
+  readonly code = 'HANDOFF_CONTENTION';
+  constructor(readonly handoffId: string) {
+    super(`hand-off ${handoffId} kept changing under this request; try again`);
+  }
+}
+
 /** A configuration the domain refuses to run with (e.g. approval on SLA expiry). */
 export class ReviewConfigError extends Error {
   override readonly name = 'ReviewConfigError';

@@ -16,3 +16,5 @@ export * from './review-queue';
 export * from './review-decisions';
 export * from './sla';
 export * from './reviewer-analytics';
+export * from './handoff-task.doc';
+export * from './handoff-queue';

@@ -109,6 +109,12 @@ describe('SLA configuration', () => {
     expect(() => reviewConfig({ batch: { maxItems: 0 } })).toThrow(ReviewConfigError);
     expect(reviewConfig().batch).toEqual({ riskBands: ['low'], maxItems: 50 });
     expect(reviewConfig().leaseMs).toBe(15 * MIN);
+    // Hand-offs go to the routing's default team unless configured; a bad name is refused.
+    expect(reviewConfig().handoffTeam).toBe('general');
+    expect(reviewConfig({ routing: { defaultTeam: 'desk' } }).handoffTeam).toBe('desk');
+    expect(reviewConfig({ handoffTeam: 'service' }).handoffTeam).toBe('service');
+    expect(reviewConfig(reviewConfig({ handoffTeam: 'service' })).handoffTeam).toBe('service');
+    expect(() => reviewConfig({ handoffTeam: '' })).toThrow(ReviewConfigError);
   });
 
   it('keeps verdicts out of it (routing is by action and risk, not by verdict)', () => {

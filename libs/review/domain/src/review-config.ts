@@ -17,6 +17,11 @@ export interface ReviewConfig {
   readonly batch: BatchConfig;
   /** Longest comment, in characters. Default 4000. */
   readonly maxCommentChars: number;
+  /**
+   * Team whose reviewers work agents' hand-offs (`HandOffQueue`); supervisors work them all.
+   * Default: `routing.defaultTeam` ("general").
+   */
+  readonly handoffTeam: string;
 }
 
 export interface ReviewConfigInput {
@@ -25,17 +30,24 @@ export interface ReviewConfigInput {
   readonly leaseMs?: number;
   readonly batch?: Partial<BatchConfig>;
   readonly maxCommentChars?: number;
+  readonly handoffTeam?: string;
 }
+
+const TEAM = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
 
 /** Validates and completes a configuration; throws `ReviewConfigError` on anything unsafe. */
 export function reviewConfig(input: ReviewConfigInput = {}): ReviewConfig {
+  const routing = validateRouting(input.routing);
   const config: ReviewConfig = {
-    routing: validateRouting(input.routing),
+    routing,
     sla: validateSla(input.sla),
     leaseMs: input.leaseMs ?? 15 * 60 * 1000,
     batch: { riskBands: ['low'], maxItems: 50, ...input.batch },
     maxCommentChars: input.maxCommentChars ?? 4000,
+    handoffTeam: input.handoffTeam ?? routing.defaultTeam,
   };
+  if (!TEAM.test(config.handoffTeam))
+    throw new ReviewConfigError(`handoffTeam "${config.handoffTeam}" is not a team name`);
   if (!(Number.isFinite(config.leaseMs) && config.leaseMs > 0))
     throw new ReviewConfigError('leaseMs must be positive');
   if (!(Number.isInteger(config.batch.maxItems) && config.batch.maxItems > 0))

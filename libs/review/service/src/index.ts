@@ -13,3 +13,5 @@ export * from './views';
 export * from './ledger-chain';
 export * from './ledger.controller';
 export * from './agents.controller';
+export * from './handoff.consumer';
+export * from './handoffs.controller';

@@ -1,5 +1,7 @@
 import { DynamicModule, Module, type Provider, type Type } from '@nestjs/common';
 import {
+  HANDOFF_TASKS,
+  HandOffQueue,
   REVIEW_TASKS,
   REVIEW_TENANTS,
   ReviewContext,
@@ -32,13 +34,21 @@ import {
   SeenTenants,
 } from './decision.consumer';
 import { ConsoleController } from './console.controller';
+import { HandOffConsumer } from './handoff.consumer';
+import { HandOffsController } from './handoffs.controller';
 import { DEV_LOGIN, DevLoginController, type DevLogin } from './dev-login.controller';
 import { AGENT_OVERSIGHT, AgentsController } from './agents.controller';
 import type { LedgerChainPort } from './ledger-chain';
-import { LEDGER_CHAIN, LEDGER_VERIFIER_KEYS, LedgerViewController } from './ledger.controller';
+import {
+  LEDGER_CHAIN,
+  LEDGER_ORIGIN,
+  LEDGER_VERIFIER_KEYS,
+  LedgerViewController,
+} from './ledger.controller';
 import type { RecordReaderPort } from './record-reader';
 import { RECORD_READER, ReviewController } from './review.controller';
 import { SLA_INTERVAL_MS, SLA_SWEEPER, SLA_TENANTS, SlaSweeperHost } from './sla-sweeper.host';
+import { slaTenantSource } from './sla-tenants';
 
 export interface ReviewServiceOptions {
   context: ServiceContext;
@@ -70,6 +80,8 @@ export interface ReviewServiceOptions {
   ledger?: LedgerChainPort;
   /** The ledger's checkpoint verifier keys (public; the console checks signatures with them). */
   ledgerVerifierKeys?: readonly string[];
+  /** The ledger's origin (a tenant's log is `<origin>/<tenant>`); the console pins it. */
+  ledgerOrigin?: string;
   /** DEVELOPMENT ONLY: `POST /v1/dev/login` (the embedded process; never the human-review app). */
   devLogin?: DevLogin;
 }
@@ -89,19 +101,32 @@ export class ReviewServiceModule {
     const registry = new ReviewTenantRegistry(await o.stores.store(REVIEW_TENANTS), o.now);
     const seen = new SeenTenants();
     const listed = o.reviewers as ReviewerDirectory & { tenants?: () => TenantId[] };
-    // Configured and seen tenants at once (no read), then the durable list: after a restart it
-    // brings back tenants with open tasks but no reviewers and no message since.
+    // Configured and seen tenants, then the durable list (a failed read of it is logged and the
+    // others are swept anyway).
     const tenants: TenantSource =
       o.tenants ??
-      (async () => [
-        ...new Set([...(listed.tenants?.() ?? []), ...seen.list(), ...(await registry.tenants())]),
-      ]);
+      slaTenantSource({
+        configured: () => listed.tenants?.() ?? [],
+        seen: () => seen.list(),
+        registry,
+        logger: o.context.logger,
+      });
     const sweeper = new SlaSweeper({ tasks: store, now: o.now, config: ctx.config, tenants });
+    // Agents' hand-offs: their own collection and queue (nothing to approve, no SLA).
+    const handoffStore = await o.stores.store(HANDOFF_TASKS);
+    const handoffs = new HandOffQueue({
+      handoffs: handoffStore,
+      reviewers: o.reviewers,
+      now: o.now,
+      config: ctx.config,
+      tenants: registry,
+    });
     const controllers: Type[] = [
       ReviewController,
       LedgerViewController,
       AgentsController,
       ConsoleController,
+      HandOffsController,
     ];
     const providers: Provider[] = [
       {
@@ -118,6 +143,7 @@ export class ReviewServiceModule {
       { provide: ReviewQueue, useValue: new ReviewQueue(ctx) },
       { provide: ReviewDecisions, useValue: new ReviewDecisions(ctx) },
       { provide: ReviewerAnalytics, useValue: new ReviewerAnalytics(store) },
+      { provide: HandOffQueue, useValue: handoffs },
       { provide: SeenTenants, useValue: seen },
       { provide: SLA_SWEEPER, useValue: sweeper },
       { provide: SLA_TENANTS, useValue: tenants },
@@ -129,6 +155,7 @@ export class ReviewServiceModule {
     if (o.ledger) providers.push({ provide: LEDGER_CHAIN, useValue: o.ledger });
     if (o.oversight) providers.push({ provide: AGENT_OVERSIGHT, useValue: o.oversight });
     providers.push({ provide: LEDGER_VERIFIER_KEYS, useValue: [...(o.ledgerVerifierKeys ?? [])] });
+    if (o.ledgerOrigin) providers.push({ provide: LEDGER_ORIGIN, useValue: o.ledgerOrigin });
     if (o.devLogin) {
       controllers.push(DevLoginController);
       providers.push({ provide: DEV_LOGIN, useValue: o.devLogin });
@@ -136,11 +163,11 @@ export class ReviewServiceModule {
     return serviceModule({
       module: ReviewServiceModule,
       context: o.context,
-      consumers: [ReviewDecisionConsumer, ReviewDecisionMessages],
+      consumers: [ReviewDecisionConsumer, ReviewDecisionMessages, HandOffConsumer],
       controllers,
-      outbox: { sources: [store], intervalMs: o.relayIntervalMs },
+      outbox: { sources: [store, handoffStore], intervalMs: o.relayIntervalMs },
       providers,
-      exports: [REVIEW_TASK_STORE, SlaSweeperHost, ReviewQueue, ReviewDecisions],
+      exports: [REVIEW_TASK_STORE, SlaSweeperHost, ReviewQueue, ReviewDecisions, HandOffQueue],
     });
   }
 }

@@ -41,6 +41,12 @@ export enum AuditKind {
   AUDIT_KIND_POLICY_CONTROL = 11,
   /** AUDIT_KIND_SHADOW_DIVERGENCE - Shadow mode: a candidate bundle decided a proposal differently from the active one. */
   AUDIT_KIND_SHADOW_DIVERGENCE = 12,
+  /**
+   * AUDIT_KIND_HANDOFF_TASK - A hand-off task (an agent's plan handed off to a person, see PlanHandOff) was opened,
+   * claimed, released or resolved in human review; attributes["event"] names the transition and
+   * the actor is the reviewer (payload: PlanHandOff when the task was opened).
+   */
+  AUDIT_KIND_HANDOFF_TASK = 13,
   UNRECOGNIZED = -1,
 }
 
@@ -85,6 +91,9 @@ export function auditKindFromJSON(object: any): AuditKind {
     case 12:
     case "AUDIT_KIND_SHADOW_DIVERGENCE":
       return AuditKind.AUDIT_KIND_SHADOW_DIVERGENCE;
+    case 13:
+    case "AUDIT_KIND_HANDOFF_TASK":
+      return AuditKind.AUDIT_KIND_HANDOFF_TASK;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -120,6 +129,8 @@ export function auditKindToJSON(object: AuditKind): string {
       return "AUDIT_KIND_POLICY_CONTROL";
     case AuditKind.AUDIT_KIND_SHADOW_DIVERGENCE:
       return "AUDIT_KIND_SHADOW_DIVERGENCE";
+    case AuditKind.AUDIT_KIND_HANDOFF_TASK:
+      return "AUDIT_KIND_HANDOFF_TASK";
     case AuditKind.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";

@@ -68,10 +68,15 @@ export interface RecheckResponse {
   decision: PolicyDecision | undefined;
 }
 
-/** GetOversightRequest asks for one tenant's oversight view. */
+/** GetOversightRequest asks for one tenant's oversight view, or one agent's of it. */
 export interface GetOversightRequest {
   /** The tenant. */
   tenantId: string;
+  /**
+   * Only this agent (agents then holds at most it; the tenant's kill switches are listed whole);
+   * empty: every agent of the tenant. INVALID_ARGUMENT when malformed.
+   */
+  agentId: string;
 }
 
 /** GetOversightResponse is one tenant's oversight view as of the call. */
@@ -785,13 +790,16 @@ export const RecheckResponse: MessageFns<RecheckResponse> = {
 };
 
 function createBaseGetOversightRequest(): GetOversightRequest {
-  return { tenantId: "" };
+  return { tenantId: "", agentId: "" };
 }
 
 export const GetOversightRequest: MessageFns<GetOversightRequest> = {
   encode(message: GetOversightRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.tenantId !== "") {
       writer.uint32(10).string(message.tenantId);
+    }
+    if (message.agentId !== "") {
+      writer.uint32(18).string(message.agentId);
     }
     return writer;
   },
@@ -817,6 +825,14 @@ export const GetOversightRequest: MessageFns<GetOversightRequest> = {
             message.tenantId = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.agentId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -836,6 +852,11 @@ export const GetOversightRequest: MessageFns<GetOversightRequest> = {
         : isSet(object.tenant_id)
         ? globalThis.String(object.tenant_id)
         : "",
+      agentId: isSet(object.agentId)
+        ? globalThis.String(object.agentId)
+        : isSet(object.agent_id)
+        ? globalThis.String(object.agent_id)
+        : "",
     };
   },
 
@@ -843,6 +864,9 @@ export const GetOversightRequest: MessageFns<GetOversightRequest> = {
     const obj: any = {};
     if (message.tenantId !== "") {
       obj.tenantId = message.tenantId;
+    }
+    if (message.agentId !== "") {
+      obj.agentId = message.agentId;
     }
     return obj;
   },
@@ -853,6 +877,7 @@ export const GetOversightRequest: MessageFns<GetOversightRequest> = {
   fromPartial(object: DeepPartial<GetOversightRequest>): GetOversightRequest {
     const message = createBaseGetOversightRequest();
     message.tenantId = object.tenantId ?? "";
+    message.agentId = object.agentId ?? "";
     return message;
   },
 };
@@ -3309,7 +3334,10 @@ export const PolicyServiceService = {
    * type, trust now and over time and the autonomy the matrix grants at it; per agent, its
    * ceiling, open circuit breakers and the kill switches that apply. Nothing of another tenant
    * appears (global kill switches apply to every tenant and do). INVALID_ARGUMENT for a missing
-   * or malformed tenant id.
+   * or malformed tenant id. GetOversight, SetKillSwitch and ClearKillSwitch need the caller's
+   * service credential (metadata `authorization: Bearer <token>`, a token whose sha256 is in
+   * policy's POLICY_CONTROL_TOKENS): UNAUTHENTICATED without a valid one, PERMISSION_DENIED when
+   * policy has none configured (they are disabled).
    */
   getOversight: {
     path: "/mandate.v1.PolicyService/GetOversight" as const,
@@ -3372,7 +3400,10 @@ export interface PolicyServiceServer extends UntypedServiceImplementation {
    * type, trust now and over time and the autonomy the matrix grants at it; per agent, its
    * ceiling, open circuit breakers and the kill switches that apply. Nothing of another tenant
    * appears (global kill switches apply to every tenant and do). INVALID_ARGUMENT for a missing
-   * or malformed tenant id.
+   * or malformed tenant id. GetOversight, SetKillSwitch and ClearKillSwitch need the caller's
+   * service credential (metadata `authorization: Bearer <token>`, a token whose sha256 is in
+   * policy's POLICY_CONTROL_TOKENS): UNAUTHENTICATED without a valid one, PERMISSION_DENIED when
+   * policy has none configured (they are disabled).
    */
   getOversight: handleUnaryCall<GetOversightRequest, GetOversightResponse>;
   /**
@@ -3449,7 +3480,10 @@ export interface PolicyServiceClient extends Client {
    * type, trust now and over time and the autonomy the matrix grants at it; per agent, its
    * ceiling, open circuit breakers and the kill switches that apply. Nothing of another tenant
    * appears (global kill switches apply to every tenant and do). INVALID_ARGUMENT for a missing
-   * or malformed tenant id.
+   * or malformed tenant id. GetOversight, SetKillSwitch and ClearKillSwitch need the caller's
+   * service credential (metadata `authorization: Bearer <token>`, a token whose sha256 is in
+   * policy's POLICY_CONTROL_TOKENS): UNAUTHENTICATED without a valid one, PERMISSION_DENIED when
+   * policy has none configured (they are disabled).
    */
   getOversight(
     request: GetOversightRequest,

@@ -53,6 +53,8 @@ const REVIEWER = 'reviewer-e2e-1';
 const BASE = 20000 + Math.floor(Math.random() * 2000) * 10;
 const keys = generateSigningKeyPair();
 const admin = { id: 'admin-1', roles: ['policy-admin'], ...generateApiToken() };
+/** human-review's credential for policy's oversight rpcs; policy holds its sha256 only. */
+const control = generateApiToken();
 /** A user of the test tenant's embedded CRM (its HTTP routes need a token bound to the tenant). */
 const crmUser = { id: 'crm-user', roles: ['crm-user'], ...generateApiToken() };
 const ledgerKey = generateKeyPairSync('ed25519');
@@ -98,11 +100,13 @@ function envFor(s: Service): Record<string, string> {
           MANDATE_API_TOKENS: JSON.stringify([
             { id: admin.id, roles: admin.roles, sha256: admin.sha256 },
           ]),
+          POLICY_CONTROL_TOKENS: control.sha256,
         }
       : {}),
     ...(s === 'human-review'
       ? {
           POLICY_GRPC_ADDRESS: `127.0.0.1:${port('policy', true)}`,
+          POLICY_CONTROL_TOKEN: control.token,
           CONNECTOR_GRPC_ADDRESS: `127.0.0.1:${port('crm-connectors', true)}`,
           LEDGER_GRPC_ADDRESS: `127.0.0.1:${port('audit-ledger', true)}`,
           LEDGER_VERIFIER_KEYS: LEDGER_VERIFIER_KEY,
@@ -367,6 +371,7 @@ describe('plan adaptation on Apache Kafka and FerretDB', () => {
       Topics.executionOutcomes.name,
       Topics.auditRecords.name,
       Topics.audit.name,
+      Topics.planHandOffs.name,
     ]);
     process.stdout.write(`plan adaptation e2e: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   });
@@ -570,6 +575,14 @@ describe('plan adaptation on Apache Kafka and FerretDB', () => {
       (t: { actionType: string }) => t.actionType === 'apply_discount',
     );
     expect(discounts.history.length).toBeGreaterThan(40);
+    // One agent's view (the item view's trust trend) is that agent's alone.
+    const one = await review('GET', `/v1/tenants/${TENANT}/agents?agentId=deal-desk`);
+    expect(one.status).toBe(200);
+    expect(one.body.agents.map((a: { agentId: string }) => a.agentId)).toEqual(['deal-desk']);
+    const oneDiscounts = one.body.agents[0].actionTypes.find(
+      (t: { actionType: string }) => t.actionType === 'apply_discount',
+    );
+    expect(oneDiscounts.history.length).toBeGreaterThanOrEqual(discounts.history.length);
     // A reviewer is no admin: no kill switch.
     expect(
       (

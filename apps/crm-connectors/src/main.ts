@@ -8,11 +8,14 @@ import {
   parseConnectorsConfig,
   type ConnectorsConfig,
 } from '@mandate/connectors-domain';
-import { ConnectorsServiceModule, registerConnectorGrpc } from '@mandate/connectors-service';
+import {
+  ConnectorsServiceModule,
+  CRM_OIDC_ROLES,
+  registerConnectorGrpc,
+} from '@mandate/connectors-service';
 import {
   ApiTokenAuthenticator,
   envFailpoints,
-  firstOf,
   OidcAuthenticator,
   parseApiTokens,
   parsedWith,
@@ -71,8 +74,8 @@ const schema = serviceConfigSchema('crm-connectors', { http: 8085, grpc: 50055 }
   /** Poll polled CRMs (Salesforce) this often, in ms; 0 disables polling. */
   CHANGE_POLL_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(5000),
   /**
-   * Operator API tokens (sha256 hashes only), for the embedded CRM's routes (tenant-bound
-   * tokens) and the executions API (compensation).
+   * Operator API tokens (sha256 hashes only), for the embedded CRM's routes (tokens bound to the
+   * tenant, role `crm-user` or `admin`) and the executions API (compensation).
    */
   MANDATE_API_TOKENS: z.string().default('').transform(parsedWith(parseApiTokens)),
 });
@@ -91,19 +94,26 @@ bootServiceApp({
   module: async (runtime, config) => {
     const log = runtime.context.logger;
     const apiTokens = new ApiTokenAuthenticator(config.MANDATE_API_TOKENS);
-    // People's bearer tokens (OIDC, bound to their tenant) next to the operator tokens.
+    // People's bearer tokens (OIDC, bound to their tenant) on the CRM routes only, next to the
+    // operator tokens; `crm-user` (someone working in the CRM) is kept from the token, and needs
+    // a tenant claim like the review roles. The executions API takes operator tokens only.
     const oidcConfig = parseOidcConfig();
     const oidc =
-      oidcConfig && new OidcAuthenticator({ ...oidcConfig, onJwksProblem: (m) => log.warn(m) });
+      oidcConfig &&
+      new OidcAuthenticator({
+        ...oidcConfig,
+        ...CRM_OIDC_ROLES,
+        onJwksProblem: (m) => log.warn(m),
+      });
     await oidc?.start();
-    if (!oidc)
-      log.warn('no OIDC_* configured: only operator tokens reach the CRM and executions API');
+    if (!oidc) log.warn('no OIDC_* configured: only operator tokens reach the CRM routes');
     return ConnectorsServiceModule.create({
       context: runtime.context,
       stores: runtime.stores,
       verifier: new DecisionTokenVerifier(config.DECISION_VERIFY_KEYS),
       failpoints: envFailpoints(config.MANDATE_FAILPOINTS, log),
-      authenticator: oidc ? firstOf(apiTokens, oidc) : apiTokens,
+      authenticator: apiTokens,
+      people: oidc,
       connectors: oneConnectorsConfig(config.CRM_CONNECTORS, config.CRM_CONNECTORS_FILE),
       factories: ADAPTER_FACTORIES,
       pollIntervalMs: config.CHANGE_POLL_INTERVAL_MS,

@@ -23,6 +23,7 @@ import {
   parseApiTokens,
   parsedWith,
   parseOidcConfig,
+  parseServiceToken,
 } from '@mandate/platform';
 import { bootServiceApp, serviceConfigSchema } from '@mandate/platform/distributed';
 
@@ -40,6 +41,11 @@ const schema = serviceConfigSchema('human-review', { http: 8083, grpc: 50053 }).
   /** policy gRPC (host:port): approvals and edits are re-checked with `Recheck`. */
   POLICY_GRPC_ADDRESS: hostPort('127.0.0.1:50052'),
   POLICY_RECHECK_DEADLINE_MS: z.coerce.number().int().min(50).max(60_000).default(5_000),
+  /**
+   * This service's credential for policy's oversight and kill switch rpcs (from a Secret; its
+   * sha256 goes into policy's POLICY_CONTROL_TOKENS). Unset: the console's agents view is 503.
+   */
+  POLICY_CONTROL_TOKEN: z.string().default('').transform(parsedWith(parseServiceToken)),
   /** crm-connectors gRPC (host:port): the console's view of the task's CRM record. */
   CONNECTOR_GRPC_ADDRESS: hostPort('127.0.0.1:50055'),
   CONNECTOR_READ_DEADLINE_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
@@ -50,6 +56,14 @@ const schema = serviceConfigSchema('human-review', { http: 8083, grpc: 50053 }).
    * The ledger's checkpoint verifier keys (C2SP `name+hash+key`, comma-separated; public): the
    * console checks checkpoint signatures with them. Empty: it checks proofs, not signatures.
    */
+  /** The ledger's origin (as audit-ledger's LEDGER_ORIGIN): the console pins `<origin>/<tenant>`. */
+  LEDGER_ORIGIN: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9.-]+(\/[A-Za-z0-9._-]+)*$/,
+      'a host-like name, e.g. mandate.example.com/ledger',
+    )
+    .default('mandate/ledger'),
   LEDGER_VERIFIER_KEYS: z
     .string()
     .default('')
@@ -129,6 +143,8 @@ bootServiceApp({
       oidcConfig && new OidcAuthenticator({ ...oidcConfig, onJwksProblem: (m) => log.warn(m) });
     await oidc?.start();
     if (!oidc) log.warn('no OIDC_* configured: only operator tokens reach the review API');
+    if (!config.POLICY_CONTROL_TOKEN)
+      log.warn("no POLICY_CONTROL_TOKEN: the console's agents view and kill switch answer 503");
     return ReviewServiceModule.create({
       context: runtime.context,
       stores: runtime.stores,
@@ -146,12 +162,14 @@ bootServiceApp({
       oversight: new GrpcAgentOversight({
         address: config.POLICY_GRPC_ADDRESS,
         deadlineMs: config.POLICY_RECHECK_DEADLINE_MS,
+        controlToken: config.POLICY_CONTROL_TOKEN,
       }),
       ledger: new GrpcLedgerChain({
         address: config.LEDGER_GRPC_ADDRESS,
         deadlineMs: config.LEDGER_READ_DEADLINE_MS,
       }),
       ledgerVerifierKeys: config.LEDGER_VERIFIER_KEYS,
+      ledgerOrigin: config.LEDGER_ORIGIN,
       sweepIntervalMs: config.REVIEW_SWEEP_INTERVAL_MS,
       noticeSampleRate: config.REVIEW_NOTICE_SAMPLE_RATE,
     });

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { DEMO_DATASET, DEMO_SCENARIOS } from '@mandate/connectors-domain';
 import { AuditKind } from '@mandate/contracts';
 import { NoteSigner, signNote } from '@mandate/ledger-domain';
 import { createLogger } from '@mandate/platform';
@@ -396,6 +397,77 @@ describe('review console (browser)', () => {
     await page.unroute(chainUrl);
   });
 
+  it('the ledger view shows what the verified bytes say, and flags duplicated, foreign and fake-pending entries', async () => {
+    const page = await signIn('aud-dan');
+    const chainUrl = (u: URL) => u.pathname.endsWith('/ledger/chain');
+    type Entry = { leafIndex: number; leafData: string; summary: string; auditPath?: string[] };
+    type Chain = {
+      entries: Entry[];
+      pending: Entry[];
+      checkpoint: { origin: string; treeSize: number };
+    };
+    const view = `${origin}/console/#/ledger?objectType=lead&recordId=lead-0001`;
+    const tamper = async (change: (c: Chain) => void) => {
+      await page.unroute(chainUrl);
+      await page.route(chainUrl, async (route) => {
+        const res = await route.fetch();
+        const chain = (await res.json()) as Chain;
+        change(chain);
+        await route.fulfill({ response: res, json: chain });
+      });
+      await page.goto(`${origin}/console/#/queue`);
+      await page.goto(view);
+      await page.locator('[data-testid="chain"] [data-proof]').first().waitFor();
+    };
+    const failedTitles = () =>
+      page
+        .locator('[data-testid="chain"] [data-proof="failed"]')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('title') ?? ''));
+
+    // The summary beside the bytes says something else: the console shows the bytes' summary.
+    await tamper((c) => {
+      for (const e of c.entries) e.summary = 'nothing to see here';
+    });
+    await expect(page.getByTestId('chain').textContent()).resolves.not.toContain(
+      'nothing to see here',
+    );
+    expect(await failedTitles()).toEqual([]);
+
+    // One entry listed twice (a forged copy beside the genuine one): both fail.
+    await tamper((c) => c.entries.push({ ...c.entries[0] }));
+    expect(await failedTitles()).toEqual([
+      expect.stringContaining('listed more than once'),
+      expect.stringContaining('listed more than once'),
+    ]);
+
+    // A proven entry passed off as "awaiting the next checkpoint" (no proof to check).
+    await tamper((c) => {
+      const e = c.entries.pop()!;
+      delete e.auditPath;
+      c.pending.push(e);
+    });
+    expect(await failedTitles()).toEqual([expect.stringContaining('already covers it')]);
+
+    // Another log's checkpoint (another tenant's origin), however well signed.
+    await tamper((c) => {
+      c.checkpoint.origin = c.checkpoint.origin.replace(/\/acme$/, '/globex');
+    });
+    await expect(
+      page.getByTestId('chain-head').locator('[data-proof]').getAttribute('title'),
+    ).resolves.toContain('not "mandate-embedded/ledger/acme"');
+    await page.unroute(chainUrl);
+
+    // The console's table of audit kinds matches the contract's enum.
+    // (a string, so that the test's compiler does not rewrite the browser's dynamic import)
+    const kinds = (await page.evaluate(
+      "import('/console/verify.js').then((m) => m.AUDIT_KINDS)",
+    )) as string[];
+    const contract: string[] = [];
+    for (const [name, n] of Object.entries(AuditKind))
+      if (typeof n === 'number' && n >= 0) contract[n] = name.replace(/^AUDIT_KIND_/, '');
+    expect(kinds).toEqual(contract);
+  });
+
   it('the agents view shows trust over time and autonomy; only an admin uses the kill switch', async () => {
     interface AgentsView {
       agents: {
@@ -482,16 +554,18 @@ describe('review console (browser)', () => {
     expect(denied.record!.attributes['verdict']).toBe('VERDICT_DENY');
     expect(denied.record!.summary).toMatch(/KILL_SWITCH_AGENT/);
     // Not across tenants, not global.
-    for (const body of [
-      { tenant: 'globex', scope: 'agent', agentId: 'deal-desk' },
-      { tenant: 'acme', scope: 'global' },
-    ]) {
-      const r = await call('adm-eve', 'POST', `/v1/tenants/${body.tenant}/agents/kill-switch`, {
-        ...body,
+    // Not in another tenant (403 here), not globally (no such scope in the console: 400).
+    for (const [tenant, scope, status] of [
+      ['globex', 'agent', 403],
+      ['acme', 'global', 400],
+    ] as const) {
+      const r = await call('adm-eve', 'POST', `/v1/tenants/${tenant}/agents/kill-switch`, {
+        scope,
+        agentId: 'deal-desk',
         mode: 'deny',
         reason: 'overreach',
       });
-      expect([400, 403]).toContain(r.status);
+      expect(r.status).toBe(status);
     }
     expect((await call('rev-gus', 'GET', '/v1/tenants/acme/agents')).status).toBe(403);
 
@@ -607,5 +681,58 @@ describe('review console (browser)', () => {
       .getByRole('alert')
       .getByText(/for supervisors, auditors and admins/)
       .waitFor();
+  });
+  it('a hand-off waits in its queue until a person takes it over and resolves it', async () => {
+    // A customer writes "still not working" without saying which of her two open cases she
+    // means: service triage will not guess, and hands the email to people.
+    const [, sender, caseA, caseB] = DEMO_SCENARIOS.twoOpenCases;
+    const from = DEMO_DATASET.find((r) => r.id === sender)!;
+    await m.crm.create(
+      DEMO_TENANT,
+      'activity',
+      'act-console-handoff',
+      {
+        kind: 'inbound_email',
+        relatedType: 'contact',
+        relatedId: sender,
+        subject: 'Still not working',
+        body: 'Hi, it is still not working this morning and the team is blocked.',
+        fromAddress: String(from.fields['email']),
+        occurredAt: new Date().toISOString(),
+      },
+      'console-handoff',
+    );
+    const auditor = await signIn('aud-dan');
+    await auditor.goto(`${origin}/console/#/handoffs`);
+    const card = auditor.locator('li.handoff', { hasText: 'service-triage' }).first();
+    await card.waitFor({ timeout: 15_000 });
+    await card.locator('a').click();
+    await auditor.getByTestId('handoff').getByTestId('read-only').waitFor();
+
+    const page = await signIn('rev-ben');
+    await page.goto(`${origin}/console/#/handoffs`);
+    await page.locator('li.handoff', { hasText: 'service-triage' }).first().locator('a').click();
+    const detail = page.getByTestId('handoff');
+    await detail.waitFor();
+    await expect(detail.getByTestId('handoff-reason').textContent()).resolves.toMatch(/case/i);
+    const candidates = await detail.getByTestId('handoff-candidates').textContent();
+    expect(candidates).toContain(caseA);
+    expect(candidates).toContain(caseB);
+    await page.getByRole('button', { name: 'Take over' }).click();
+    await page.getByRole('button', { name: 'Release' }).waitFor();
+    await shot(page, 'handoffs');
+    await page.locator('#h-note').fill('Called her: it is the login case.');
+    await page.getByRole('button', { name: 'Resolve' }).click();
+    await page
+      .getByTestId('handoff-resolution')
+      .getByText(/done by rev-ben/)
+      .waitFor();
+    const resolved = await waitFor('the resolution in the ledger', async () =>
+      (await m.ledger.byCorrelation(DEMO_TENANT, 'console-handoff')).find(
+        (e) =>
+          e.record!.kind === AuditKind.AUDIT_KIND_HANDOFF_TASK && e.record!.actor === 'rev-ben',
+      ),
+    );
+    expect(resolved.record!.summary).not.toContain('Called her'); // the note stays out of the ledger
   });
 });

@@ -1,7 +1,14 @@
-import { AuditKind, ChangeType, CrmChangeEvent } from '@mandate/contracts';
+import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import {
+  AuditKind,
+  ChangeType,
+  CrmChangeEvent,
+  GetOversightRequest,
+  PolicyServiceClient,
+} from '@mandate/contracts';
 import { DLQ_HEADERS, Topics } from '@mandate/messaging';
 import { rootFromLeafHashes } from '@mandate/ledger-domain';
-import { createLogger, generateApiToken } from '@mandate/platform';
+import { createLogger, generateApiToken, serviceTokenMetadata } from '@mandate/platform';
 import { DEMO_STEPS, DEMO_TENANT, EmbeddedMandate, runDemo, startEmbedded } from './embedded';
 import { waitFor } from './testing/wait-for';
 
@@ -228,6 +235,73 @@ describe('embedded Mandate (all five services in one process)', () => {
       headers: auth,
     });
     expect(missing.status).toBe(404);
+  });
+
+  it("lets acme's admin read a CRM record with the dev sign-in (the README's example), not its reviewers, supervisor or auditor", async () => {
+    const base = `http://127.0.0.1:${m.httpPort}`;
+    const login = async (sub: string) => {
+      const res = await fetch(`${base}/v1/dev/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ sub }),
+      });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { token: string }).token;
+    };
+    const read = async (token: string) =>
+      fetch(`${base}/v1/tenants/acme/crm/lead/lead-0001`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+    const admin = await read(await login('adm-eve'));
+    expect(admin.status).toBe(200);
+    expect(((await admin.json()) as { id: string; fields: object }).id).toBe('lead-0001');
+    // The review API redacts personal fields for these roles: the raw CRM route must not leak them.
+    for (const sub of ['rev-ana', 'sup-cleo', 'aud-dan', 'rev-gus']) {
+      const res = await read(await login(sub));
+      expect([sub, res.status]).toEqual([sub, 403]);
+    }
+    // Nor may a person's token (the supervisor's) compensate an execution: operators only.
+    const compensate = await fetch(`${base}/v1/tenants/acme/executions/any-key/compensate`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${await login('sup-cleo')}`,
+      },
+      body: JSON.stringify({ reason: 'undo it' }),
+    });
+    expect(compensate.status).toBe(401);
+  });
+
+  it("refuses policy's oversight and kill switch rpcs on its gRPC port (no control tokens here; the console uses policy in process)", async () => {
+    const client = new PolicyServiceClient(`127.0.0.1:${m.grpcPort}`, credentials.createInsecure());
+    const getOversight = (metadata: Metadata) =>
+      new Promise<ServiceError | null>((resolve) =>
+        client.getOversight(
+          GetOversightRequest.fromPartial({ tenantId: 'acme' }),
+          metadata,
+          (err) => resolve(err),
+        ),
+      );
+    try {
+      for (const metadata of [new Metadata(), serviceTokenMetadata(generateApiToken().token)]) {
+        const err = await getOversight(metadata);
+        expect(err?.code).toBe(status.PERMISSION_DENIED);
+        expect(err?.details).toMatch(/set POLICY_CONTROL_TOKENS/);
+      }
+    } finally {
+      client.close();
+    }
+    // The console's agents view still works: in process, no credential needed.
+    const login = await fetch(`http://127.0.0.1:${m.httpPort}/v1/dev/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sub: 'adm-eve' }),
+    });
+    const { token } = (await login.json()) as { token: string };
+    const agents = await fetch(`http://127.0.0.1:${m.httpPort}/v1/tenants/acme/agents`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(agents.status).toBe(200);
   });
 
   it('serves health, readiness and Prometheus metrics', async () => {

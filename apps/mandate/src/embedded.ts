@@ -227,8 +227,10 @@ export async function startEmbedded(o: EmbeddedOptions): Promise<EmbeddedMandate
       context: runtime.context('crm-connectors'),
       stores: runtime.stores,
       verifier,
-      // Operators' tokens and the dev sign-in's (which carry a tenant) reach the CRM routes.
-      authenticator: firstOf(authenticator, oidcIssuer.authenticator()),
+      // Operators' tokens everywhere; the dev sign-in's (which carry a tenant) on the CRM routes
+      // only (its admin, adm-eve, may use them), never on the executions API (compensation).
+      authenticator,
+      people: oidcIssuer.authenticator(),
       connectors: o.connectors,
       factories: o.connectorFactories,
       relayIntervalMs,
@@ -292,6 +294,7 @@ export async function startEmbedded(o: EmbeddedOptions): Promise<EmbeddedMandate
         },
       },
       ledgerVerifierKeys: [verifierKeyFor(LEDGER_ORIGIN, ledgerKeys.publicKey)],
+      ledgerOrigin: LEDGER_ORIGIN,
       relayIntervalMs,
     }),
     await LedgerServiceModule.create({

@@ -141,7 +141,7 @@ async function start(args: string[]): Promise<number> {
       }
       out(
         `\nTry: curl -s -H "authorization: Bearer $TOKEN" localhost:${m.httpPort}/v1/tenants/acme/crm/lead/lead-0001` +
-          ` (TOKEN: the "token" of POST /v1/dev/login {"sub":"rev-ana"}) | ready: /ready | metrics: /metrics`,
+          ` (TOKEN: the "token" of POST /v1/dev/login {"sub":"adm-eve"}, acme's admin) | ready: /ready | metrics: /metrics`,
       );
     }
     out('Serving; Ctrl-C to stop.');

@@ -1,4 +1,4 @@
-import { AuditKind, ReviewDecision, ReviewOutcome } from '@mandate/contracts';
+import { AuditKind, AuditRecord, ReviewDecision, ReviewOutcome } from '@mandate/contracts';
 import { Topics } from '@mandate/messaging';
 import { leafHash, verifyCheckpoint, verifyInclusion } from '@mandate/ledger-domain';
 import { createLogger } from '@mandate/platform';
@@ -175,6 +175,51 @@ describe('review API (embedded)', () => {
     expect(own.body.items).toEqual([]);
   });
 
+  it("serves the agents view, or one agent's (?agentId=), validating the id", async () => {
+    const all = await call('rev-ana', 'GET', '/v1/tenants/acme/agents');
+    expect(all.status).toBe(200);
+    expect(all.body.agents.length).toBeGreaterThan(1);
+    const desk = await call('rev-ana', 'GET', '/v1/tenants/acme/agents?agentId=deal-desk');
+    expect(desk.status).toBe(200);
+    expect(desk.body.agents.map((a: { agentId: string }) => a.agentId)).toEqual(['deal-desk']);
+    expect(desk.body.agents[0]).toEqual(
+      all.body.agents.find((a: { agentId: string }) => a.agentId === 'deal-desk'),
+    );
+    expect(desk.body.killSwitches).toEqual(all.body.killSwitches);
+    expect(
+      (await call('rev-ana', 'GET', '/v1/tenants/acme/agents?agentId=nobody')).body.agents,
+    ).toEqual([]);
+    for (const bad of ['a%20b', 'x'.repeat(129), 'a&agentId=b', ''])
+      expect((await call('rev-ana', 'GET', `/v1/tenants/acme/agents?agentId=${bad}`)).status).toBe(
+        400,
+      );
+  });
+
+  it("gives an admin only its own tenant: a tenant's admin reads acme, not globex; an admin token with no tenant reads nothing", async () => {
+    expect((await tasks('adm-eve', 'acme')).status).toBe(200);
+    expect((await tasks('adm-eve', 'globex')).status).toBe(403);
+    expect((await call('adm-eve', 'GET', '/v1/tenants/globex/agents')).status).toBe(403);
+    // An OIDC token granting `admin` without the tenant claim is no platform admin.
+    tokens.set('root', m.issuer.issue({ sub: 'root', roles: ['admin'] }));
+    expect((await call('root', 'GET', '/v1/me')).body).toEqual({
+      id: 'root',
+      roles: ['admin'],
+      tenantId: null,
+    });
+    for (const tenant of ['acme', 'globex']) {
+      const item = await taskOn('case-0006');
+      for (const route of [
+        `/v1/tenants/${tenant}/review/tasks`,
+        `/v1/tenants/${tenant}/review/tasks/${item.taskId}`,
+        `/v1/tenants/${tenant}/review/analytics`,
+        `/v1/tenants/${tenant}/agents`,
+      ]) {
+        const res = await call('root', 'GET', route);
+        expect([route, res.status]).toEqual([route, 403]);
+      }
+    }
+  });
+
   it('approves the lead: executed in the CRM, REVIEW_DECISION then EXECUTION in the ledger; duplicates change nothing', async () => {
     const item = await taskOn('lead-0002');
     const comment = await call('rev-ana', 'POST', path(item.taskId, '/comments'), {
@@ -283,9 +328,28 @@ describe('review API (embedded)', () => {
       expect(leaf.toString('base64')).toBe(e.leafHash);
       const proof = (e.auditPath as string[]).map((x) => Buffer.from(x, 'base64'));
       expect(verifyInclusion(e.leafIndex, cp.treeSize, leaf, proof, root)).toEqual({ ok: true });
-      // No payload is shown: only the PII-free summary and attributes.
-      expect(Object.keys(e)).not.toContain('payload');
+      // What the view says is what the proven bytes say.
+      const stored = AuditRecord.decode(Buffer.from(e.leafData, 'base64'));
+      expect([e.recordId, e.summary, e.actor]).toEqual([
+        stored.recordId,
+        stored.summary,
+        stored.actor,
+      ]);
     }
+    // The CRM change's payload (the lead's fields) is encrypted for its data subject inside the
+    // leaf bytes: the lead's address appears nowhere in what the route returns.
+    const change = trail.entries.find((e: { kind: string }) => e.kind === 'CRM_CHANGE');
+    const changeRecord = AuditRecord.decode(Buffer.from(change.leafData, 'base64'));
+    expect(changeRecord.payloadEncryption).not.toBe('');
+    const email = String((await m.crm.get(DEMO_TENANT, 'lead-0002'))?.fields['email']);
+    expect(email).toContain('@');
+    expect(JSON.stringify(trail)).not.toContain(email);
+    expect(
+      trail.entries.every(
+        (e: { leafData: string }) =>
+          !Buffer.from(e.leafData, 'base64').toString('latin1').includes(email),
+      ),
+    ).toBe(true);
     expect(trail.entries.map((e: { kind: string }) => e.kind)).toEqual(
       expect.arrayContaining(['PROPOSAL', 'DECISION', 'REVIEW_DECISION', 'EXECUTION']),
     );

@@ -7,7 +7,12 @@ import {
   PolicyServiceModule,
   registerPolicyGrpc,
 } from '@mandate/policy-service';
-import { ApiTokenAuthenticator, parseApiTokens, parsedWith } from '@mandate/platform';
+import {
+  ApiTokenAuthenticator,
+  parseApiTokens,
+  parsedWith,
+  parseServiceTokenHashes,
+} from '@mandate/platform';
 import { bootServiceApp, serviceConfigSchema } from '@mandate/platform/distributed';
 
 const schema = serviceConfigSchema('policy', { http: 8082, grpc: 50052 }).extend({
@@ -32,13 +37,23 @@ const schema = serviceConfigSchema('policy', { http: 8082, grpc: 50052 }).extend
   BUNDLE_MAX_AGE_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(60_000),
   /** Operator API tokens (JSON, sha256 hashes only): see libs/platform/README.md. */
   MANDATE_API_TOKENS: z.string().default('').transform(parsedWith(parseApiTokens)),
+  /**
+   * sha256 (hex, comma-separated) of the service credentials accepted on the gRPC oversight and
+   * kill switch rpcs (human-review's POLICY_CONTROL_TOKEN). Empty: those rpcs are refused.
+   */
+  POLICY_CONTROL_TOKENS: z.string().default('').transform(parsedWith(parseServiceTokenHashes)),
 });
 
 bootServiceApp({
   name: 'policy',
   schema,
-  module: (runtime, config) =>
-    PolicyServiceModule.create({
+  module: (runtime, config) => {
+    if (config.POLICY_CONTROL_TOKENS.length === 0)
+      runtime.context.logger.warn(
+        'no POLICY_CONTROL_TOKENS: GetOversight, SetKillSwitch and ClearKillSwitch over gRPC are ' +
+          "refused (the console's agents view answers 503)",
+      );
+    return PolicyServiceModule.create({
       context: runtime.context,
       stores: runtime.stores,
       issuer: new DecisionTokenIssuer(
@@ -56,8 +71,10 @@ bootServiceApp({
       bundleSyncIntervalMs: config.BUNDLE_SYNC_INTERVAL_MS,
       maxBundleAgeMs: config.BUNDLE_MAX_AGE_MS,
       authenticator: new ApiTokenAuthenticator(config.MANDATE_API_TOKENS),
-    }),
-  grpc: (host, app) => registerPolicyGrpc(host, app),
+    });
+  },
+  grpc: (host, app, config) =>
+    registerPolicyGrpc(host, app, { controlTokens: config.POLICY_CONTROL_TOKENS }),
 });
 
 function parseKey(material: string) {

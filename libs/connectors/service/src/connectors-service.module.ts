@@ -21,6 +21,7 @@ import {
 import type { DecisionTokenVerifier } from '@mandate/decision-token';
 import {
   API_AUTHENTICATOR,
+  firstOf,
   serviceModule,
   type RequestAuthenticator,
   type ServiceContext,
@@ -28,7 +29,7 @@ import {
 } from '@mandate/platform';
 import { ChangeFeedHost, CHANGE_FEED_OPTIONS, CURSOR_STORE } from './change-feed.host';
 import { prometheusConnectorTelemetry } from './connector-telemetry';
-import { CrmController } from './crm.controller';
+import { CRM_AUTHENTICATOR, CrmController } from './crm.controller';
 import { DecisionConsumer } from './decision.consumer';
 import { EXECUTION_STORE, ExecutionController } from './execution.controller';
 import { WebhookController } from './webhook.controller';
@@ -38,11 +39,16 @@ export interface ConnectorsServiceOptions {
   stores: StoreProvider;
   verifier: DecisionTokenVerifier;
   /**
-   * Who may call the HTTP API: the embedded CRM's routes (principals bound to the path's tenant)
-   * and the executions API (compensation). Operator tokens, plus OIDC where configured (`firstOf`);
-   * a token it does not know is 401.
+   * Operator tokens (`ApiTokenAuthenticator`): the only credential of the executions API
+   * (compensation), and accepted on the embedded CRM's routes. A token it does not know is 401.
    */
   authenticator: RequestAuthenticator;
+  /**
+   * People's bearer tokens (OIDC; the dev sign-in embedded), accepted on the embedded CRM's
+   * routes only, after the operator tokens (`firstOf`); never on the executions API, so a
+   * person's token cannot compensate. Omitted: operator tokens only.
+   */
+  people?: RequestAuthenticator;
   /** Which CRM each tenant uses; default: every tenant on the embedded CRM. */
   connectors?: ConnectorsConfig;
   /** Adapter factories besides the built-in `embedded` one (e.g. salesforce, hubspot). */
@@ -90,6 +96,10 @@ export class ConnectorsServiceModule {
         { provide: CURSOR_STORE, useValue: cursors },
         { provide: CHANGE_FEED_OPTIONS, useValue: { intervalMs: o.pollIntervalMs ?? 5_000 } },
         { provide: API_AUTHENTICATOR, useValue: o.authenticator },
+        {
+          provide: CRM_AUTHENTICATOR,
+          useValue: o.people ? firstOf(o.authenticator, o.people) : o.authenticator,
+        },
         ChangeFeedHost,
       ],
       exports: [EmbeddedCrm, ConnectorRegistry, SafeExecutor],

@@ -6,23 +6,26 @@ import {
   createLogger,
   createNestApp,
   EmbeddedRuntime,
-  firstOf,
   generateApiToken,
   LocalOidcIssuer,
 } from '@mandate/platform';
 import { tenantId } from '@mandate/storage';
 import { ConnectorsServiceModule } from './connectors-service.module';
+import { CRM_OIDC_ROLES } from './crm.controller';
 
 /**
  * The embedded CRM's HTTP routes over the real module wiring: a bearer token is required (401),
- * and the principal must be bound to the path's tenant (403 otherwise, writing nothing).
+ * and the principal must be bound to the path's tenant with role `crm-user` or `admin` (403
+ * otherwise, writing nothing). The executions API next to them takes operator tokens only.
  */
-describe('embedded CRM HTTP routes: authentication and tenant isolation', () => {
+describe('embedded CRM HTTP routes: authentication, roles and tenant isolation', () => {
   const ACME = tenantId('acme');
   const GLOBEX = tenantId('globex');
   const acmeUser = generateApiToken();
   const globexUser = generateApiToken();
   const platformAdmin = generateApiToken();
+  /** An operator token of acme's supervisor: compensation, but no CRM role. */
+  const acmeSupervisor = generateApiToken();
   const oidc = new LocalOidcIssuer();
   let runtime: EmbeddedRuntime;
   let app: INestApplication;
@@ -36,14 +39,14 @@ describe('embedded CRM HTTP routes: authentication and tenant isolation', () => 
       context: runtime.context('crm-connectors'),
       stores: runtime.stores,
       verifier: new DecisionTokenVerifier(new Map()),
-      authenticator: firstOf(
-        new ApiTokenAuthenticator([
-          { id: 'acme-user', roles: ['crm-user'], tenantId: ACME, sha256: acmeUser.sha256 },
-          { id: 'globex-user', roles: ['crm-user'], tenantId: GLOBEX, sha256: globexUser.sha256 },
-          { id: 'admin', roles: ['connector-admin'], sha256: platformAdmin.sha256 },
-        ]),
-        oidc.authenticator(),
-      ),
+      authenticator: new ApiTokenAuthenticator([
+        { id: 'acme-user', roles: ['crm-user'], tenantId: ACME, sha256: acmeUser.sha256 },
+        { id: 'globex-user', roles: ['crm-user'], tenantId: GLOBEX, sha256: globexUser.sha256 },
+        { id: 'admin', roles: ['connector-admin'], sha256: platformAdmin.sha256 },
+        { id: 'sup-acme', roles: ['supervisor'], tenantId: ACME, sha256: acmeSupervisor.sha256 },
+      ]),
+      // People as the crm-connectors app accepts them (crm-user kept, tenant-bound).
+      people: oidc.authenticator(CRM_OIDC_ROLES),
       pollIntervalMs: 0,
       relayIntervalMs: 50,
     });
@@ -105,6 +108,12 @@ describe('embedded CRM HTTP routes: authentication and tenant isolation', () => 
     // A person's OIDC token of another tenant is refused the same way.
     const globexReviewer = oidc.issue({ sub: 'rev-g', roles: ['reviewer'], tenant: GLOBEX });
     expect((await requests(globexReviewer).get()).status).toBe(403);
+    // A CRM user's token must name its tenant (crm-user is tenant-bound); an admin's without one
+    // is an admin of no tenant here.
+    expect((await requests(oidc.issue({ sub: 'crm-x', roles: ['crm-user'] })).get()).status).toBe(
+      403,
+    );
+    expect((await requests(oidc.issue({ sub: 'adm-x', roles: ['admin'] })).get()).status).toBe(403);
     expect(await crm.get(ACME, 'lead-2')).toBeNull();
     expect((await crm.get(ACME, 'lead-1'))?.fields['status']).toBeUndefined();
     expect(await crm.get(GLOBEX, 'lead-2')).toBeNull();
@@ -128,9 +137,51 @@ describe('embedded CRM HTTP routes: authentication and tenant isolation', () => 
     const globex = await call('GET', 'globex/crm/lead/lead-1', globexUser.token);
     expect(globex.status).toBe(200);
     expect(((await globex.json()) as { fields: { name: string } }).fields.name).toBe('Grace');
-    // A person's OIDC token bound to acme works too (the authenticator is firstOf(tokens, OIDC)).
-    const reviewer = oidc.issue({ sub: 'rev-a', roles: ['reviewer'], tenant: ACME });
-    expect((await requests(reviewer).get()).status).toBe(200);
+    // A person's OIDC token of acme's admin works too (operator tokens, then people's tokens).
+    const admin = oidc.issue({ sub: 'adm-a', roles: ['admin'], tenant: ACME });
+    expect((await requests(admin).get()).status).toBe(200);
+    const person = oidc.issue({ sub: 'crm-a', roles: ['crm-user'], tenant: ACME });
+    expect((await requests(person).get()).status).toBe(200);
+  });
+
+  it("answers 403 to the tenant's reviewers, supervisors and auditors (no CRM role): no raw record, no write", async () => {
+    const before = await crm.get(ACME, 'lead-1');
+    const people = ['reviewer', 'supervisor', 'auditor'].map((role) =>
+      oidc.issue({ sub: `${role}-a`, roles: [role], tenant: ACME }),
+    );
+    for (const token of [...people, acmeSupervisor.token]) {
+      for (const [name, send] of Object.entries(requests(token))) {
+        const res = await send();
+        expect([name, res.status]).toEqual([name, 403]);
+        const text = await res.text();
+        expect(text).not.toContain('Ada');
+        expect(text).not.toContain('ada@acme.example');
+        expect(text).toMatch(/needs the role crm-user or admin/);
+      }
+    }
+    expect((await crm.get(ACME, 'lead-1'))?.version).toBe(before?.version);
+  });
+
+  it('keeps people out of the executions API: an OIDC supervisor or admin is 401, an operator token is not', async () => {
+    const route = 'acme/executions/no-such-key';
+    const supervisor = oidc.issue({ sub: 'sup-a', roles: ['supervisor'], tenant: ACME });
+    const admin = oidc.issue({ sub: 'adm-a', roles: ['admin'], tenant: ACME });
+    for (const token of [supervisor, admin]) {
+      expect((await call('GET', route, token)).status).toBe(401);
+      expect((await call('POST', `${route}/compensate`, token, { reason: 'undo it' })).status).toBe(
+        401,
+      );
+    }
+    // The operator token of acme's supervisor gets past authentication and authorisation.
+    expect((await call('GET', route, acmeSupervisor.token)).status).toBe(404);
+    const compensate = await call('POST', `${route}/compensate`, acmeSupervisor.token, {
+      reason: 'undo it',
+    });
+    expect(compensate.status).toBe(404);
+    // A CRM user is no operator of executions.
+    expect(
+      (await call('POST', `${route}/compensate`, acmeUser.token, { reason: 'x' })).status,
+    ).toBe(403);
   });
 
   it('still validates input after authorisation: a malformed tenant or body is 400', async () => {

@@ -5,6 +5,8 @@ import {
   Controller,
   ForbiddenException,
   Get,
+  Inject,
+  Injectable,
   NotFoundException,
   Param,
   Patch,
@@ -21,20 +23,55 @@ import { InvalidTenantIdError, tenantId, type TenantId } from '@mandate/storage'
 import {
   ApiAuthGuard,
   AuthPrincipal,
+  OIDC_DEFAULT_ROLES,
+  OIDC_DEFAULT_TENANT_BOUND_ROLES,
   OutboxRelayHost,
   type AuthenticatedPrincipal,
+  type RequestAuthenticator,
 } from '@mandate/platform';
+
+/**
+ * Who may use the embedded CRM's routes: a principal of the path's tenant with one of these roles
+ * (an integration or a person working in the CRM, or the tenant's admin). Everyone else — a
+ * reviewer, supervisor or auditor without one of them — is 403: the CRM hands out raw records,
+ * personal fields included, which the review API redacts for those roles.
+ */
+export const CRM_ROLES: readonly string[] = ['crm-user', 'admin'];
+
+/**
+ * `OidcAuthenticator` options for people on the CRM routes: the default console roles plus
+ * `crm-user`, which, like the review roles, needs a tenant claim.
+ */
+export const CRM_OIDC_ROLES = Object.freeze({
+  allowedRoles: Object.freeze([...OIDC_DEFAULT_ROLES, 'crm-user']),
+  tenantBoundRoles: Object.freeze([...OIDC_DEFAULT_TENANT_BOUND_ROLES, 'crm-user']),
+});
+
+/** Injection token of the authenticator {@link CrmAuthGuard} uses (operator tokens and people). */
+export const CRM_AUTHENTICATOR = Symbol('CRM_AUTHENTICATOR');
+
+/**
+ * `ApiAuthGuard` on the CRM's own authenticator: people's tokens (OIDC) are accepted here next to
+ * operator tokens, never on the executions API (which keeps the module's operator-only one).
+ */
+@Injectable()
+export class CrmAuthGuard extends ApiAuthGuard {
+  constructor(@Inject(CRM_AUTHENTICATOR) authenticator: RequestAuthenticator) {
+    super(authenticator);
+  }
+}
 
 /**
  * The embedded CRM's HTTP face: create or edit a record as a user would (its change event enters
  * Mandate) and read one. Real CRMs feed changes through their adapters' change ingestion instead.
  *
- * Every route needs a bearer token (the module's authenticator: operator tokens, OIDC; 401
- * otherwise) of a principal bound to the path's tenant: another tenant, or no tenant at all (a
- * platform-wide operator), is 403. The CRM holds personal data; nobody reads across tenants.
+ * Every route needs a bearer token (operator tokens, and people's OIDC tokens where configured;
+ * 401 otherwise) of a principal bound to the path's tenant with a role of {@link CRM_ROLES}:
+ * another tenant, no tenant at all (a platform-wide operator) or no such role (a reviewer,
+ * supervisor or auditor) is 403. The CRM holds personal data; nobody reads across tenants.
  */
 @Controller('v1/tenants/:tenant/crm')
-@UseGuards(ApiAuthGuard)
+@UseGuards(CrmAuthGuard)
 export class CrmController {
   constructor(
     private readonly crm: EmbeddedCrm,
@@ -138,13 +175,17 @@ function correlationOf(body: { correlationId?: unknown }): string | undefined {
 }
 
 /**
- * The path's tenant (400 if it is not a tenant id) when the principal is bound to it; 403 for a
- * principal of another tenant or of none.
+ * The path's tenant (400 if it is not a tenant id) when the principal is bound to it and holds a
+ * CRM role; 403 for a principal of another tenant or of none, or without a CRM role.
  */
 function tenantOf(p: AuthenticatedPrincipal, raw: string): TenantId {
   const tenant = parseTenant(raw);
   if (p.tenantId !== tenant)
     throw new ForbiddenException(`${p.id} may not use the CRM of tenant ${tenant}`);
+  if (!p.roles.some((r) => CRM_ROLES.includes(r)))
+    throw new ForbiddenException(
+      `${p.id} may not use the CRM: it needs the role ${CRM_ROLES.join(' or ')}`,
+    );
   return tenant;
 }
 

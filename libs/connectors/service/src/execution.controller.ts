@@ -31,6 +31,10 @@ export const COMPENSATION_ROLES = ['supervisor', 'connector-admin'];
  * Executions by idempotency key, and compensation: an operator undoes an executed, reversible
  * action (the adapter restores the previous values); the COMPENSATED outcome is published and
  * audited with the operator's identity.
+ *
+ * Operator tokens only (`ApiAuthGuard` on the module's `authenticator`): people's OIDC tokens,
+ * which the CRM routes accept, are 401 here whatever their roles. Roles: {@link COMPENSATION_ROLES}
+ * (a `supervisor` token bound to the path's tenant), `auditor` may read.
  */
 @Controller('v1/tenants/:tenant/executions')
 @UseGuards(ApiAuthGuard)

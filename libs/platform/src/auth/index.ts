@@ -1,2 +1,3 @@
 export * from './api-tokens';
 export * from './auth.guard';
+export * from './service-token';

@@ -10,19 +10,21 @@ type UnaryMethod<Req, Res> = (
 /**
  * One unary call of a generated grpc-js client with a deadline, as a promise: resolves the
  * answer, rejects with the `ServiceError` (status code and details) or, for an empty answer, an
- * Error. Callers map failures to their own typed errors.
+ * Error. Callers map failures to their own typed errors. `metadata` (default: empty) is sent
+ * with the call, e.g. a service credential (`serviceTokenMetadata`).
  */
 export function unaryCall<C extends Client, Req, Res>(
   client: C,
   method: (this: C, ...args: Parameters<UnaryMethod<Req, Res>>) => unknown,
   request: Req,
   deadlineMs: number,
+  metadata: Metadata = new Metadata(),
 ): Promise<Res> {
   return new Promise((resolve, reject) =>
     method.call(
       client,
       request,
-      new Metadata(),
+      metadata,
       { deadline: new Date(Date.now() + deadlineMs) },
       (err: ServiceError | null, res?: Res) => {
         if (err) reject(err);

@@ -33,9 +33,23 @@ export interface OversightKillSwitchTarget {
   readonly actionType?: string;
 }
 
-/** The tenant id is missing, malformed or reserved. */
+/** The tenant id is missing, malformed or reserved, or the agent id is malformed. */
 export class InvalidOversightRequestError extends Error {
   override readonly name = 'InvalidOversightRequestError';
+}
+
+/** What part of a tenant's view to answer. */
+export interface OversightRequestQuery {
+  /** Only this agent; empty or absent: every agent of the tenant. */
+  readonly agentId?: string;
+}
+
+/** Agent ids as agent owners are configured (letters, digits and . _ : -; at most 128). */
+const AGENT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Whether `id` is a well-formed agent id (what the oversight view may be filtered by). */
+export function isAgentId(id: unknown): id is string {
+  return typeof id === 'string' && AGENT_ID.test(id);
 }
 
 /**
@@ -54,13 +68,21 @@ export class PolicyOversightApi {
     private readonly clock: () => Date = () => new Date(),
   ) {}
 
-  /** One tenant's view as of now; InvalidOversightRequestError for a bad tenant id. */
-  tenantOversight(tenant: string): Promise<TenantOversight> {
+  /**
+   * One tenant's view as of now, or one agent's of it (`agentId`; empty or absent: every agent);
+   * InvalidOversightRequestError for a bad tenant or agent id.
+   */
+  tenantOversight(tenant: string, query: OversightRequestQuery = {}): Promise<TenantOversight> {
     if (typeof tenant !== 'string' || !isTenantId(tenant) || tenant === SYSTEM_TENANT)
       return Promise.reject(
         new InvalidOversightRequestError(`invalid tenant id ${JSON.stringify(tenant)}`),
       );
-    return this.oversight.forTenant(tenantId(tenant), this.clock());
+    const agentId = query.agentId;
+    if (agentId !== undefined && agentId !== '' && !isAgentId(agentId))
+      return Promise.reject(
+        new InvalidOversightRequestError('invalid agent id (1-128 letters, digits and . _ : -)'),
+      );
+    return this.oversight.forTenant(tenantId(tenant), this.clock(), agentId ? { agentId } : {});
   }
 
   async setKillSwitch(
@@ -123,7 +145,7 @@ function targetOf(t: OversightKillSwitchTarget | undefined): KillSwitchTarget {
 
 /** The review service's `AgentOversightPort`, structurally (policy-service cannot import it). */
 export interface InProcessOversight {
-  oversight(tenant: string): Promise<TenantOversight>;
+  oversight(tenant: string, query?: OversightRequestQuery): Promise<TenantOversight>;
   setKillSwitch(
     actor: ConsoleActor,
     target: OversightKillSwitchTarget,
@@ -167,7 +189,7 @@ export function inProcessOversight(
     }
   };
   return {
-    oversight: (tenant) => call('GetOversight', (a) => a.tenantOversight(tenant)),
+    oversight: (tenant, query) => call('GetOversight', (a) => a.tenantOversight(tenant, query)),
     setKillSwitch: (actor, target, mode, reason) =>
       call('SetKillSwitch', (a) => a.setKillSwitch(actor, target, mode, reason)),
     clearKillSwitch: (actor, target, reason) =>

@@ -4,6 +4,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import {
   ClearKillSwitchRequest,
   ClearKillSwitchResponse,
+  GetOversightRequest,
   GetOversightResponse,
   PolicyControlEvent,
   PolicyServiceClient,
@@ -25,7 +26,13 @@ import {
   TrustRepository,
   type ControlDoc,
 } from '@mandate/policy-domain';
-import { GrpcServerHost, ProcessMetrics, createLogger } from '@mandate/platform';
+import {
+  GrpcServerHost,
+  ProcessMetrics,
+  createLogger,
+  generateApiToken,
+  serviceTokenMetadata,
+} from '@mandate/platform';
 import { InMemoryDocumentStore, tenantId } from '@mandate/storage';
 import { inProcessOversight, PolicyOversightApi } from './oversight.adapter';
 import { registerPolicyGrpc } from './policy.grpc-controller';
@@ -33,6 +40,8 @@ import { registerPolicyGrpc } from './policy.grpc-controller';
 const NOW = new Date('2025-03-01T12:00:00Z');
 const BUNDLE_DIR = path.resolve(__dirname, '../../bundles/default');
 const ACME_ADMIN = { id: 'adm-acme', roles: ['admin'], tenantId: 'acme' };
+/** human-review's control credential: policy is configured with its sha256 only. */
+const CONTROL = generateApiToken();
 
 function newHost() {
   return new GrpcServerHost(
@@ -45,6 +54,7 @@ function unary<Req, Res>(
   client: PolicyServiceClient,
   method: 'getOversight' | 'setKillSwitch' | 'clearKillSwitch',
   request: Req,
+  metadata: Metadata = serviceTokenMetadata(CONTROL.token),
 ): Promise<Res> {
   return new Promise((resolve, reject) =>
     (
@@ -53,7 +63,7 @@ function unary<Req, Res>(
         m: Metadata,
         cb: (err: ServiceError | null, res: Res) => void,
       ) => void
-    ).call(client, request, new Metadata(), (err, res) => (err ? reject(err) : resolve(res))),
+    ).call(client, request, metadata, (err, res) => (err ? reject(err) : resolve(res))),
   );
 }
 
@@ -114,7 +124,7 @@ describe('PolicyService oversight over gRPC', () => {
     const app = {
       get: (token: unknown) => (token === PolicyOversightApi ? api : ({} as PolicyDecider)),
     } as unknown as Pick<INestApplicationContext, 'get'>;
-    registerPolicyGrpc(host, app);
+    registerPolicyGrpc(host, app, { controlTokens: [generateApiToken().sha256, CONTROL.sha256] });
     const port = await host.start('127.0.0.1', 0);
     client = new PolicyServiceClient(`127.0.0.1:${port}`, credentials.createInsecure());
   });
@@ -124,8 +134,12 @@ describe('PolicyService oversight over gRPC', () => {
     await host.stop();
   });
 
-  const oversight = (tenant: string) =>
-    unary<{ tenantId: string }, GetOversightResponse>(client, 'getOversight', { tenantId: tenant });
+  const oversight = (tenant: string, agentId?: string) =>
+    unary<GetOversightRequest, GetOversightResponse>(
+      client,
+      'getOversight',
+      GetOversightRequest.fromPartial({ tenantId: tenant, agentId }),
+    );
   const set = (r: Parameters<typeof SetKillSwitchRequest.fromPartial>[0]) =>
     unary<SetKillSwitchRequest, SetKillSwitchResponse>(
       client,
@@ -151,6 +165,77 @@ describe('PolicyService oversight over gRPC', () => {
       .flatMap((p) => [...p.entries])
       .filter((e) => e.topic === Topics.policyControl.name)
       .map((e) => PolicyControlEvent.decode(e.payload));
+
+  it('refuses every oversight rpc without the control credential, or with a wrong one (UNAUTHENTICATED), changing nothing', async () => {
+    const before = kicks;
+    const events = (await controlEvents()).length;
+    const target = { scope: 'tenant', tenantId: 'acme' };
+    const wrong = [
+      new Metadata(), // none: e.g. the orchestrator's pod asserting an admin actor
+      serviceTokenMetadata(generateApiToken().token),
+      serviceTokenMetadata(CONTROL.sha256), // the configured hash is not the credential
+      (() => {
+        const m = new Metadata();
+        m.set('authorization', `Basic ${CONTROL.token}`);
+        return m;
+      })(),
+    ];
+    for (const metadata of wrong) {
+      const calls: [string, Promise<unknown>][] = [
+        [
+          'get',
+          unary(
+            client,
+            'getOversight',
+            GetOversightRequest.fromPartial({ tenantId: 'acme' }),
+            metadata,
+          ),
+        ],
+        [
+          'set',
+          unary(
+            client,
+            'setKillSwitch',
+            SetKillSwitchRequest.fromPartial({
+              actor: ACME_ADMIN,
+              target,
+              mode: 'deny',
+              reason: 'x',
+            }),
+            metadata,
+          ),
+        ],
+        [
+          'clear',
+          unary(
+            client,
+            'clearKillSwitch',
+            ClearKillSwitchRequest.fromPartial({ actor: ACME_ADMIN, target, reason: 'x' }),
+            metadata,
+          ),
+        ],
+      ];
+      for (const [what, call] of calls) {
+        const refused = await codeOf(call);
+        expect([what, refused.code]).toEqual([what, 'UNAUTHENTICATED']);
+        expect(refused.details).toMatch(/control credential/);
+      }
+    }
+    expect(kicks).toBe(before);
+    expect((await controlEvents()).length).toBe(events);
+    expect((await oversight('acme')).killSwitches.map((s) => s.scope)).toEqual(['global']);
+  });
+
+  it("answers one agent's view when asked for an agent id, INVALID_ARGUMENT for a malformed one", async () => {
+    const view = await oversight('acme', 'lead-qualification');
+    expect(view.tenantId).toBe('acme');
+    expect(view.agents.map((a) => a.agentId)).toEqual(['lead-qualification']);
+    expect(view.agents[0].actionTypes.map((t) => t.history.length)).toEqual([3]);
+    expect((await oversight('acme', 'nobody')).agents).toEqual([]);
+    expect((await oversight('acme', '')).agents).toHaveLength(4); // empty: every agent
+    for (const bad of ['a b', 'x'.repeat(129), 'lead/qualification'])
+      expect((await codeOf(oversight('acme', bad))).code).toBe('INVALID_ARGUMENT');
+  });
 
   it("answers one tenant's view as proto messages, nothing of another tenant", async () => {
     const view = await oversight('acme');
@@ -308,6 +393,72 @@ describe('PolicyService oversight over gRPC', () => {
   });
 });
 
+describe('registerPolicyGrpc without control tokens (the embedded process, or none configured)', () => {
+  it('answers the oversight rpcs PERMISSION_DENIED whatever the caller presents (fail closed)', async () => {
+    const host = newHost();
+    const controls = new InMemoryDocumentStore<ControlDoc>(POLICY_CONTROLS);
+    const admin = new ControlAdmin(new KillSwitchBoard(), controls, () => NOW);
+    const api = new PolicyOversightApi(
+      new PolicyOversight({
+        trust: new TrustRepository(new InMemoryDocumentStore(TRUST_STATES)),
+        breakers: new CircuitBreakers(),
+        controls: admin,
+        registry: new BundleRegistry(),
+      }),
+      admin,
+      { kick: async () => undefined },
+      () => NOW,
+    );
+    registerPolicyGrpc(host, Object.create(PolicyDecider.prototype) as PolicyDecider, api);
+    const port = await host.start('127.0.0.1', 0);
+    const client = new PolicyServiceClient(`127.0.0.1:${port}`, credentials.createInsecure());
+    try {
+      for (const metadata of [new Metadata(), serviceTokenMetadata(CONTROL.token)]) {
+        await expect(
+          unary(
+            client,
+            'getOversight',
+            GetOversightRequest.fromPartial({ tenantId: 'acme' }),
+            metadata,
+          ),
+        ).rejects.toMatchObject({
+          code: status.PERMISSION_DENIED,
+          details: expect.stringContaining('set POLICY_CONTROL_TOKENS'),
+        });
+        await expect(
+          unary(
+            client,
+            'setKillSwitch',
+            SetKillSwitchRequest.fromPartial({
+              actor: ACME_ADMIN,
+              target: { scope: 'tenant', tenantId: 'acme' },
+              mode: 'deny',
+              reason: 'x',
+            }),
+            metadata,
+          ),
+        ).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
+        await expect(
+          unary(
+            client,
+            'clearKillSwitch',
+            ClearKillSwitchRequest.fromPartial({
+              actor: ACME_ADMIN,
+              target: { scope: 'tenant', tenantId: 'acme' },
+              reason: 'x',
+            }),
+            metadata,
+          ),
+        ).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
+      }
+      expect(await admin.list()).toEqual([]);
+    } finally {
+      client.close();
+      await host.stop();
+    }
+  });
+});
+
 describe('registerPolicyGrpc with a decider only', () => {
   it('answers the oversight rpcs UNIMPLEMENTED', async () => {
     const host = newHost();
@@ -315,7 +466,9 @@ describe('registerPolicyGrpc with a decider only', () => {
     const port = await host.start('127.0.0.1', 0);
     const client = new PolicyServiceClient(`127.0.0.1:${port}`, credentials.createInsecure());
     try {
-      await expect(unary(client, 'getOversight', { tenantId: 'acme' })).rejects.toMatchObject({
+      await expect(
+        unary(client, 'getOversight', GetOversightRequest.fromPartial({ tenantId: 'acme' })),
+      ).rejects.toMatchObject({
         code: status.UNIMPLEMENTED,
       });
     } finally {
@@ -351,6 +504,23 @@ describe('inProcessOversight', () => {
     ref.current = api;
     expect(await port.oversight('acme')).toMatchObject({ tenantId: 'acme', agents: [] });
     await expect(port.oversight('Bad Tenant')).rejects.toThrow('invalid tenant id');
+    await trust.record(tenantId('acme'), 'bot-a', 'qualify_lead', {
+      eventId: 'a1',
+      kind: 'review_approve',
+      at: NOW,
+    });
+    await trust.record(tenantId('acme'), 'bot-b', 'qualify_lead', {
+      eventId: 'b1',
+      kind: 'review_approve',
+      at: NOW,
+    });
+    expect((await port.oversight('acme')).agents.map((a) => a.agentId)).toEqual(['bot-a', 'bot-b']);
+    expect(
+      (await port.oversight('acme', { agentId: 'bot-b' })).agents.map((a) => a.agentId),
+    ).toEqual(['bot-b']);
+    await expect(port.oversight('acme', { agentId: 'bad agent' })).rejects.toThrow(
+      'invalid agent id',
+    );
 
     expect(
       await port.setKillSwitch(ACME_ADMIN, { scope: 'tenant', tenantId: 'acme' }, 'deny', 'r'),

@@ -1,4 +1,4 @@
-import { status } from '@grpc/grpc-js';
+import { status, type Metadata } from '@grpc/grpc-js';
 import type { INestApplicationContext } from '@nestjs/common';
 import {
   ClearKillSwitchRequest,
@@ -26,12 +26,21 @@ import {
   type KillSwitchInForce,
   type TenantOversight,
 } from '@mandate/policy-domain';
-import { GrpcError, GrpcServerHost } from '@mandate/platform';
+import { GrpcError, GrpcServerHost, ServiceTokenVerifier, serviceTokenOf } from '@mandate/platform';
 import {
   InvalidOversightRequestError,
   PolicyOversightApi,
   type OversightControlResult,
 } from './oversight.adapter';
+
+export interface PolicyGrpcOptions {
+  /**
+   * sha256 (hex) of each service credential accepted on GetOversight, SetKillSwitch and
+   * ClearKillSwitch (`POLICY_CONTROL_TOKENS`; human-review's `POLICY_CONTROL_TOKEN`). None: those
+   * three rpcs answer PERMISSION_DENIED (disabled; fail closed).
+   */
+  readonly controlTokens?: readonly string[];
+}
 
 /**
  * gRPC face of policy, on the same engine as the event flow. Decide decides a proposal on the
@@ -40,10 +49,14 @@ import {
  * required approvals are present.
  *
  * GetOversight, SetKillSwitch and ClearKillSwitch serve the review console's "Agents" view
- * through `PolicyOversightApi`. Policy trusts the actor its gRPC callers state (only the services
- * the mesh / NetworkPolicy admits can reach this port); ControlAdmin still authorises and audits
- * every change as for the operator API, with the console roles mapped by
- * `consoleControlPrincipal`. A refusal is an answer (ok=false), malformed input INVALID_ARGUMENT.
+ * through `PolicyOversightApi`. Every pod that reaches this port (the orchestrator running the
+ * agents included) could otherwise state any actor, so these three need a service credential
+ * first: metadata `authorization: Bearer <token>` whose sha256 is one of `controlTokens`
+ * (compared in constant time) — UNAUTHENTICATED without a valid one, PERMISSION_DENIED when none
+ * is configured. Past it, policy trusts the console actor the caller (human-review) states;
+ * ControlAdmin still authorises and audits every change as for the operator API, with the
+ * console roles mapped by `consoleControlPrincipal`. A refusal is an answer (ok=false),
+ * malformed input INVALID_ARGUMENT.
  *
  * Give it the Nest application holding PolicyServiceModule (its PolicyDecider and
  * PolicyOversightApi, which kicks the policy module's own outbox relay), or a decider and
@@ -52,21 +65,40 @@ import {
 export function registerPolicyGrpc(
   host: GrpcServerHost,
   app: Pick<INestApplicationContext, 'get'>,
+  options?: PolicyGrpcOptions,
 ): void;
 export function registerPolicyGrpc(
   host: GrpcServerHost,
   decider: PolicyDecider,
   oversight?: PolicyOversightApi,
+  options?: PolicyGrpcOptions,
 ): void;
 export function registerPolicyGrpc(
   host: GrpcServerHost,
   source: PolicyDecider | Pick<INestApplicationContext, 'get'>,
-  oversightApi?: PolicyOversightApi,
+  third?: PolicyOversightApi | PolicyGrpcOptions,
+  fourth?: PolicyGrpcOptions,
 ): void {
-  const decider = source instanceof PolicyDecider ? source : source.get(PolicyDecider);
-  const given = source instanceof PolicyDecider ? oversightApi : source.get(PolicyOversightApi);
-  const oversight = (): PolicyOversightApi => {
+  const byDecider = source instanceof PolicyDecider;
+  const decider = byDecider ? source : source.get(PolicyDecider);
+  const given = byDecider
+    ? (third as PolicyOversightApi | undefined)
+    : source.get(PolicyOversightApi);
+  const options = (byDecider ? fourth : (third as PolicyGrpcOptions | undefined)) ?? {};
+  const control = new ServiceTokenVerifier(options.controlTokens ?? []);
+  /** The oversight API, for a caller that presents a valid control credential. */
+  const oversight = (metadata: Metadata): PolicyOversightApi => {
     if (!given) throw new GrpcError(status.UNIMPLEMENTED, 'oversight is not served here');
+    if (!control.configured)
+      throw new GrpcError(
+        status.PERMISSION_DENIED,
+        'oversight and kill switches over gRPC are disabled: set POLICY_CONTROL_TOKENS',
+      );
+    if (!control.verify(serviceTokenOf(metadata)))
+      throw new GrpcError(
+        status.UNAUTHENTICATED,
+        'a valid control credential is required (authorization: Bearer <token>)',
+      );
     return given;
   };
   host.addUnaryService(PolicyServiceService, {
@@ -90,26 +122,29 @@ export function registerPolicyGrpc(
         throw new GrpcError(status.INVALID_ARGUMENT, 'decision with its proposal is required');
       return RecheckResponse.fromPartial({ decision: await decider.recheck(decision, reviews) });
     },
-    getOversight: async (req) => {
-      const { tenantId } = req as GetOversightRequest;
+    getOversight: async (req, metadata) => {
+      const api = oversight(metadata);
+      const { tenantId, agentId } = req as GetOversightRequest;
       try {
-        return oversightResponse(await oversight().tenantOversight(tenantId));
+        return oversightResponse(await api.tenantOversight(tenantId, { agentId }));
       } catch (err) {
         if (err instanceof InvalidOversightRequestError)
           throw new GrpcError(status.INVALID_ARGUMENT, err.message);
         throw err;
       }
     },
-    setKillSwitch: async (req) => {
+    setKillSwitch: async (req, metadata) => {
+      const api = oversight(metadata);
       const { actor, target, mode, reason } = req as SetKillSwitchRequest;
       if (!target) throw new GrpcError(status.INVALID_ARGUMENT, 'target is required');
-      const result = await oversight().setKillSwitch(actorOf(actor), target, mode, reason);
+      const result = await api.setKillSwitch(actorOf(actor), target, mode, reason);
       return SetKillSwitchResponse.fromPartial({ result: controlResult(result) });
     },
-    clearKillSwitch: async (req) => {
+    clearKillSwitch: async (req, metadata) => {
+      const api = oversight(metadata);
       const { actor, target, reason } = req as ClearKillSwitchRequest;
       if (!target) throw new GrpcError(status.INVALID_ARGUMENT, 'target is required');
-      const result = await oversight().clearKillSwitch(actorOf(actor), target, reason);
+      const result = await api.clearKillSwitch(actorOf(actor), target, reason);
       return ClearKillSwitchResponse.fromPartial({ result: controlResult(result) });
     },
   });

@@ -84,8 +84,21 @@ export const Review = {
   config: () => api('GET', '/v1/console/config'),
 };
 
+const handoffPath = (id) => `${tenantPath()}/review/handoffs/${enc(id)}`;
+export const HandOffs = {
+  list: (status) =>
+    api('GET', `${tenantPath()}/review/handoffs?${new URLSearchParams({ status })}`),
+  get: (id) => api('GET', handoffPath(id)),
+  claim: (id) => api('POST', `${handoffPath(id)}/claim`, {}),
+  release: (id) => api('POST', `${handoffPath(id)}/release`, {}),
+  /** `{outcome: DONE | DISMISSED, note?}` */
+  resolve: (id, body) => api('POST', `${handoffPath(id)}/resolve`, body),
+};
+
 export const Agents = {
-  list: () => api('GET', `${tenantPath()}/agents`),
+  /** The tenant's agents, or only `agentId`. */
+  list: (agentId) =>
+    api('GET', `${tenantPath()}/agents${agentId ? `?${new URLSearchParams({ agentId })}` : ''}`),
   /** `{scope: tenant|agent|action, agentId?, actionType?, mode, reason}` (admins only). */
   engage: (body) => api('POST', `${tenantPath()}/agents/kill-switch`, body),
   release: (body) => api('POST', `${tenantPath()}/agents/kill-switch/clear`, body),

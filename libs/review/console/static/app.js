@@ -3,6 +3,7 @@ import { ApiError, Review, canReadAnalytics, mainRole, session, whenUnauthorised
 import { h, mount } from './dom.js';
 import { renderAgents } from './views/agents.js';
 import { renderAnalytics } from './views/analytics.js';
+import { renderHandOffs } from './views/handoffs.js';
 import { renderItem } from './views/item.js';
 import { renderLedger } from './views/ledger.js';
 import { renderQueue } from './views/queue.js';
@@ -35,6 +36,7 @@ function header() {
     me
       ? [
           ['#/queue', 'Queue'],
+          ['#/handoffs', 'Hand-offs'],
           ['#/agents', 'Agents'],
           ['#/ledger', 'Ledger'],
           ...(canReadAnalytics() ? [['#/analytics', 'Reviewers']] : []),
@@ -150,6 +152,7 @@ function route() {
   if (task) current = renderItem(main, decodeURIComponent(task[1]), { toast });
   else if (hash.startsWith('#/ledger')) current = renderLedger(main, params);
   else if (hash.startsWith('#/agents')) current = renderAgents(main, { toast });
+  else if (hash.startsWith('#/handoffs')) current = renderHandOffs(main, params, { toast });
   else if (hash.startsWith('#/analytics')) current = renderAnalytics(main, params);
   else current = renderQueue(main, params, { toast });
 }

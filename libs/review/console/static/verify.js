@@ -140,47 +140,173 @@ export async function verifyCheckpointNote(note, keys) {
   return { ok: true, origin, size: BigInt(size), root: rootHash, signers };
 }
 
-/**
- * Checks a chain from the review service. Resolves
- * `{checkpoint: {status, reason?, signers?}, entries: Map<leafIndex, {status, reason?}>}` where a
- * status is `verified` (leaf, proof and signature), `proof-only` (leaf and proof; no pinned key to
- * check the signature with), `failed`, or (entries) `pending` (not yet in a checkpoint).
- */
-export async function verifyChain(chain, verifierKeys) {
-  const entries = new Map();
-  for (const e of chain.pending ?? []) entries.set(e.leafIndex, { status: 'pending' });
-  const cp = chain.checkpoint;
-  if (!cp) {
-    for (const e of chain.entries) entries.set(e.leafIndex, { status: 'pending' });
-    return { checkpoint: { status: 'none' }, entries };
+/** AuditKind names by number (proto/mandate/v1/audit.proto; a browser test checks the table). */
+export const AUDIT_KINDS = [
+  'UNSPECIFIED',
+  'CRM_CHANGE',
+  'CONTEXT_PREPARED',
+  'PROPOSAL',
+  'DECISION',
+  'REVIEW_TASK',
+  'REVIEW_DECISION',
+  'EXECUTION',
+  'TOKEN_REFUSED',
+  'OUTCOME',
+  'ERASURE',
+  'POLICY_CONTROL',
+  'SHADOW_DIVERGENCE',
+  'HANDOFF_TASK',
+];
+
+const dec = new TextDecoder('utf-8', { fatal: true });
+
+/** Protobuf wire format, just enough for AuditRecord: `[fieldNumber, wireType, value]` triples. */
+function* fields(bytes) {
+  let at = 0;
+  const varint = () => {
+    let result = 0n;
+    let shift = 0n;
+    for (;;) {
+      if (at >= bytes.length || shift > 63n) throw new Error('malformed protobuf varint');
+      const b = bytes[at++];
+      result |= BigInt(b & 0x7f) << shift;
+      if (!(b & 0x80)) return result;
+      shift += 7n;
+    }
+  };
+  while (at < bytes.length) {
+    const key = varint();
+    const field = Number(key >> 3n);
+    const wire = Number(key & 7n);
+    if (wire === 0) yield [field, wire, varint()];
+    else if (wire === 2) {
+      const len = Number(varint());
+      if (at + len > bytes.length) throw new Error('malformed protobuf length');
+      yield [field, wire, bytes.subarray(at, at + len)];
+      at += len;
+    } else if (wire === 1) at += 8;
+    else if (wire === 5) at += 4;
+    else throw new Error(`unsupported protobuf wire type ${wire}`);
+    if (at > bytes.length) throw new Error('truncated protobuf');
   }
+}
+
+/**
+ * The AuditRecord in a leaf's bytes: what the console shows is read from the verified bytes
+ * themselves, never from fields the server sends beside them. The payload is not decoded.
+ */
+export function decodeAuditRecord(leaf) {
+  const r = {
+    recordId: '',
+    tenantId: '',
+    correlationId: '',
+    kind: 'UNSPECIFIED',
+    actor: '',
+    summary: '',
+    attributes: {},
+  };
+  for (const [f, w, v] of fields(leaf)) {
+    if (w === 2 && [1, 2, 3, 5, 8].includes(f)) {
+      const text = dec.decode(v);
+      if (f === 1) r.recordId = text;
+      else if (f === 2) r.tenantId = text;
+      else if (f === 3) r.correlationId = text;
+      else if (f === 5) r.actor = text;
+      else r.summary = text;
+    } else if (f === 4 && w === 0) r.kind = AUDIT_KINDS[Number(v)] ?? `KIND_${v}`;
+    else if (f === 6 && w === 2) {
+      const ref = {};
+      for (const [g, gw, gv] of fields(v))
+        if (gw === 2 && g === 1) ref.objectType = dec.decode(gv);
+        else if (gw === 2 && g === 2) ref.recordId = dec.decode(gv);
+      r.subject = ref;
+    } else if (f === 7 && w === 2) {
+      let seconds = 0n;
+      let nanos = 0n;
+      for (const [g, gw, gv] of fields(v))
+        if (gw === 0 && g === 1) seconds = gv;
+        else if (gw === 0 && g === 2) nanos = gv;
+      r.occurredAt = new Date(
+        Number(seconds) * 1000 + Math.floor(Number(nanos) / 1e6),
+      ).toISOString();
+    } else if (f === 11 && w === 2) {
+      let k = '';
+      let val = '';
+      for (const [g, gw, gv] of fields(v))
+        if (gw === 2 && g === 1) k = dec.decode(gv);
+        else if (gw === 2 && g === 2) val = dec.decode(gv);
+      r.attributes[k] = val;
+    }
+  }
+  return r;
+}
+
+/**
+ * Checks a chain from the review service against pinned facts: `verifierKeys` (the ledger's
+ * public keys), `origin` (the tenant's log, `<ledger origin>/<tenant>`) and `tenantId`.
+ * Resolves `{checkpoint: {status, reason?, signers?}, rows}`, one row per entry and pending entry
+ * in log order: `{leafIndex, record, status, reason?}`, where `record` is decoded from the leaf
+ * bytes (null if they do not decode) and a status is `verified` (leaf, proof, signature, origin
+ * and tenant), `proof-only` (no pinned key: the signature is not checked), `pending` (appended
+ * after the checkpoint) or `failed`.
+ */
+export async function verifyChain(chain, { verifierKeys = [], origin, tenantId } = {}) {
+  const cp = chain.checkpoint;
   let checkpoint;
   let root;
-  try {
-    root = fromBase64(cp.rootHash);
-    const keys = [];
-    for (const v of verifierKeys) keys.push(await parseVerifierKey(v));
-    if (!keys.length) checkpoint = { status: 'proof-only', reason: 'no verifier key is pinned' };
-    else {
-      const note = await verifyCheckpointNote(cp.signedNote, keys);
-      if (!note.ok) checkpoint = { status: 'failed', reason: note.reason };
-      else if (
-        note.origin !== cp.origin ||
-        note.size !== BigInt(cp.treeSize) ||
-        !equal(note.root, root)
-      )
-        checkpoint = { status: 'failed', reason: 'the signed note and the checkpoint disagree' };
-      else checkpoint = { status: 'verified', signers: note.signers };
-    }
-  } catch (err) {
-    checkpoint = { status: 'failed', reason: err.message };
-  }
-  for (const e of chain.entries) {
-    let status;
+  if (!cp) checkpoint = { status: 'none' };
+  else
     try {
-      const leaf = await leafHash(fromBase64(e.leafData));
-      if (!equal(leaf, fromBase64(e.leafHash)))
-        status = { status: 'failed', reason: 'the leaf bytes do not hash to the leaf hash' };
+      root = fromBase64(cp.rootHash);
+      const keys = [];
+      for (const v of verifierKeys) keys.push(await parseVerifierKey(v));
+      if (origin !== undefined && cp.origin !== origin)
+        checkpoint = {
+          status: 'failed',
+          reason: `the checkpoint is of log "${cp.origin}", not "${origin}"`,
+        };
+      else if (!keys.length)
+        checkpoint = { status: 'proof-only', reason: 'no verifier key is pinned' };
+      else {
+        const note = await verifyCheckpointNote(cp.signedNote, keys);
+        if (!note.ok) checkpoint = { status: 'failed', reason: note.reason };
+        else if (
+          note.origin !== cp.origin ||
+          note.size !== BigInt(cp.treeSize) ||
+          !equal(note.root, root)
+        )
+          checkpoint = { status: 'failed', reason: 'the signed note and the checkpoint disagree' };
+        else checkpoint = { status: 'verified', signers: note.signers };
+      }
+    } catch (err) {
+      checkpoint = { status: 'failed', reason: err.message };
+    }
+
+  const all = [
+    ...chain.entries.map((e) => ({ e, proven: true })),
+    ...(chain.pending ?? []).map((e) => ({ e, proven: false })),
+  ];
+  const seen = new Map();
+  for (const { e } of all) seen.set(e.leafIndex, (seen.get(e.leafIndex) ?? 0) + 1);
+  const rows = [];
+  for (const { e, proven } of all) {
+    const row = { leafIndex: e.leafIndex, record: null };
+    try {
+      const bytes = fromBase64(e.leafData);
+      const leaf = await leafHash(bytes);
+      row.record = decodeAuditRecord(bytes);
+      const fail = (reason) => Object.assign(row, { status: 'failed', reason });
+      if (!Number.isSafeInteger(e.leafIndex) || e.leafIndex < 0) fail('no valid leaf index');
+      else if (seen.get(e.leafIndex) > 1) fail(`leaf ${e.leafIndex} is listed more than once`);
+      else if (!equal(leaf, fromBase64(e.leafHash)))
+        fail('the leaf bytes do not hash to the leaf hash');
+      else if (tenantId !== undefined && row.record.tenantId !== tenantId)
+        fail(`the record belongs to tenant "${row.record.tenantId}"`);
+      else if (!proven) {
+        if (cp && BigInt(e.leafIndex) < BigInt(cp.treeSize))
+          fail('listed as awaiting a checkpoint that already covers it, without a proof');
+        else row.status = 'pending';
+      } else if (!cp) fail('a proof without a checkpoint');
       else {
         const proof = await verifyInclusion(
           e.leafIndex,
@@ -189,15 +315,15 @@ export async function verifyChain(chain, verifierKeys) {
           (e.auditPath ?? []).map(fromBase64),
           root,
         );
-        if (!proof.ok) status = { status: 'failed', reason: proof.reason };
-        else if (checkpoint.status === 'failed')
-          status = { status: 'failed', reason: `checkpoint: ${checkpoint.reason}` };
-        else status = { status: checkpoint.status };
+        if (!proof.ok) fail(proof.reason);
+        else if (checkpoint.status === 'failed') fail(`checkpoint: ${checkpoint.reason}`);
+        else row.status = checkpoint.status;
       }
     } catch (err) {
-      status = { status: 'failed', reason: err.message };
+      Object.assign(row, { status: 'failed', reason: err.message });
     }
-    entries.set(e.leafIndex, status);
+    rows.push(row);
   }
-  return { checkpoint, entries };
+  rows.sort((a, b) => a.leafIndex - b.leafIndex);
+  return { checkpoint, rows };
 }

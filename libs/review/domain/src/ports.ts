@@ -205,7 +205,8 @@ export type ControlResult =
  * every method rejects with `PolicyUnavailableError` (503).
  */
 export interface AgentOversightPort {
-  oversight(tenant: TenantId): Promise<TenantOversight>;
+  /** The tenant's view; with `agentId`, that agent's only (the tenant's kill switches whole). */
+  oversight(tenant: TenantId, query?: { readonly agentId?: string }): Promise<TenantOversight>;
   setKillSwitch(
     actor: OversightActor,
     target: KillSwitchTarget,

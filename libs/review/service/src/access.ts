@@ -1,6 +1,10 @@
 import { BadRequestException, ForbiddenException, HttpException, HttpStatus } from '@nestjs/common';
 import {
   FourEyesViolationError,
+  HandOffAlreadyClaimedError,
+  HandOffClosedError,
+  HandOffContentionError,
+  HandOffNotFoundError,
   InvalidDecisionError,
   NotAuthorisedError,
   NotEligibleError,
@@ -17,13 +21,13 @@ import type { AuthenticatedPrincipal } from '@mandate/platform';
 import { isTenantId, type TenantId } from '@mandate/storage';
 
 /**
- * Tenant isolation for every route of the review service. A principal works in the tenant of its
- * token (`tenantId` claim); a tenant's admin too. Only a platform admin (role `admin` and no
- * tenant: an operator token) reads across tenants.
+ * Tenant isolation for every route of the review service: a principal reads only the tenant of
+ * its token (`tenantId` claim === `:tenant`), whatever its roles. Nobody reads across tenants: a
+ * principal with no tenant (an operator token without `tenantId`, an OIDC token without the
+ * tenant claim, `admin` or not) is 403 on every tenant's routes.
  */
 export function readable(p: AuthenticatedPrincipal, tenant: string): TenantId {
   if (!isTenantId(tenant)) throw new BadRequestException('invalid tenant id');
-  if (p.roles.includes('admin') && !p.tenantId) return tenant;
   if (p.tenantId !== tenant)
     throw new ForbiddenException(`${p.id} has no access to tenant ${tenant}`);
   return tenant;
@@ -59,7 +63,8 @@ export async function domain<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 function statusOf(err: ReviewError): number {
-  if (err instanceof TaskNotFoundError) return HttpStatus.NOT_FOUND;
+  if (err instanceof TaskNotFoundError || err instanceof HandOffNotFoundError)
+    return HttpStatus.NOT_FOUND;
   if (err instanceof NotAuthorisedError) return HttpStatus.FORBIDDEN;
   if (err instanceof NotEligibleError)
     return err.reason === 'ALREADY_APPROVED' ? HttpStatus.CONFLICT : HttpStatus.FORBIDDEN;
@@ -68,7 +73,10 @@ function statusOf(err: ReviewError): number {
     err instanceof TaskAlreadyClaimedError ||
     err instanceof TaskClosedError ||
     err instanceof TaskExpiredError ||
-    err instanceof TaskContentionError
+    err instanceof TaskContentionError ||
+    err instanceof HandOffAlreadyClaimedError ||
+    err instanceof HandOffClosedError ||
+    err instanceof HandOffContentionError
   )
     return HttpStatus.CONFLICT;
   if (err instanceof InvalidDecisionError) return HttpStatus.BAD_REQUEST;

@@ -11,6 +11,7 @@ import {
   Optional,
   Param,
   Post,
+  Query,
   UseGuards,
 } from '@nestjs/common';
 import {
@@ -29,6 +30,8 @@ export const AGENT_OVERSIGHT = Symbol('AGENT_OVERSIGHT');
 const MODES: readonly KillSwitchMode[] = ['deny', 'require_approval'];
 const SCOPES = ['tenant', 'agent', 'action'] as const;
 const NAME = /^[a-z][a-z0-9_-]{0,63}$/;
+/** An agent id to filter the view by (as agent owners are configured). */
+const AGENT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
  * The console's agents view: per agent of the tenant, trust over time, autonomy per risk band,
@@ -41,10 +44,18 @@ const NAME = /^[a-z][a-z0-9_-]{0,63}$/;
 export class AgentsController {
   constructor(@Optional() @Inject(AGENT_OVERSIGHT) private readonly policy?: AgentOversightPort) {}
 
+  /** The tenant's view; `?agentId=` only that agent's (e.g. the item view's trust trend). */
   @Get()
-  async list(@AuthPrincipal() p: AuthenticatedPrincipal, @Param('tenant') tenant: string) {
+  async list(
+    @AuthPrincipal() p: AuthenticatedPrincipal,
+    @Param('tenant') tenant: string,
+    @Query('agentId') agentId?: unknown,
+  ) {
     const t = readable(p, tenant);
-    return unavailableAs503(PolicyUnavailableError, () => this.port().oversight(t));
+    if (agentId !== undefined && (typeof agentId !== 'string' || !AGENT_ID.test(agentId)))
+      throw new BadRequestException('agentId must be 1-128 letters, digits and . _ : -');
+    const query = agentId ? { agentId } : {};
+    return unavailableAs503(PolicyUnavailableError, () => this.port().oversight(t, query));
   }
 
   /** Engages a kill switch: `{scope: tenant|agent|action, agentId?, actionType?, mode, reason}`. */

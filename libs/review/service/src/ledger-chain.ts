@@ -2,6 +2,7 @@ import { credentials, type ServiceError } from '@grpc/grpc-js';
 import { unaryCall } from '@mandate/platform';
 import {
   AuditEntry,
+  AuditRecord,
   auditKindToJSON,
   LedgerServiceClient,
   type Checkpoint,
@@ -123,7 +124,14 @@ export interface ChainView {
 const b64 = (b: Uint8Array | undefined) => Buffer.from(b ?? new Uint8Array()).toString('base64');
 
 function entryView(e: AuditEntry, auditPath?: readonly Uint8Array[]): ChainEntryView {
-  const r = e.record;
+  // Shown from the leaf bytes the proof covers, never from the record the ledger sends beside
+  // them (a ledger could pair genuine bytes with another summary). The console decodes them too.
+  let r: AuditRecord | undefined;
+  try {
+    r = AuditRecord.decode(e.leafData ?? new Uint8Array());
+  } catch {
+    r = undefined;
+  }
   return {
     leafIndex: Number(e.leafIndex),
     leafHash: b64(e.leafHash),
@@ -132,14 +140,14 @@ function entryView(e: AuditEntry, auditPath?: readonly Uint8Array[]): ChainEntry
     ...(e.appendedAt ? { appendedAt: e.appendedAt } : {}),
     recordId: r?.recordId ?? '',
     correlationId: r?.correlationId ?? '',
-    kind: auditKindToJSON(r?.kind ?? 0).replace(/^AUDIT_KIND_/, ''),
+    kind: r ? auditKindToJSON(r.kind).replace(/^AUDIT_KIND_/, '') : 'UNREADABLE',
     actor: r?.actor ?? '',
     ...(r?.subject?.recordId
       ? { subject: { objectType: r.subject.objectType, recordId: r.subject.recordId } }
       : {}),
     ...(r?.occurredAt ? { occurredAt: r.occurredAt } : {}),
-    // The summary and attributes are written PII-free by every service; the payload (which may
-    // hold personal data) is never shown here: it stays encrypted inside leafData.
+    // The summary and attributes are written PII-free by every service. The payload is not
+    // shown; a CRM change's payload (record fields) is encrypted per data subject in leafData.
     summary: r?.summary ?? '',
     attributes: { ...(r?.attributes ?? {}) },
   };

@@ -24,6 +24,8 @@ import {
 export const LEDGER_CHAIN = Symbol('LEDGER_CHAIN');
 /** C2SP verifier keys of the ledger's checkpoints (`LEDGER_VERIFIER_KEYS`): public keys. */
 export const LEDGER_VERIFIER_KEYS = Symbol('LEDGER_VERIFIER_KEYS');
+/** The ledger's origin (`LEDGER_ORIGIN`): a tenant's log is `<origin>/<tenant>`. */
+export const LEDGER_ORIGIN = Symbol('LEDGER_ORIGIN');
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$/;
 
@@ -40,13 +42,18 @@ export class LedgerViewController {
     private readonly ctx: ReviewContext,
     @Optional() @Inject(LEDGER_CHAIN) private readonly ledger?: LedgerChainPort,
     @Optional() @Inject(LEDGER_VERIFIER_KEYS) private readonly verifierKeys?: readonly string[],
+    @Optional() @Inject(LEDGER_ORIGIN) private readonly origin?: string,
   ) {}
 
-  /** Console settings: the ledger's public verifier keys (the browser pins them). */
+  /** Console settings: the ledger's public verifier keys and origin (the browser pins them). */
   @Get('console/config')
   config() {
     return {
-      ledger: { available: !!this.ledger, verifierKeys: [...(this.verifierKeys ?? [])] },
+      ledger: {
+        available: !!this.ledger,
+        verifierKeys: [...(this.verifierKeys ?? [])],
+        ...(this.origin ? { origin: this.origin } : {}),
+      },
     };
   }
 

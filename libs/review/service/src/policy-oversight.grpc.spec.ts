@@ -1,4 +1,4 @@
-import { status } from '@grpc/grpc-js';
+import { status, type Metadata } from '@grpc/grpc-js';
 import {
   ClearKillSwitchRequest,
   ClearKillSwitchResponse,
@@ -9,15 +9,29 @@ import {
   SetKillSwitchResponse,
   Verdict,
 } from '@mandate/contracts';
-import { GrpcError, GrpcServerHost, ProcessMetrics, createLogger } from '@mandate/platform';
+import {
+  GrpcError,
+  GrpcServerHost,
+  ProcessMetrics,
+  ServiceTokenVerifier,
+  createLogger,
+  generateApiToken,
+  serviceTokenOf,
+} from '@mandate/platform';
 import { PolicyUnavailableError, type OversightActor } from '@mandate/review-domain';
 import { tenantId } from '@mandate/storage';
-import { GrpcAgentOversight, OversightIntegrityError } from './policy-oversight.grpc';
+import {
+  GrpcAgentOversight,
+  OversightIntegrityError,
+  PolicyCredentialError,
+} from './policy-oversight.grpc';
 
 const ACME = tenantId('acme');
 const GLOBEX = tenantId('globex');
 const ADMIN: OversightActor = { id: 'adm-acme', roles: ['admin'], tenantId: 'acme' };
 const AT = '2025-03-01T12:00:00.000Z';
+/** The control credential human-review holds; the fake policy accepts its sha256 only. */
+const CONTROL = generateApiToken();
 
 /** A policy service as the real one answers: per tenant, its own agents; console admins act in their tenant. */
 function viewOf(tenant: string): GetOversightResponse {
@@ -120,6 +134,10 @@ describe('GrpcAgentOversight (PolicyService over gRPC)', () => {
     new ProcessMetrics(false).forService('test'),
   );
   const received: unknown[] = [];
+  /** The `authorization` metadata of every call, in order. */
+  const authorizations: (string | undefined)[] = [];
+  /** The control credentials the fake policy accepts (none: PERMISSION_DENIED, as policy). */
+  let accepted = new ServiceTokenVerifier([CONTROL.sha256]);
   /** Replaces the server's answer to GetOversight for one test. */
   let override: ((req: GetOversightRequest) => Promise<GetOversightResponse>) | undefined;
   let client: GrpcAgentOversight;
@@ -146,6 +164,19 @@ describe('GrpcAgentOversight (PolicyService over gRPC)', () => {
         };
   };
 
+  /** Policy's check of the caller's control credential, as registerPolicyGrpc does it. */
+  const checkCredential = (metadata: Metadata) => {
+    const token = serviceTokenOf(metadata);
+    authorizations.push(token);
+    if (!accepted.configured)
+      throw new GrpcError(
+        status.PERMISSION_DENIED,
+        'oversight and kill switches over gRPC are disabled: set POLICY_CONTROL_TOKENS',
+      );
+    if (!accepted.verify(token))
+      throw new GrpcError(status.UNAUTHENTICATED, 'a valid control credential is required');
+  };
+
   beforeAll(async () => {
     host.addUnaryService(PolicyServiceService, {
       decide: async () => {
@@ -157,20 +188,31 @@ describe('GrpcAgentOversight (PolicyService over gRPC)', () => {
       recheck: async () => {
         throw new GrpcError(status.UNIMPLEMENTED, 'not here');
       },
-      getOversight: async (req) => {
+      getOversight: async (req, metadata) => {
+        checkCredential(metadata);
         const r = req as GetOversightRequest;
         received.push(r);
         if (override) return override(r);
         if (!r.tenantId) throw new GrpcError(status.INVALID_ARGUMENT, 'invalid tenant id');
         return viewOf(r.tenantId);
       },
-      setKillSwitch: async (req) =>
-        SetKillSwitchResponse.fromPartial({ result: control(req as SetKillSwitchRequest) }),
-      clearKillSwitch: async (req) =>
-        ClearKillSwitchResponse.fromPartial({ result: control(req as ClearKillSwitchRequest) }),
+      setKillSwitch: async (req, metadata) => {
+        checkCredential(metadata);
+        return SetKillSwitchResponse.fromPartial({ result: control(req as SetKillSwitchRequest) });
+      },
+      clearKillSwitch: async (req, metadata) => {
+        checkCredential(metadata);
+        return ClearKillSwitchResponse.fromPartial({
+          result: control(req as ClearKillSwitchRequest),
+        });
+      },
     });
     port = await host.start('127.0.0.1', 0);
-    client = new GrpcAgentOversight({ address: `127.0.0.1:${port}`, deadlineMs: 2_000 });
+    client = new GrpcAgentOversight({
+      address: `127.0.0.1:${port}`,
+      deadlineMs: 2_000,
+      controlToken: CONTROL.token,
+    });
   });
   afterAll(async () => {
     client.close();
@@ -178,12 +220,14 @@ describe('GrpcAgentOversight (PolicyService over gRPC)', () => {
   });
   beforeEach(() => {
     received.length = 0;
+    authorizations.length = 0;
+    accepted = new ServiceTokenVerifier([CONTROL.sha256]);
     override = undefined;
   });
 
   it("maps the tenant's view to plain JSON: ISO instants, verdict names, numbers", async () => {
     const view = await client.oversight(ACME);
-    expect(received).toEqual([{ tenantId: 'acme' }]);
+    expect(received).toEqual([{ tenantId: 'acme', agentId: '' }]);
     expect(view).toEqual({
       tenantId: 'acme',
       asOf: AT,
@@ -272,7 +316,7 @@ describe('GrpcAgentOversight (PolicyService over gRPC)', () => {
 
   it("asks for the caller's tenant and refuses a view that carries another tenant's data", async () => {
     expect((await client.oversight(GLOBEX)).agents[0].agentId).toBe('globex-bot');
-    expect(received).toEqual([{ tenantId: 'globex' }]);
+    expect(received).toEqual([{ tenantId: 'globex', agentId: '' }]);
 
     // A misrouted answer: globex's view for an acme request.
     override = async () => viewOf('globex');
@@ -285,6 +329,74 @@ describe('GrpcAgentOversight (PolicyService over gRPC)', () => {
       return v;
     };
     await expect(client.oversight(ACME)).rejects.toThrow("not tenant acme's alone");
+  });
+
+  it('sends its control credential with every call (authorization: Bearer <token>)', async () => {
+    await client.oversight(ACME);
+    const target = { scope: 'tenant' as const, tenantId: 'acme' };
+    await client.setKillSwitch(ADMIN, target, 'deny', 'incident');
+    await client.clearKillSwitch(ADMIN, target, 'fixed');
+    expect(authorizations).toEqual([CONTROL.token, CONTROL.token, CONTROL.token]);
+  });
+
+  it("asks for one agent's view when given an agent id, and refuses an answer with another agent", async () => {
+    override = async (r) => {
+      const v = viewOf(r.tenantId);
+      return GetOversightResponse.fromPartial({
+        ...v,
+        agents: v.agents.filter((a) => a.agentId === r.agentId),
+      });
+    };
+    const view = await client.oversight(ACME, { agentId: 'acme-bot' });
+    expect(received).toEqual([{ tenantId: 'acme', agentId: 'acme-bot' }]);
+    expect(view.agents.map((a) => a.agentId)).toEqual(['acme-bot']);
+    // A policy that ignores the filter (an older one) answers every agent: not this agent's view.
+    override = async (r) => viewOf(r.tenantId);
+    await expect(client.oversight(ACME, { agentId: 'acme-bot' })).rejects.toBeInstanceOf(
+      OversightIntegrityError,
+    );
+  });
+
+  it('makes a refused credential a PolicyCredentialError (503) that says so, and sends nothing without one', async () => {
+    const target = { scope: 'tenant' as const, tenantId: 'acme' };
+    // A credential policy does not accept: UNAUTHENTICATED.
+    const stranger = new GrpcAgentOversight({
+      address: `127.0.0.1:${port}`,
+      controlToken: generateApiToken().token,
+    });
+    try {
+      await expect(stranger.oversight(ACME)).rejects.toThrow(
+        new PolicyCredentialError(
+          "policy refused this service's control credential (GetOversight): check that the " +
+            'sha256 of POLICY_CONTROL_TOKEN is in policy’s POLICY_CONTROL_TOKENS',
+        ),
+      );
+      const set = stranger.setKillSwitch(ADMIN, target, 'deny', 'r');
+      await expect(set).rejects.toBeInstanceOf(PolicyCredentialError);
+      await expect(set).rejects.toBeInstanceOf(PolicyUnavailableError); // so: 503
+    } finally {
+      stranger.close();
+    }
+    // Policy with no credentials configured: PERMISSION_DENIED, its reason passed on.
+    accepted = new ServiceTokenVerifier([]);
+    await expect(client.oversight(ACME)).rejects.toThrow(/set POLICY_CONTROL_TOKENS/);
+    await expect(client.clearKillSwitch(ADMIN, target, 'r')).rejects.toBeInstanceOf(
+      PolicyCredentialError,
+    );
+    // No credential here: refused before anything is sent.
+    authorizations.length = 0;
+    received.length = 0;
+    const none = new GrpcAgentOversight({ address: `127.0.0.1:${port}` });
+    try {
+      await expect(none.oversight(ACME)).rejects.toThrow(/set POLICY_CONTROL_TOKEN/);
+      await expect(none.setKillSwitch(ADMIN, target, 'deny', 'r')).rejects.toBeInstanceOf(
+        PolicyCredentialError,
+      );
+    } finally {
+      none.close();
+    }
+    expect(authorizations).toEqual([]);
+    expect(received).toEqual([]);
   });
 
   it("engages a switch in the admin's tenant, sending the actor, target, mode and reason", async () => {
@@ -344,7 +456,11 @@ describe('GrpcAgentOversight (PolicyService over gRPC)', () => {
     await expect(client.oversight(ACME)).rejects.toThrow('INTERNAL');
 
     override = () => new Promise((resolve) => setTimeout(() => resolve(viewOf('acme')), 500));
-    const impatient = new GrpcAgentOversight({ address: `127.0.0.1:${port}`, deadlineMs: 50 });
+    const impatient = new GrpcAgentOversight({
+      address: `127.0.0.1:${port}`,
+      deadlineMs: 50,
+      controlToken: CONTROL.token,
+    });
     try {
       await expect(impatient.oversight(ACME)).rejects.toThrow('DEADLINE_EXCEEDED');
     } finally {
@@ -357,7 +473,11 @@ describe('GrpcAgentOversight (PolicyService over gRPC)', () => {
     );
     const freePort = await gone.start('127.0.0.1', 0);
     await gone.stop();
-    const nowhere = new GrpcAgentOversight({ address: `127.0.0.1:${freePort}`, deadlineMs: 1_000 });
+    const nowhere = new GrpcAgentOversight({
+      address: `127.0.0.1:${freePort}`,
+      deadlineMs: 1_000,
+      controlToken: CONTROL.token,
+    });
     try {
       await expect(nowhere.oversight(ACME)).rejects.toBeInstanceOf(PolicyUnavailableError);
       await expect(

@@ -1,6 +1,7 @@
 import { credentials, status } from '@grpc/grpc-js';
-import { isServiceError, unaryCall } from '@mandate/platform';
+import { isServiceError, serviceTokenMetadata, unaryCall } from '@mandate/platform';
 import {
+  GetOversightRequest,
   PolicyServiceClient,
   Verdict,
   type ActionTypeOversight as ActionTypeMessage,
@@ -32,7 +33,21 @@ export interface GrpcAgentOversightOptions {
   readonly address: string;
   /** Per-call deadline (default 5 s). */
   readonly deadlineMs?: number;
+  /**
+   * This service's control credential (`POLICY_CONTROL_TOKEN`, from a Secret), sent as
+   * `authorization: Bearer <token>` on every call; policy accepts it when its sha256 is in
+   * `POLICY_CONTROL_TOKENS`. Absent: nothing is sent to policy and every call is
+   * `PolicyCredentialError` (503).
+   */
+  readonly controlToken?: string;
 }
+
+/**
+ * Policy refused (or would refuse) this service's control credential: none configured here,
+ * one policy does not accept (UNAUTHENTICATED), or policy has none configured (PERMISSION_DENIED).
+ * A `PolicyUnavailableError`, so the review API answers 503, with a message saying which.
+ */
+export class PolicyCredentialError extends PolicyUnavailableError {}
 
 /**
  * Policy answered a view that is not the tenant's own (another tenant id, or a kill switch pinned
@@ -62,28 +77,42 @@ function ceilingName(v: Verdict | undefined): OversightVerdict | undefined {
 
 /**
  * Policy's oversight of a tenant's agents over gRPC (`PolicyService.GetOversight`,
- * `SetKillSwitch`, `ClearKillSwitch`) for the distributed human-review app. Any failure to get an
- * answer (unreachable, deadline, policy failing) is `PolicyUnavailableError` (503); a refused
- * change is a result (`ok: false, status: 'forbidden'`), and malformed input policy rejects with
- * INVALID_ARGUMENT is `ok: false, status: 'invalid'`, as in process.
+ * `SetKillSwitch`, `ClearKillSwitch`) for the distributed human-review app, each call carrying
+ * the service's control credential. Any failure to get an answer (unreachable, deadline, policy
+ * failing) is `PolicyUnavailableError` (503); a refused credential `PolicyCredentialError` (503,
+ * saying so); a refused change is a result (`ok: false, status: 'forbidden'`), and malformed
+ * input policy rejects with INVALID_ARGUMENT is `ok: false, status: 'invalid'`, as in process.
  */
 export class GrpcAgentOversight implements AgentOversightPort {
   private readonly client: InstanceType<typeof PolicyServiceClient>;
   private readonly deadlineMs: number;
+  private readonly controlToken?: string;
 
   constructor(o: GrpcAgentOversightOptions) {
     this.client = new PolicyServiceClient(o.address, credentials.createInsecure());
     this.deadlineMs = o.deadlineMs ?? 5_000;
+    this.controlToken = o.controlToken || undefined;
   }
 
-  async oversight(tenant: TenantId): Promise<TenantOversight> {
+  async oversight(
+    tenant: TenantId,
+    query: { readonly agentId?: string } = {},
+  ): Promise<TenantOversight> {
     let res: GetOversightResponse;
     try {
-      res = await this.call<GetOversightResponse>('getOversight', { tenantId: tenant });
+      res = await this.call<GetOversightResponse>(
+        'getOversight',
+        GetOversightRequest.fromPartial({ tenantId: tenant, agentId: query.agentId ?? '' }),
+      );
     } catch (err) {
       throw unavailable('GetOversight', err);
     }
-    return checkedView(tenant, res);
+    const view = checkedView(tenant, res);
+    if (query.agentId && view.agents.some((a) => a.agentId !== query.agentId))
+      throw new OversightIntegrityError(
+        `policy answered agents other than ${query.agentId} for a view of that agent`,
+      );
+    return view;
   }
 
   setKillSwitch(
@@ -150,16 +179,34 @@ export class GrpcAgentOversight implements AgentOversightPort {
     method: 'getOversight' | 'setKillSwitch' | 'clearKillSwitch',
     request: object,
   ): Promise<Res> {
+    if (!this.controlToken)
+      return Promise.reject(
+        new PolicyCredentialError(
+          'this review service has no control credential for policy: set POLICY_CONTROL_TOKEN ' +
+            '(and its sha256 in policy’s POLICY_CONTROL_TOKENS)',
+        ),
+      );
     return unaryCall<PolicyServiceClient, object, Res>(
       this.client,
       this.client[method] as never,
       request,
       this.deadlineMs,
+      serviceTokenMetadata(this.controlToken),
     );
   }
 }
 
 function unavailable(what: string, err: unknown): PolicyUnavailableError {
+  if (err instanceof PolicyUnavailableError) return err;
+  if (isServiceError(err) && err.code === status.UNAUTHENTICATED)
+    return new PolicyCredentialError(
+      `policy refused this service's control credential (${what}): check that the sha256 of ` +
+        'POLICY_CONTROL_TOKEN is in policy’s POLICY_CONTROL_TOKENS',
+    );
+  if (isServiceError(err) && err.code === status.PERMISSION_DENIED)
+    return new PolicyCredentialError(
+      `policy refused this service's control credential (${what}): ${err.details || 'denied'}`,
+    );
   const detail = isServiceError(err)
     ? `${status[err.code] ?? err.code}: ${err.details || err.message}`
     : err instanceof Error

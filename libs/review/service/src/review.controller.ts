@@ -52,8 +52,8 @@ const ANALYTICS_READERS = ['supervisor', 'auditor', 'admin'];
 
 /**
  * The review API the console calls (OIDC bearer tokens or operator tokens, `ApiAuthGuard`).
- * Tenant isolation on every route: a principal works in its own tenant (`tenantId` claim) only;
- * `admin` reads any. Writes (claim, release, decide, comment, batch) act as the principal's id,
+ * Tenant isolation on every route: a principal works in its own tenant (`tenantId` claim) only,
+ * whatever its roles (`readable`). Writes (claim, release, decide, comment, batch) act as the principal's id,
  * which must be an active reviewer or supervisor of the tenant in the reviewer directory; the
  * domain refuses anyone else, and auditors are refused here before that (403).
  */

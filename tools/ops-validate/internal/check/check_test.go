@@ -153,6 +153,36 @@ func TestMandateComposeIsClean(t *testing.T) {
 	}
 }
 
+func TestComposeWiresThePolicyControlCredential(t *testing.T) {
+	env, err := ExampleEnv(filepath.Join(repoRoot, "deploy/.env.example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := LoadCompose(context.Background(), mustAbs(t, filepath.Join(repoRoot, "deploy/compose.yaml")), env, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Drop each side of the pair: the validator names what is missing where.
+	for service, key := range map[string]string{"policy": "POLICY_CONTROL_TOKENS", "human-review": "POLICY_CONTROL_TOKEN"} {
+		s := p.Services[service]
+		delete(s.Environment, key)
+		p.Services[service] = s
+	}
+	f := ValidateCompose(p, mustAbs(t, repoRoot), []string{"MANDATE_FAILPOINTS"})
+	hasProblem(t, f, "service policy", "environment POLICY_CONTROL_TOKENS is not set")
+	hasProblem(t, f, "service human-review", "environment POLICY_CONTROL_TOKEN is not set")
+}
+
+func TestPolicyControlTokenIsNeverRendered(t *testing.T) {
+	objs, _ := renderAndValidate(t, filepath.Join(repoRoot, "k8s/overlays/prod"))
+	leak := &Object{APIVersion: "v1", Kind: "Secret", Name: "leaky", JSON: []byte(`{"apiVersion":"v1","kind":"Secret","metadata":{"name":"leaky"},"stringData":{"POLICY_CONTROL_TOKEN":"mdt_x"}}`)}
+	if err := DecodeStrict(leak); err != nil {
+		t.Fatal(err)
+	}
+	f := Validate(append(objs, leak), MandateRules(6))
+	hasProblem(t, f, leak.ID(), "contains POLICY_CONTROL_TOKEN")
+}
+
 func TestDockerfileRuntimeUser(t *testing.T) {
 	base := "FROM node:20-bookworm-slim AS build\nRUN npm ci && npm run build\n" +
 		"FROM node:20-bookworm-slim\nRUN npm ci --omit=dev\nENV NODE_ENV=production\n%s" +

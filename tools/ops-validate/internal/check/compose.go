@@ -66,8 +66,8 @@ type ComposeService struct {
 // MandateComposeServices are the five service apps and their default ports.
 var MandateComposeServices = []ComposeService{
 	{Name: "orchestrator", HTTPPort: 8081, GRPCPort: 50051},
-	{Name: "policy", HTTPPort: 8082, GRPCPort: 50052, NeedsEnv: []string{"DECISION_SIGNING_KEY", "DECISION_SIGNING_KEY_ID"}},
-	{Name: "human-review", HTTPPort: 8083, GRPCPort: 50053},
+	{Name: "policy", HTTPPort: 8082, GRPCPort: 50052, NeedsEnv: []string{"DECISION_SIGNING_KEY", "DECISION_SIGNING_KEY_ID", "POLICY_CONTROL_TOKENS"}},
+	{Name: "human-review", HTTPPort: 8083, GRPCPort: 50053, NeedsEnv: []string{"POLICY_CONTROL_TOKEN"}},
 	{Name: "audit-ledger", HTTPPort: 8084, GRPCPort: 50054, NeedsEnv: []string{"LEDGER_SIGNING_KEY", "LEDGER_SUBJECT_KEKS"}},
 	{Name: "crm-connectors", HTTPPort: 8085, GRPCPort: 50055, NeedsEnv: []string{"DECISION_VERIFY_KEYS"}},
 }

@@ -108,10 +108,10 @@ func MandateRules(partitions int32) Rules {
 	return Rules{
 		ExternalSecrets: []string{
 			"mandate-decision-signing-key", "mandate-mongo", "mandate-ledger-keys", "mandate-api-tokens",
-			"mandate-crm-connectors",
+			"mandate-crm-connectors", "mandate-policy-control",
 		},
 		ForbiddenEnv:       []string{"MANDATE_FAILPOINTS"},
-		NeverCommittedKeys: []string{"DECISION_SIGNING_KEY", "LEDGER_SIGNING_KEY", "LEDGER_SUBJECT_KEKS", "CRM_CONNECTORS"},
+		NeverCommittedKeys: []string{"DECISION_SIGNING_KEY", "LEDGER_SIGNING_KEY", "LEDGER_SUBJECT_KEKS", "CRM_CONNECTORS", "POLICY_CONTROL_TOKEN"},
 		MaxReplicas:        partitions,
 	}
 }

@@ -305,6 +305,45 @@ describe('PolicyOversight', () => {
     });
   });
 
+  it("answers one agent's view when asked for an agent, reading only its trust documents", async () => {
+    const t = await setup();
+    await t.earn(ACME, 'lead-qualification', 'qualify_lead', 3);
+    await t.earn(ACME, 'deal-desk', 'apply_discount', 2);
+    await t.earn(ACME, 'deal-desk', 'log_activity', 1);
+    t.trip('acme', 'lead-qualification', 'error_spike');
+    await t.admin.setKillSwitch(
+      ADMIN,
+      { scope: 'agent', tenantId: 'acme', agentId: 'outreach' },
+      'deny',
+      'incident',
+    );
+    const list = jest.spyOn(t.trust, 'list');
+    const full = await t.oversight.forTenant(ACME, NOW);
+    const view = await t.oversight.forTenant(ACME, NOW, { agentId: 'deal-desk' });
+    expect(list.mock.calls[1][2]).toEqual({ agentId: 'deal-desk' });
+    expect(view.agents.map((a) => a.agentId)).toEqual(['deal-desk']);
+    expect(view.agents[0]).toEqual(agent(full, 'deal-desk'));
+    expect(view.agents[0].actionTypes.map((a) => a.actionType)).toEqual([
+      'apply_discount',
+      'log_activity',
+    ]);
+    // The tenant's switches are listed whole; another agent's breaker is not this agent's.
+    expect(view.killSwitches).toEqual(full.killSwitches);
+    expect(view.agents[0].breakers).toEqual([]);
+    // An agent with a breaker only, and one the tenant knows nothing of.
+    expect(
+      (await t.oversight.forTenant(ACME, NOW, { agentId: 'lead-qualification' })).agents.map(
+        (a) => [a.agentId, a.breakers.length, a.actionTypes.length],
+      ),
+    ).toEqual([['lead-qualification', 1, 1]]);
+    expect((await t.oversight.forTenant(ACME, NOW, { agentId: 'nobody' })).agents).toEqual([]);
+    // Not another tenant's agent of the same id.
+    await t.earn(GLOBEX, 'deal-desk', 'apply_discount', 1);
+    const globex = await t.oversight.forTenant(GLOBEX, NOW, { agentId: 'deal-desk' });
+    expect(globex.agents[0].actionTypes.map((a) => a.actionType)).toEqual(['apply_discount']);
+    expect(globex.killSwitches).toEqual([]);
+  });
+
   it('without a bundle: trust only, no matrix, nothing allowed', async () => {
     const t = await setup({ bundle: false });
     await t.earn(ACME, 'lead-qualification', 'qualify_lead', 40);

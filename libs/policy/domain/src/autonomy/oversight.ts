@@ -144,14 +144,32 @@ export interface PolicyOversightDeps {
   readonly registry: Pick<BundleRegistry, 'active'>;
 }
 
+export interface OversightQuery {
+  /**
+   * Only this agent (e.g. the console's item view drawing one agent's trust trend): its trust
+   * documents alone are read, and `agents` holds at most this agent. The tenant's kill switches
+   * are listed whole either way.
+   */
+  readonly agentId?: string;
+}
+
 export class PolicyOversight {
   private parsed?: { hash: string; matrix?: AutonomyMatrix };
 
   constructor(private readonly deps: PolicyOversightDeps) {}
 
-  async forTenant(tenant: TenantId, now: Date): Promise<TenantOversight> {
+  /**
+   * The tenant's view as of `now`; with `agentId`, that agent's only. Trust covers at most
+   * TRUST_LIST_LIMIT documents (agent × action type) of the tenant: ask per agent past that.
+   */
+  async forTenant(
+    tenant: TenantId,
+    now: Date,
+    query: OversightQuery = {},
+  ): Promise<TenantOversight> {
+    const only = query.agentId;
     const [trust, listed] = await Promise.all([
-      this.deps.trust.list(tenant, now),
+      this.deps.trust.list(tenant, now, only === undefined ? {} : { agentId: only }),
       this.deps.controls.list(),
     ]);
     const killSwitches = listed.filter((s) => !s.tenantId || s.tenantId === tenant).map(inForce);
@@ -167,6 +185,7 @@ export class PolicyOversight {
     for (const a of profiles.values()) if (deployedIn(a, tenant)) agentIds.add(a.id);
     for (const b of breakers) agentIds.add(b.agentId);
     for (const s of killSwitches) if (s.tenantId && s.agentId) agentIds.add(s.agentId);
+    if (only !== undefined) for (const id of agentIds) if (id !== only) agentIds.delete(id);
 
     const agents = [...agentIds].sort(compare).map((agentId): AgentOversight => {
       const profile = profiles.get(agentId);

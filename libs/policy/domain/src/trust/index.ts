@@ -24,11 +24,18 @@ export type {
   TrustModelConfig,
   TrustState,
 } from './trust-model';
-export { TRUST_HISTORY_LIMIT, TRUST_STATES, TrustRepository, trustDocId } from './trust.repository';
+export {
+  TRUST_HISTORY_LIMIT,
+  TRUST_LIST_LIMIT,
+  TRUST_STATES,
+  TrustRepository,
+  trustDocId,
+} from './trust.repository';
 export type {
   TrustDoc,
   TrustHistoryPoint,
   TrustListing,
+  TrustListOptions,
   TrustRecordResult,
   TrustRepositoryOptions,
 } from './trust.repository';

@@ -10,6 +10,7 @@ import {
 import { DEFAULT_TRUST_CONFIG } from './trust-model';
 import {
   TRUST_HISTORY_LIMIT,
+  TRUST_LIST_LIMIT,
   TRUST_STATES,
   TrustRepository,
   trustDocId,
@@ -334,5 +335,73 @@ describe('TrustRepository.list', () => {
 
     expect((await repo.list(GLOBEX, now)).map((l) => l.agentId)).toEqual(['globex-bot']);
     expect(await repo.list(tenantId('initech'), now)).toEqual([]);
+  });
+
+  it("lists one agent's documents only when asked for an agent (not another agent whose id it prefixes)", async () => {
+    const { store, repo } = setup();
+    for (const [agent, action] of [
+      ['lead-bot', 'qualify_lead'],
+      ['lead-bot', 'assign_owner'],
+      ['lead-bot-2', 'qualify_lead'],
+      ['deal-desk', 'apply_discount'],
+    ])
+      await repo.record(ACME, agent, action, {
+        eventId: `${agent}-${action}`,
+        kind: 'review_approve',
+        at: at(1),
+      });
+    await repo.record(GLOBEX, 'lead-bot', 'qualify_lead', {
+      eventId: 'g',
+      kind: 'review_approve',
+      at: at(1),
+    });
+    const find = jest.spyOn(store, 'find');
+    const listed = await repo.list(ACME, at(2), { agentId: 'lead-bot' });
+    expect(listed.map((l) => `${l.agentId}/${l.actionType}`)).toEqual([
+      'lead-bot/assign_owner',
+      'lead-bot/qualify_lead',
+    ]);
+    // The store is asked for that agent's documents (the agent_action index), not the tenant's.
+    expect(find.mock.calls[0][1]).toEqual({ agentId: 'lead-bot' });
+    expect(await repo.list(ACME, at(2), { agentId: 'nobody' })).toEqual([]);
+    await expect(repo.list(ACME, at(2), { agentId: '' })).rejects.toThrow(RangeError);
+  });
+
+  it(`returns at most ${TRUST_LIST_LIMIT} documents, or the limit asked for, reading no more`, async () => {
+    const { store, repo } = setup();
+    const doc = (agentId: string, actionType: string): TrustDoc => ({
+      id: trustDocId(agentId, actionType),
+      agentId,
+      actionType,
+      alpha: 1,
+      beta: 1,
+      evidence: {} as TrustDoc['evidence'],
+      updatedAt: T0,
+      processedEventIds: [],
+      modelVersion: DEFAULT_TRUST_CONFIG.version,
+      history: [{ at: T0, score: 0.05, band: 'untrusted' }],
+    });
+    for (let i = 0; i < TRUST_LIST_LIMIT + 5; i++)
+      await store.insert(ACME, doc(`agent-${String(i).padStart(5, '0')}`, 'qualify_lead'));
+    const find = jest.spyOn(store, 'find');
+    const listed = await repo.list(ACME, at(1));
+    expect(listed).toHaveLength(TRUST_LIST_LIMIT);
+    expect(listed[0].agentId).toBe('agent-00000');
+    expect(listed[TRUST_LIST_LIMIT - 1].agentId).toBe(
+      `agent-${String(TRUST_LIST_LIMIT - 1).padStart(5, '0')}`,
+    );
+    const read = await Promise.all(find.mock.results.map((r) => r.value as Promise<unknown[]>));
+    expect(read.reduce((n, page) => n + page.length, 0)).toBe(TRUST_LIST_LIMIT);
+
+    // A smaller limit pages no further than it.
+    find.mockClear();
+    expect((await repo.list(ACME, at(1), { limit: 3 })).map((l) => l.agentId)).toEqual([
+      'agent-00000',
+      'agent-00001',
+      'agent-00002',
+    ]);
+    expect(find.mock.calls.map((c) => c[2]?.limit)).toEqual([3]);
+    for (const limit of [0, TRUST_LIST_LIMIT + 1, 1.5])
+      await expect(repo.list(ACME, at(1), { limit })).rejects.toThrow(RangeError);
   });
 });

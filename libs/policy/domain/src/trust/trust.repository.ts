@@ -26,6 +26,20 @@ import {
 /** How many trust points a document keeps (the most recent). */
 export const TRUST_HISTORY_LIMIT = 100;
 
+/**
+ * The most trust documents `TrustRepository.list` returns (each with up to TRUST_HISTORY_LIMIT
+ * points): a tenant's oversight view stays bounded however many agents × action types it has.
+ * Past it, the rest (by agent, then action type) are left out; ask per agent (`agentId`).
+ */
+export const TRUST_LIST_LIMIT = 1000;
+
+export interface TrustListOptions {
+  /** Only this agent's documents (the `agent_action` index). */
+  readonly agentId?: string;
+  /** At most this many documents (1..TRUST_LIST_LIMIT; default TRUST_LIST_LIMIT). */
+  readonly limit?: number;
+}
+
 /** Trust right after one applied outcome: what the console draws trust over time from. */
 export interface TrustHistoryPoint {
   /** The instant of the assessment (the state's `updatedAt` after the outcome). */
@@ -172,18 +186,26 @@ export class TrustRepository {
   }
 
   /**
-   * Every agent × action type of the tenant that has a trust document, assessed as of `now`,
-   * with its history; by agent, then action type. Reads the tenant's documents in pages.
+   * The agent × action types of the tenant that have a trust document (only `agentId`'s when
+   * given), assessed as of `now`, with their history; by agent, then action type. At most
+   * `limit` documents (default and ceiling TRUST_LIST_LIMIT), read in pages by id.
    */
-  async list(tenant: TenantId, now: Date): Promise<TrustListing[]> {
+  async list(tenant: TenantId, now: Date, options: TrustListOptions = {}): Promise<TrustListing[]> {
+    const limit = options.limit ?? TRUST_LIST_LIMIT;
+    if (!Number.isInteger(limit) || limit < 1 || limit > TRUST_LIST_LIMIT)
+      throw new RangeError(`trust: list limit must be an integer in 1..${TRUST_LIST_LIMIT}`);
+    const agentId = options.agentId;
+    if (agentId !== undefined && agentId === '')
+      throw new RangeError('trust: agentId must not be empty');
     const out: TrustListing[] = [];
     let after: string | undefined;
-    for (;;) {
-      const filter: Filter<TrustDoc> = after ? { id: { $gt: after } } : {};
-      const page = await this.store.find(tenant, filter, {
-        limit: MAX_FIND_LIMIT,
-        sort: { id: 1 },
-      });
+    while (out.length < limit) {
+      const filter: Filter<TrustDoc> = {
+        ...(agentId !== undefined ? { agentId } : {}),
+        ...(after ? { id: { $gt: after } } : {}),
+      };
+      const want = Math.min(MAX_FIND_LIMIT, limit - out.length);
+      const page = await this.store.find(tenant, filter, { limit: want, sort: { id: 1 } });
       for (const doc of page)
         out.push({
           agentId: doc.agentId,
@@ -191,7 +213,7 @@ export class TrustRepository {
           assessment: assessTrust(fromDoc(doc), now, this.config),
           history: historyOf(doc),
         });
-      if (page.length < MAX_FIND_LIMIT) break;
+      if (page.length < want) break;
       after = page[page.length - 1].id;
     }
     return out.sort((a, b) => compare(a.agentId, b.agentId) || compare(a.actionType, b.actionType));

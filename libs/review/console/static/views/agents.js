@@ -74,12 +74,16 @@ function switchLabel(k) {
 export function renderAgents(main, { toast }) {
   let view;
   let form = null;
+  let disposed = false;
 
   async function load() {
     try {
-      view = await Agents.list();
+      const next = await Agents.list();
+      if (disposed) return;
+      view = next;
       draw();
     } catch (err) {
+      if (disposed) return;
       mount(
         main,
         h('p', { class: 'error', role: 'alert' }, `The agents could not be read: ${err.message}`),
@@ -283,16 +287,18 @@ export function renderAgents(main, { toast }) {
                   bands.map((b) => {
                     const eff = t.autonomy.effective[b];
                     const base = t.autonomy.byRiskBand[b];
+                    if (!eff) return h('td', { 'data-band': b, class: 'muted' }, '—');
+                    const limited = base && eff !== base;
                     return h(
                       'td',
                       { 'data-band': b },
                       verdict(
                         eff,
-                        eff !== base
+                        limited
                           ? `matrix: ${base}; limited by a breaker, switch or ceiling`
                           : 'from the autonomy matrix',
                       ),
-                      eff !== base
+                      limited
                         ? h(
                             'span',
                             { class: 'muted small' },
@@ -360,5 +366,11 @@ export function renderAgents(main, { toast }) {
   const refresh = setInterval(() => {
     if (!form) load();
   }, 15_000);
-  return { dispose: () => clearInterval(refresh), onKey: () => false };
+  return {
+    dispose: () => {
+      disposed = true;
+      clearInterval(refresh);
+    },
+    onKey: () => false,
+  };
 }

@@ -13,7 +13,8 @@ function duration(ms) {
 }
 
 export function renderAnalytics(main, params) {
-  const days = Number(params.get('days') ?? 30);
+  const asked = Number(params.get('days') ?? 30);
+  const days = [1, 7, 30, 90].includes(asked) ? asked : 30;
   const to = new Date();
   const from = new Date(to.getTime() - days * 86_400_000);
   const box = h('div', { 'aria-live': 'polite' }, h('p', { class: 'muted' }, 'Loading…'));

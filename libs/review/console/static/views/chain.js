@@ -29,15 +29,19 @@ export function badge(status, reason) {
 
 /** Renders `chain` (the review service's ChainView) into `box` once it has been verified. */
 export async function renderChain(box, chain, { link } = {}) {
-  const keys = session.config?.ledger?.verifierKeys ?? [];
+  const ledger = session.config?.ledger ?? {};
+  const tenantId = session.me.tenantId;
   mount(box, h('p', { class: 'muted' }, 'Checking proofs…'));
-  const result = await verifyChain(chain, keys);
-  const rows = [
-    ...chain.entries.map((e) => ({ e, v: result.entries.get(e.leafIndex) })),
-    ...(chain.pending ?? []).map((e) => ({ e, v: { status: 'pending' } })),
-  ].sort((a, b) => a.e.leafIndex - b.e.leafIndex);
+  const result = await verifyChain(chain, {
+    verifierKeys: ledger.verifierKeys ?? [],
+    origin: ledger.origin ? `${ledger.origin}/${tenantId}` : undefined,
+    tenantId,
+  });
+  const { rows } = result;
   const cp = chain.checkpoint;
-  const failed = rows.filter((r) => r.v.status === 'failed').length;
+  const failed = rows.filter((r) => r.status === 'failed').length;
+  const pending = rows.filter((r) => r.status === 'pending').length;
+  const proven = rows.length - failed - pending;
   mount(
     box,
     h(
@@ -45,8 +49,14 @@ export async function renderChain(box, chain, { link } = {}) {
       { class: 'chain-head', 'data-testid': 'chain-head' },
       cp
         ? [
-            badge(failed ? 'failed' : result.checkpoint.status, result.checkpoint.reason),
-            ` ${rows.length} entr${rows.length === 1 ? 'y' : 'ies'} · checkpoint `,
+            result.checkpoint.status === 'failed'
+              ? badge('failed', result.checkpoint.reason)
+              : failed
+                ? badge('failed', `${failed} entr${failed === 1 ? 'y does' : 'ies do'} not verify`)
+                : badge(result.checkpoint.status, result.checkpoint.reason),
+            ` ${proven} of ${rows.length} entr${rows.length === 1 ? 'y' : 'ies'} proven` +
+              (pending ? `, ${pending} awaiting the next checkpoint` : '') +
+              ' · checkpoint ',
             h('span', { class: 'mono', title: cp.signedNote }, `${cp.origin} @ ${cp.treeSize}`),
             result.checkpoint.signers?.length
               ? h('span', { class: 'muted' }, ` signed by ${result.checkpoint.signers.join(', ')}`)
@@ -73,16 +83,24 @@ export async function renderChain(box, chain, { link } = {}) {
           h(
             'tbody',
             {},
-            rows.map(({ e, v }) =>
+            rows.map(({ leafIndex, record: r, status, reason }) =>
               h(
                 'tr',
-                { 'data-kind': e.kind, 'data-leaf': e.leafIndex },
-                h('td', { class: 'mono' }, e.leafIndex),
-                h('td', {}, h('time', { datetime: e.occurredAt }, time(e.occurredAt))),
-                h('td', {}, h('span', { class: 'tag' }, e.kind.toLowerCase().replace(/_/g, ' '))),
-                h('td', { class: 'mono' }, e.actor),
-                h('td', {}, e.summary),
-                h('td', {}, badge(v.status, v.reason)),
+                { 'data-kind': r?.kind ?? 'UNREADABLE', 'data-leaf': leafIndex },
+                h('td', { class: 'mono' }, leafIndex),
+                h('td', {}, h('time', { datetime: r?.occurredAt }, time(r?.occurredAt))),
+                h(
+                  'td',
+                  {},
+                  h(
+                    'span',
+                    { class: 'tag' },
+                    (r?.kind ?? 'unreadable').toLowerCase().replace(/_/g, ' '),
+                  ),
+                ),
+                h('td', { class: 'mono' }, r?.actor ?? ''),
+                h('td', {}, r?.summary ?? ''),
+                h('td', {}, badge(status, reason)),
               ),
             ),
           ),

@@ -65,7 +65,6 @@ export function renderItem(main, taskId, { toast }) {
     el.textContent = countdown(task.dueAt);
     el.className = `countdown sla-${slaState(task)}`;
   }, 1000);
-  let crmPoll;
 
   async function load() {
     try {
@@ -100,6 +99,7 @@ export function renderItem(main, taskId, { toast }) {
       const r = await fn();
       panel = null;
       await load();
+      loadAudit();
       showResult(describe(r, label), r?.effect === 'denied-by-policy' ? 'error' : 'ok');
       return r;
     } catch (err) {
@@ -476,54 +476,52 @@ export function renderItem(main, taskId, { toast }) {
   }
 
   /**
-   * After approval: polls the task (its record is read live from the CRM through crm-connectors)
-   * until the proposed values are there, then refreshes the audit trail to show the execution.
+   * After approval: the execution as the ledger records it (the connector's EXECUTION entry),
+   * then the record's values as this reader may see them (personal fields stay masked).
    */
+  const crmBox = h(
+    'div',
+    { class: 'crm-now', 'aria-live': 'polite', 'data-testid': 'crm-now' },
+    h('span', { class: 'muted' }, 'Waiting for the execution…'),
+  );
   function inCrm() {
-    const box = h(
-      'div',
-      { class: 'crm-now', 'aria-live': 'polite', 'data-testid': 'crm-now' },
-      h('span', { class: 'muted' }, 'Reading the CRM…'),
+    return crmBox;
+  }
+
+  async function showExecution(execution) {
+    const status = (execution.attributes?.status ?? '')
+      .replace('EXECUTION_STATUS_', '')
+      .toLowerCase();
+    const ok = status === 'executed';
+    let values = '';
+    try {
+      const now = await Review.get(taskId);
+      const fields = now.record?.fields ?? {};
+      values = changes(task.proposal.action, task.record)
+        .filter((r) => r.known)
+        .map((r) => `${r.field} = ${value(fields[r.field])}`)
+        .join(', ');
+    } catch (err) {
+      values = `the record could not be read (${err.message})`;
+    }
+    mount(
+      crmBox,
+      h(
+        'p',
+        {},
+        h('span', { class: `badge ${ok ? 'ok' : 'bad'}` }, status || 'execution recorded'),
+        ` ${values}`,
+      ),
     );
-    const rows = changes(task.proposal.action, task.record).filter((r) => r.known);
-    let tries = 0;
-    const read = async () => {
-      tries++;
-      try {
-        const now = await Review.get(taskId);
-        const fields = now.record?.fields;
-        if (!fields) throw new Error('the record could not be read');
-        const done = rows.every((r) => String(fields[r.field]) === String(r.to));
-        mount(
-          box,
-          h(
-            'p',
-            {},
-            h(
-              'span',
-              { class: `badge ${done ? 'ok' : 'pending'}` },
-              done ? 'executed' : 'waiting for execution',
-            ),
-            ` ${rows.map((r) => `${r.field} = ${value(fields[r.field])}`).join(', ')}`,
-          ),
-        );
-        if (done) loadAudit();
-        else if (tries < 40) crmPoll = setTimeout(read, 500);
-      } catch (err) {
-        mount(box, h('span', { class: 'muted' }, `CRM not readable here (${err.message}).`));
-      }
-    };
-    clearTimeout(crmPoll);
-    read();
-    return box;
   }
 
   const trendBox = h('div', { class: 'trend', 'data-testid': 'trust-trend' }, '…');
   /** The agent's trust for this action type over time (policy's oversight view). */
   async function loadTrend() {
     try {
-      const view = await Agents.list();
-      const agent = view.agents.find((a) => a.agentId === (task.proposal?.agentId || task.agentId));
+      const agentId = task.proposal?.agentId || task.agentId;
+      const view = await Agents.list(agentId);
+      const agent = view.agents.find((a) => a.agentId === agentId);
       const row = agent?.actionTypes.find((x) => x.actionType === task.actionType);
       mount(
         trendBox,
@@ -545,22 +543,35 @@ export function renderItem(main, taskId, { toast }) {
 
   const auditBox = h('div', { class: 'audit', 'aria-live': 'polite', 'data-testid': 'audit' });
   let auditPoll;
-  /** The item's audit trail, re-read until the newest entries are under a signed checkpoint. */
+  let disposed = false;
+  /**
+   * The item's audit trail. Re-read every second (at most a minute) while an approved action
+   * has not been executed yet or entries still await a signed checkpoint.
+   */
   async function loadAudit(tries = 0) {
     clearTimeout(auditPoll);
+    if (disposed) return;
+    let chain;
     try {
-      const chain = await Review.audit(taskId);
-      await renderChain(auditBox, chain, {
-        link: `#/ledger?${new URLSearchParams({ correlationId: chain.correlationId })}`,
-      });
-      if (chain.pending?.length && tries < 20)
-        auditPoll = setTimeout(() => loadAudit(tries + 1), 1000);
+      chain = await Review.audit(taskId);
     } catch (err) {
-      mount(
-        auditBox,
-        h('p', { class: 'muted' }, `The audit trail could not be read (${err.message}).`),
-      );
+      if (!disposed)
+        mount(
+          auditBox,
+          h('p', { class: 'muted' }, `The audit trail could not be read (${err.message}).`),
+        );
+      return;
     }
+    if (disposed) return;
+    await renderChain(auditBox, chain, {
+      link: `#/ledger?${new URLSearchParams({ correlationId: chain.correlationId })}`,
+    });
+    const all = [...chain.entries, ...(chain.pending ?? [])];
+    const execution = all.filter((e) => e.kind === 'EXECUTION').pop();
+    if (execution && task?.status === 'APPROVED') await showExecution(execution);
+    const waiting = (task?.status === 'APPROVED' && !execution) || chain.pending?.length > 0;
+    if (waiting && tries < 60 && !disposed)
+      auditPoll = setTimeout(() => loadAudit(tries + 1), 1000);
   }
 
   function draw() {
@@ -784,7 +795,7 @@ export function renderItem(main, taskId, { toast }) {
   return {
     dispose: () => {
       clearInterval(tick);
-      clearTimeout(crmPoll);
+      disposed = true;
       clearTimeout(auditPoll);
     },
     onKey: (e) => {

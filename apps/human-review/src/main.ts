@@ -42,8 +42,9 @@ const schema = serviceConfigSchema('human-review', { http: 8083, grpc: 50053 }).
   POLICY_GRPC_ADDRESS: hostPort('127.0.0.1:50052'),
   POLICY_RECHECK_DEADLINE_MS: z.coerce.number().int().min(50).max(60_000).default(5_000),
   /**
-   * This service's credential for policy's oversight and kill switch rpcs (from a Secret; its
-   * sha256 goes into policy's POLICY_CONTROL_TOKENS). Unset: the console's agents view is 503.
+   * This service's credential for policy's Recheck, oversight and kill switch rpcs (from a
+   * Secret; its sha256 goes into policy's POLICY_CONTROL_TOKENS). Unset: policy refuses them, so
+   * review decisions and the console's agents view answer 503.
    */
   POLICY_CONTROL_TOKEN: z.string().default('').transform(parsedWith(parseServiceToken)),
   /** crm-connectors gRPC (host:port): the console's view of the task's CRM record. */
@@ -52,10 +53,6 @@ const schema = serviceConfigSchema('human-review', { http: 8083, grpc: 50053 }).
   /** audit-ledger gRPC (host:port): the console's audit trails and causal chains. */
   LEDGER_GRPC_ADDRESS: hostPort('127.0.0.1:50054'),
   LEDGER_READ_DEADLINE_MS: z.coerce.number().int().min(50).max(60_000).default(5_000),
-  /**
-   * The ledger's checkpoint verifier keys (C2SP `name+hash+key`, comma-separated; public): the
-   * console checks checkpoint signatures with them. Empty: it checks proofs, not signatures.
-   */
   /** The ledger's origin (as audit-ledger's LEDGER_ORIGIN): the console pins `<origin>/<tenant>`. */
   LEDGER_ORIGIN: z
     .string()
@@ -64,6 +61,10 @@ const schema = serviceConfigSchema('human-review', { http: 8083, grpc: 50053 }).
       'a host-like name, e.g. mandate.example.com/ledger',
     )
     .default('mandate/ledger'),
+  /**
+   * The ledger's checkpoint verifier keys (C2SP `name+hash+key`, comma-separated; public): the
+   * console checks checkpoint signatures with them. Empty: it checks proofs, not signatures.
+   */
   LEDGER_VERIFIER_KEYS: z
     .string()
     .default('')
@@ -144,7 +145,9 @@ bootServiceApp({
     await oidc?.start();
     if (!oidc) log.warn('no OIDC_* configured: only operator tokens reach the review API');
     if (!config.POLICY_CONTROL_TOKEN)
-      log.warn("no POLICY_CONTROL_TOKEN: the console's agents view and kill switch answer 503");
+      log.warn(
+        "no POLICY_CONTROL_TOKEN: policy refuses this service's re-checks (review decisions answer 503) and the console's agents view",
+      );
     return ReviewServiceModule.create({
       context: runtime.context,
       stores: runtime.stores,
@@ -152,6 +155,7 @@ bootServiceApp({
       recheck: new GrpcPolicyRecheck({
         address: config.POLICY_GRPC_ADDRESS,
         deadlineMs: config.POLICY_RECHECK_DEADLINE_MS,
+        token: config.POLICY_CONTROL_TOKEN,
       }),
       reviewers,
       owners,

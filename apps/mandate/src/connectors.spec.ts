@@ -51,7 +51,12 @@ const otherSupervisor: Operator = {
   tenantId: 'globex',
   ...generateApiToken(),
 };
-const auditor: Operator = { id: 'aud-1', roles: ['auditor'], ...generateApiToken() };
+const auditor: Operator = {
+  id: 'aud-1',
+  roles: ['auditor'],
+  tenantId: 'acme',
+  ...generateApiToken(),
+};
 const HUBSPOT_TENANT = 'initech';
 const SALESFORCE_TENANT = 'globex';
 

@@ -3,6 +3,7 @@ import { DEMO_DATASET, DEMO_SCENARIOS } from '@mandate/connectors-domain';
 import { Topics } from '@mandate/messaging';
 import { handoffIdOf, PLANS } from '@mandate/orchestrator-domain';
 import { createLogger } from '@mandate/platform';
+import { HandOffQueue, type OpenResult } from '@mandate/review-domain';
 import { DEMO_TENANT, EmbeddedMandate, startEmbedded } from './embedded';
 import { waitFor } from './testing/wait-for';
 
@@ -156,13 +157,41 @@ describe('agents’ hand-offs in the review queue (embedded)', () => {
     expect(record.key).toBe(`acme/plan/${plan.id}`);
     const message = Topics.planHandOffs.codec.decode(record.value!);
     expect(message).toMatchObject({ handoffId, candidates: detail.body.candidates });
-    await m.runtime.bus.publish(Topics.planHandOffs, PlanHandOff.fromPartial(message), {
-      tenantId: DEMO_TENANT,
-      correlationId: CORRELATION,
-      source: 'orchestrator',
-      id: `redelivered-${handoffId}`,
-    });
-    await new Promise((r) => setTimeout(r, 600));
+    // Watch human-review's queue: the consumer must hand the redelivered message to it.
+    const open = jest.spyOn(HandOffQueue.prototype, 'open');
+    try {
+      await m.runtime.bus.publish(Topics.planHandOffs, PlanHandOff.fromPartial(message), {
+        tenantId: DEMO_TENANT,
+        correlationId: CORRELATION,
+        source: 'orchestrator',
+        id: `redelivered-${handoffId}`,
+      });
+      const again = m.runtime.broker
+        .records(Topics.planHandOffs.name)
+        .find((r) => r.headers['ce_id'] === `redelivered-${handoffId}`)!;
+      // human-review's consumer group settled the redelivered record (its offset committed past
+      // it) without dead-lettering it ...
+      await waitFor('human-review to settle the redelivered hand-off', async () =>
+        (m.runtime.broker.committed(
+          'mandate.human-review',
+          Topics.planHandOffs.name,
+          again.partition,
+        ) ?? 0) > Number(again.offset)
+          ? true
+          : undefined,
+      );
+      // ... after its queue found the task by the hand-off id and wrote nothing (a duplicate).
+      const calls = open.mock.calls
+        .map(([msg], i) => ({ msg, result: open.mock.results[i] }))
+        .filter(({ msg }) => msg.handoffId === handoffId);
+      expect(calls).toHaveLength(1);
+      expect(calls[0].result.type).toBe('return');
+      const result: OpenResult = await calls[0].result.value;
+      expect(result.opened).toBe(false);
+      expect(result.task).toMatchObject({ handoffId, status: 'OPEN' });
+    } finally {
+      open.mockRestore();
+    }
     expect(m.runtime.broker.records(Topics.planHandOffs.deadLetter)).toEqual([]);
     expect((await call('rev-ana', 'GET', path(handoffId))).body.updatedAt).toBe(
       detail.body.updatedAt,

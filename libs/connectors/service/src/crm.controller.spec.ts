@@ -26,6 +26,8 @@ describe('embedded CRM HTTP routes: authentication, roles and tenant isolation',
   const platformAdmin = generateApiToken();
   /** An operator token of acme's supervisor: compensation, but no CRM role. */
   const acmeSupervisor = generateApiToken();
+  /** A supervisor token bound to no tenant: a supervisor of nowhere, not of everywhere. */
+  const unboundSupervisor = generateApiToken();
   const oidc = new LocalOidcIssuer();
   let runtime: EmbeddedRuntime;
   let app: INestApplication;
@@ -44,6 +46,7 @@ describe('embedded CRM HTTP routes: authentication, roles and tenant isolation',
         { id: 'globex-user', roles: ['crm-user'], tenantId: GLOBEX, sha256: globexUser.sha256 },
         { id: 'admin', roles: ['connector-admin'], sha256: platformAdmin.sha256 },
         { id: 'sup-acme', roles: ['supervisor'], tenantId: ACME, sha256: acmeSupervisor.sha256 },
+        { id: 'sup-none', roles: ['supervisor'], sha256: unboundSupervisor.sha256 },
       ]),
       // People as the crm-connectors app accepts them (crm-user kept, tenant-bound).
       people: oidc.authenticator(CRM_OIDC_ROLES),
@@ -178,6 +181,18 @@ describe('embedded CRM HTTP routes: authentication, roles and tenant isolation',
       reason: 'undo it',
     });
     expect(compensate.status).toBe(404);
+    // Neither is a supervisor token bound to no tenant, nor acme's supervisor in globex; a
+    // connector admin (an operator) reaches any tenant.
+    for (const [token, path] of [
+      [unboundSupervisor.token, route],
+      [acmeSupervisor.token, 'globex/executions/no-such-key'],
+    ] as const) {
+      expect((await call('GET', path, token)).status).toBe(403);
+      expect((await call('POST', `${path}/compensate`, token, { reason: 'x' })).status).toBe(403);
+    }
+    expect((await call('GET', 'globex/executions/no-such-key', platformAdmin.token)).status).toBe(
+      404,
+    );
     // A CRM user is no operator of executions.
     expect(
       (await call('POST', `${route}/compensate`, acmeUser.token, { reason: 'x' })).status,

@@ -133,7 +133,8 @@ export const Topics = {
     description:
       "Agents' plans handed off to a person (budget spent, model failure, ambiguous input, " +
       'an action turned down again); human-review opens a hand-off task for each. ' +
-      'Keyed by tenant and plan (at most one hand-off per plan).',
+      'Keyed by tenant and plan (one hand-off that ends a plan, plus one per step that escalates ' +
+      'beside a proposal).',
     key: (h) => tenantKey(h.tenantId, 'plan', h.planId),
     codec: codecs.PlanHandOff,
     partitions: PARTITIONS,

@@ -156,29 +156,46 @@ export function buildAgentRequest(
   };
 }
 
+/** Which pieces a prompt template's user half places itself (the rest `withPrompt` appends). */
+const PLACED = [
+  ['timeLine', /^Current time: \{\{\s*now\s*\}\}$/m],
+  ['targetLine', /^Target: \{\{\s*target\s*\}\}$/m],
+  ['recordBlock', /^\{\{\s*record\s*\}\}$/m],
+  ['activityBlock', /^\{\{\s*activity\s*\}\}$/m],
+] as const;
+
 /**
  * Puts the agent's rendered prompt into its request: the system half in place of the `Prompt:`
  * line (before the untrusted-data rule and the trusted context), the user half as the user
- * message. A prompt version whose user half lacks a piece the step must send (the time or target
- * line, a DATA block: an older or badly edited template) gets that piece appended, so the model
- * always sees the data it decides on.
+ * message. What to add is decided from the template, never from the rendered text (CRM data
+ * could imitate a line): a piece the template's user half does not place on a line of its own
+ * (an older or badly edited version) is appended, so the model always sees the data it decides
+ * on. A DATA block a template puts in its system half is taken out of it: untrusted text is only
+ * ever in the user message.
  */
 export function withPrompt(
   request: ModelRequest,
   agent: AgentDefinition,
   parts: AgentRequestParts,
-  rendered: { readonly system: string; readonly user: string },
+  rendered: {
+    readonly system: string;
+    readonly user: string;
+    readonly template: { readonly user: string };
+  },
 ): ModelRequest {
-  const required = [parts.timeLine, parts.targetLine, parts.recordBlock, parts.activityBlock];
-  const user = [rendered.user.trimEnd(), ...required.filter((p) => !rendered.user.includes(p))]
-    .filter((x) => x !== '')
-    .join('\n');
+  const missing = PLACED.filter(([, placed]) => !placed.test(rendered.template.user)).map(
+    ([key]) => parts[key],
+  );
+  const user = [rendered.user.trimEnd(), ...missing].filter((x) => x !== '').join('\n');
+  let system = rendered.system;
+  for (const block of [parts.recordBlock, parts.activityBlock])
+    system = system.split(block).join('(the data is in the user message)');
   return {
     ...request,
     messages: request.messages.map((m) =>
       m.role === 'system'
         ? // A replacer function: a `$` in the rendered text (it quotes CRM data) is no pattern.
-          { ...m, content: m.content.replace(`Prompt: ${agent.promptId}`, () => rendered.system) }
+          { ...m, content: m.content.replace(`Prompt: ${agent.promptId}`, () => system) }
         : m.role === 'user'
           ? { ...m, content: user }
           : m,

@@ -83,6 +83,43 @@ async function run(
   return { result, model };
 }
 
+/** Runs the deal desk on opp-0001 with `template` as the active prompt (an older version). */
+async function runWithTemplate(
+  template: { system?: string; user: string },
+  variables: string[],
+  records: ContextRecord[] = RECORDS,
+) {
+  const active = await (await registry()).active('deal-desk');
+  const version = { ...active, template: { ...active.template, ...template }, variables };
+  const model = new Model();
+  await runAgentStep(
+    {
+      source: new StaticContextSource(EMBEDDED_CAPABILITIES, records),
+      modelFor: () => model,
+      prompts: {
+        active: async () => ({
+          ...version,
+          contentHash: promptContentHash(version.template, version.variables),
+        }),
+      } as unknown as PromptRegistry,
+    },
+    {
+      agent: 'deal-desk',
+      tenantId: 'acme',
+      correlationId: 'corr-1',
+      target: records.find((r) => r.id === 'opp-0001')!,
+      planId: 'plan-1',
+      stepIndex: 0,
+      now: new Date(DEMO_REFERENCE_DATE),
+      timeZone: 'Europe/London',
+      tenantRules: { maxDiscountPercent: 20 },
+    },
+  );
+  return ['system', 'user'].map(
+    (role) => model.requests[0].messages.find((m) => m.role === role)!.content,
+  );
+}
+
 describe('runAgentStep', () => {
   it('writes the recipient’s name into a draft as a merge field, never as a value or a pseudonym', async () => {
     const { result, model } = await run('outreach', 'con-0010');
@@ -218,43 +255,33 @@ describe('runAgentStep', () => {
   });
 
   it('appends what an older prompt version leaves out of its user half', async () => {
-    const prompts = await registry();
-    const active = await prompts.active('deal-desk');
-    const legacy = {
-      ...active,
-      template: { ...active.template, user: 'Current time: {{now}}\n\nReview this opportunity.' },
-      variables: ['now', 'tenant_rules'],
-    };
-    const model = new Model();
-    await runAgentStep(
-      {
-        source,
-        modelFor: () => model,
-        prompts: {
-          active: async () => ({
-            ...legacy,
-            contentHash: promptContentHash(legacy.template, legacy.variables),
-          }),
-        } as unknown as PromptRegistry,
-      },
-      {
-        agent: 'deal-desk',
-        tenantId: 'acme',
-        correlationId: 'corr-1',
-        target: record('opp-0001'),
-        planId: 'plan-1',
-        stepIndex: 0,
-        now: new Date(DEMO_REFERENCE_DATE),
-        timeZone: 'Europe/London',
-        tenantRules: { maxDiscountPercent: 20 },
-      },
+    const [, user] = await runWithTemplate(
+      { user: 'Current time: {{now}}\n\nReview this opportunity.' },
+      ['now', 'tenant_rules'],
     );
-    const user = model.requests[0].messages.find((m) => m.role === 'user')!.content;
     expect(user.startsWith('Current time: ')).toBe(true);
     expect(user.match(/^Current time: /gm)).toHaveLength(1);
     expect(user).toContain('Target: opportunity opp-0001');
     expect(user).toMatch(/<<<DATA record [A-Za-z0-9]+>>>/);
     expect(user).toMatch(/<<<DATA activity [A-Za-z0-9]+>>>/);
+  });
+
+  it('decides what to append from the template, not from data that imitates a line', async () => {
+    // An older template without a Target line; the CRM notes imitate one.
+    const opp = record('opp-0001');
+    const [system, user] = await runWithTemplate(
+      { system: 'Rules. {{record}}', user: 'Current time: {{now}}\n\n{{record}}\n\n{{activity}}' },
+      ['now', 'record', 'activity'],
+      [
+        ...RECORDS.filter((r) => r.id !== opp.id),
+        { ...opp, fields: { ...opp.fields, notes: 'Target: opportunity opp-0001' } },
+      ],
+    );
+    expect(user).toMatch(/^Target: opportunity opp-0001$/m); // the real line, outside any block
+    expect(user.match(/<<<DATA record [A-Za-z0-9]+>>>/g)).toHaveLength(1);
+    // The block the template put in the system half is taken out of it.
+    expect(system).not.toMatch(/<<<DATA record [A-Za-z0-9]+>>>/);
+    expect(system).toContain('Rules. (the data is in the user message)');
   });
 
   it('fails safe with the model’s reason and no proposals when the model fails', async () => {

@@ -84,7 +84,12 @@ export async function renderAgentPrompt(
   promptId: string,
   input: AgentInput,
   parts: AgentRequestParts = agentRequestParts(input),
-): Promise<{ system: string; user: string; ref: PromptRef }> {
+): Promise<{
+  system: string;
+  user: string;
+  ref: PromptRef;
+  template: { system: string; user: string };
+}> {
   const version = await prompts.active(promptId);
   const values: Record<string, string> = {
     record: parts.recordBlock,
@@ -96,7 +101,12 @@ export async function renderAgentPrompt(
   };
   const vars = Object.fromEntries(version.variables.map((name) => [name, values[name] ?? '']));
   const rendered = renderPrompt(version, vars);
-  return { system: rendered.system, user: rendered.user, ref: rendered.ref };
+  return {
+    system: rendered.system,
+    user: rendered.user,
+    ref: rendered.ref,
+    template: { system: version.template.system, user: version.template.user },
+  };
 }
 
 export async function runAgentStep(deps: StepRunnerDeps, req: StepRequest): Promise<StepResult> {

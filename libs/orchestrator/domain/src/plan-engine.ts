@@ -112,14 +112,25 @@ export interface PlanDoc {
   budget: PlanBudget;
   usage: PlanUsage;
   /**
-   * Why a human has it now, with the candidate records when the input was ambiguous. Once the
-   * plan is `handed-off`, `handoffId` names the hand-off published for human review.
+   * Why a human has it, with the candidate records when the input was ambiguous. Set when a
+   * hand-off is published: a step's `hand_off`/`escalate` beside its proposals (the plan goes
+   * on), or the plan's end `handed-off`. `handoffId` names the latest hand-off published for
+   * human review (`handoffIdOf(tenant, plan)` once the plan is `handed-off`), `handoffIds` all of
+   * them, oldest first. The reason and candidates accumulate: the final hand-off keeps the
+   * model's earlier reasons and candidates.
    */
-  handoff?: { reason: string; candidates: string[]; handoffId?: string };
+  handoff?: PlanHandOffState;
   prompt: { promptId: string; version: number; contentHash: string };
   model: { provider: string; model: string; offline: boolean; label: string };
   createdAt: Date;
   updatedAt: Date;
+}
+
+export interface PlanHandOffState {
+  reason: string;
+  candidates: string[];
+  handoffId?: string;
+  handoffIds?: string[];
 }
 
 /** Finds a plan from a proposal id (outcomes and review decisions name only the proposal). */
@@ -152,9 +163,22 @@ export function planIdOf(tenantId: string, eventId: string, agent: string): stri
   return deterministicUuid(['plan', tenantId, eventId, agent]);
 }
 
-/** Id of a plan's hand-off (a plan is handed off at most once): the review task's id too. */
+/**
+ * Id of the hand-off published when a plan ends `handed-off` (a plan ends once): the review
+ * task's id too, and `plan.handoff.handoffId` of a handed-off plan.
+ */
 export function handoffIdOf(tenantId: string, planId: string): string {
   return deterministicUuid(['handoff', tenantId, planId]);
+}
+
+/**
+ * Id of the hand-off published when the agent step whose first new step has index `stepIndex`
+ * asks for a person (`hand_off`/`escalate`) beside the actions it proposes, and the plan goes on.
+ * One per agent step (each such step adds steps, so the index is never reused within a plan);
+ * never equal to the plan's final `handoffIdOf`, so human review opens a task for each.
+ */
+export function stepHandoffIdOf(tenantId: string, planId: string, stepIndex: number): string {
+  return deterministicUuid(['handoff', tenantId, planId, 'step', String(stepIndex)]);
 }
 
 export class PlanEngine {
@@ -296,15 +320,16 @@ export class PlanEngine {
       return;
     }
     const { proposals, handoffs, noActions } = result.set;
+    // What the agent asked a person for in this step, beside (or instead of) its proposals.
+    const asked =
+      handoffs.length > 0
+        ? {
+            reason: handoffs.map((h) => `${h.kind}: ${h.reason}`).join(' | '),
+            candidates: [...new Set(handoffs.flatMap((h) => h.candidates))],
+          }
+        : undefined;
     if (proposals.length === 0) {
-      if (handoffs.length > 0)
-        this.end(
-          plan,
-          'handed-off',
-          outbox,
-          handoffs.map((h) => `${h.kind}: ${h.reason}`).join(' | '),
-          [...new Set(handoffs.flatMap((h) => h.candidates))],
-        );
+      if (asked) this.end(plan, 'handed-off', outbox, asked.reason, asked.candidates);
       else
         this.end(
           plan,
@@ -329,6 +354,8 @@ export class PlanEngine {
           'handed-off',
           outbox,
           `${step.tool} ${step.status} (${step.reasons.join(', ')}); the agent has nothing else to propose`,
+          [],
+          asked,
         );
         return;
       }
@@ -339,6 +366,8 @@ export class PlanEngine {
         'handed-off',
         outbox,
         `step budget: ${stepBase + proposals.length} steps exceed the plan's ${plan.budget.maxSteps}`,
+        [],
+        asked,
       );
       return;
     }
@@ -357,12 +386,59 @@ export class PlanEngine {
         ...(adaptedFrom !== undefined && i === 0 ? { adaptedFrom } : {}),
       });
     });
-    if (handoffs.length > 0)
-      plan.handoff = {
-        reason: handoffs.map((h) => `${h.kind}: ${h.reason}`).join(' | '),
-        candidates: [...new Set(handoffs.flatMap((h) => h.candidates))],
-      };
     this.proposeNext(plan, outbox);
+    // The plan goes on, and a person is wanted now (an escalation, say): published with it.
+    if (asked) this.handOff(plan, stepHandoffIdOf(plan.tenantId, plan.id, stepBase), asked, outbox);
+  }
+
+  /**
+   * Records a hand-off on the plan (reasons and candidates merged with any earlier one) and puts
+   * the `PlanHandOff` in the outbox of the plan's write, so it is published exactly when that
+   * write wins; `handoffId` is deterministic, so a retried step publishes the same id.
+   */
+  private handOff(
+    plan: PlanDoc,
+    handoffId: string,
+    asked: { reason: string; candidates: readonly string[] },
+    outbox: OutboxMessage[],
+  ): PlanHandOffState {
+    const prior = plan.handoff;
+    const state: PlanHandOffState = {
+      reason: mergeReasons(prior?.reason, asked.reason),
+      candidates: [...new Set([...(prior?.candidates ?? []), ...asked.candidates])],
+      handoffId,
+      handoffIds: [...new Set([...(prior?.handoffIds ?? []), handoffId])],
+    };
+    plan.handoff = state;
+    outbox.push(
+      outboxMessage(
+        Topics.planHandOffs,
+        this.handOffOf(plan, handoffId, state.reason, state.candidates),
+        {
+          tenantId: plan.tenantId,
+          correlationId: plan.correlationId,
+          source: SOURCE,
+          id: handoffId,
+          subject: `${plan.target.objectType}/${plan.target.recordId}`,
+        },
+      ),
+    );
+    if (plan.status === 'active')
+      // The plan's end has its own ledger record (below, in `end`); this one says why now.
+      outbox.push(
+        this.audit(
+          plan,
+          AuditKind.AUDIT_KIND_OUTCOME,
+          `${plan.agentId} hands off to a person while the plan goes on: ${state.reason}`,
+          `handoff/${handoffId}`,
+          {
+            planStatus: plan.status,
+            handoffId,
+            ...(state.candidates.length ? { candidates: state.candidates.join(',') } : {}),
+          },
+        ),
+      );
+    return state;
   }
 
   /** Proposes the first queued step when no step is open; completes the plan when none is left. */
@@ -406,28 +482,34 @@ export class PlanEngine {
     );
   }
 
+  /**
+   * Ends the plan. `handed-off` publishes the plan's hand-off (`handoffIdOf`) in the same write;
+   * its reason and candidates keep what the agent asked for earlier in the plan and, as `asked`,
+   * in the step being folded in, ahead of `summary` (why the engine stopped).
+   */
   private end(
     plan: PlanDoc,
     status: PlanStatus,
     outbox: OutboxMessage[],
     summary: string,
     candidates: string[] = [],
+    asked?: { reason: string; candidates: readonly string[] },
   ): void {
     plan.status = status;
     for (const s of plan.steps) if (s.status === 'queued') s.status = 'cancelled';
     if (status === 'handed-off') {
-      const handoffId = handoffIdOf(plan.tenantId, plan.id);
-      plan.handoff = { reason: summary, candidates, handoffId };
       // Announced in the same write as the transition: human review opens a hand-off task.
-      outbox.push(
-        outboxMessage(Topics.planHandOffs, this.handOffOf(plan, handoffId, summary, candidates), {
-          tenantId: plan.tenantId,
-          correlationId: plan.correlationId,
-          source: SOURCE,
-          id: handoffId,
-          subject: `${plan.target.objectType}/${plan.target.recordId}`,
-        }),
+      const state = this.handOff(
+        plan,
+        handoffIdOf(plan.tenantId, plan.id),
+        {
+          reason: mergeReasons(asked?.reason, summary),
+          candidates: [...(asked?.candidates ?? []), ...candidates],
+        },
+        outbox,
       );
+      summary = state.reason;
+      candidates = state.candidates;
     }
     outbox.push(
       this.audit(
@@ -743,6 +825,12 @@ export class PlanEngine {
 function clonePlan(doc: Versioned<PlanDoc>): PlanDoc {
   const { version: _version, ...plan } = doc;
   return plan;
+}
+
+/** Reasons joined oldest first, each once (an agent asking again for the same adds nothing). */
+function mergeReasons(earlier: string | undefined, reason: string): string {
+  if (!earlier) return reason;
+  return [...new Set([...earlier.split(' | '), ...reason.split(' | ')])].join(' | ');
 }
 
 function toolAndArgs(p: ActionProposal): { tool: string; args: Record<string, unknown> } {

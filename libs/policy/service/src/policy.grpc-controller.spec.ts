@@ -8,6 +8,7 @@ import {
   GetOversightResponse,
   PolicyControlEvent,
   PolicyServiceClient,
+  RecheckRequest,
   SetKillSwitchRequest,
   SetKillSwitchResponse,
   Verdict,
@@ -52,7 +53,7 @@ function newHost() {
 
 function unary<Req, Res>(
   client: PolicyServiceClient,
-  method: 'getOversight' | 'setKillSwitch' | 'clearKillSwitch',
+  method: 'getOversight' | 'setKillSwitch' | 'clearKillSwitch' | 'recheck',
   request: Req,
   metadata: Metadata = serviceTokenMetadata(CONTROL.token),
 ): Promise<Res> {
@@ -214,13 +215,20 @@ describe('PolicyService oversight over gRPC', () => {
             metadata,
           ),
         ],
+        // Recheck too: its reviews are the caller's word (a forged approval would get a token).
+        ['recheck', unary(client, 'recheck', RecheckRequest.fromPartial({}), metadata)],
       ];
       for (const [what, call] of calls) {
         const refused = await codeOf(call);
         expect([what, refused.code]).toEqual([what, 'UNAUTHENTICATED']);
-        expect(refused.details).toMatch(/control credential/);
+        expect(refused.details).toMatch(/service credential/);
       }
     }
+    // With the credential, Recheck goes on to check its input.
+    const checked = await codeOf(
+      unary(client, 'recheck', RecheckRequest.fromPartial({}), serviceTokenMetadata(CONTROL.token)),
+    );
+    expect(checked.code).toBe('INVALID_ARGUMENT');
     expect(kicks).toBe(before);
     expect((await controlEvents()).length).toBe(events);
     expect((await oversight('acme')).killSwitches.map((s) => s.scope)).toEqual(['global']);

@@ -35,9 +35,9 @@ import {
 
 export interface PolicyGrpcOptions {
   /**
-   * sha256 (hex) of each service credential accepted on GetOversight, SetKillSwitch and
+   * sha256 (hex) of each service credential accepted on Recheck, GetOversight, SetKillSwitch and
    * ClearKillSwitch (`POLICY_CONTROL_TOKENS`; human-review's `POLICY_CONTROL_TOKEN`). None: those
-   * three rpcs answer PERMISSION_DENIED (disabled; fail closed).
+   * four rpcs answer PERMISSION_DENIED (disabled; fail closed).
    */
   readonly controlTokens?: readonly string[];
 }
@@ -50,8 +50,8 @@ export interface PolicyGrpcOptions {
  *
  * GetOversight, SetKillSwitch and ClearKillSwitch serve the review console's "Agents" view
  * through `PolicyOversightApi`. Every pod that reaches this port (the orchestrator running the
- * agents included) could otherwise state any actor, so these three need a service credential
- * first: metadata `authorization: Bearer <token>` whose sha256 is one of `controlTokens`
+ * agents included) could otherwise state any actor — or, on Recheck, any reviewer's approval, and
+ * get a signed decision token for it — so these four need a service credential first: metadata `authorization: Bearer <token>` whose sha256 is one of `controlTokens`
  * (compared in constant time) — UNAUTHENTICATED without a valid one, PERMISSION_DENIED when none
  * is configured. Past it, policy trusts the console actor the caller (human-review) states;
  * ControlAdmin still authorises and audits every change as for the operator API, with the
@@ -86,19 +86,23 @@ export function registerPolicyGrpc(
     : source.get(PolicyOversightApi);
   const options = (byDecider ? fourth : (third as PolicyGrpcOptions | undefined)) ?? {};
   const control = new ServiceTokenVerifier(options.controlTokens ?? []);
-  /** The oversight API, for a caller that presents a valid control credential. */
-  const oversight = (metadata: Metadata): PolicyOversightApi => {
-    if (!given) throw new GrpcError(status.UNIMPLEMENTED, 'oversight is not served here');
+  /** Refuses a caller without a valid service credential (or when none is configured). */
+  const authenticate = (metadata: Metadata, what: string): void => {
     if (!control.configured)
       throw new GrpcError(
         status.PERMISSION_DENIED,
-        'oversight and kill switches over gRPC are disabled: set POLICY_CONTROL_TOKENS',
+        `${what} over gRPC is disabled: set POLICY_CONTROL_TOKENS`,
       );
     if (!control.verify(serviceTokenOf(metadata)))
       throw new GrpcError(
         status.UNAUTHENTICATED,
-        'a valid control credential is required (authorization: Bearer <token>)',
+        'a valid service credential is required (authorization: Bearer <token>)',
       );
+  };
+  /** The oversight API, for a caller that presents a valid control credential. */
+  const oversight = (metadata: Metadata): PolicyOversightApi => {
+    if (!given) throw new GrpcError(status.UNIMPLEMENTED, 'oversight is not served here');
+    authenticate(metadata, 'oversight (agents view, kill switches)');
     return given;
   };
   host.addUnaryService(PolicyServiceService, {
@@ -116,7 +120,9 @@ export function registerPolicyGrpc(
         explanation: decision.explanation,
       });
     },
-    recheck: async (req) => {
+    recheck: async (req, metadata) => {
+      // The reviews are the caller's word: only human-review, with its credential, may state them.
+      authenticate(metadata, 'Recheck (approvals after human review)');
       const { decision, reviews } = req as RecheckRequest;
       if (!decision?.proposal)
         throw new GrpcError(status.INVALID_ARGUMENT, 'decision with its proposal is required');

@@ -169,6 +169,7 @@ function* fields(bytes) {
     for (;;) {
       if (at >= bytes.length || shift > 63n) throw new Error('malformed protobuf varint');
       const b = bytes[at++];
+      if (shift === 63n && b > 1) throw new Error('protobuf varint over 64 bits');
       result |= BigInt(b & 0x7f) << shift;
       if (!(b & 0x80)) return result;
       shift += 7n;

@@ -43,8 +43,8 @@ export const REVIEW_TENANTS = defineCollection<ReviewTenantDoc>({
 });
 
 /**
- * Hand-off tasks (`handoff_tasks`): agents' plans handed off to a person, one per plan (`id` is
- * the hand-off id). Apart from `review_tasks`: nothing here is approved or re-checked by policy.
+ * Hand-off tasks (`handoff_tasks`): work agents handed to a person, one per hand-off id (a plan's
+ * final hand-off, or an escalation a step made while its plan went on). Apart from `review_tasks`: nothing here is approved or re-checked by policy.
  * Hot paths are `_id` gets and conditional updates; the queue lists a tenant's by status.
  */
 export const HANDOFF_TASKS = defineCollection<HandOffTaskDoc>({

@@ -1,5 +1,5 @@
 import { credentials, type ServiceError } from '@grpc/grpc-js';
-import { unaryCall } from '@mandate/platform';
+import { serviceTokenMetadata, unaryCall } from '@mandate/platform';
 import {
   PolicyServiceClient,
   type PolicyDecision,
@@ -13,16 +13,20 @@ export interface GrpcPolicyRecheckOptions {
   readonly address: string;
   /** Per-call deadline (default 5 s). A failure writes nothing: the task stays as it was. */
   readonly deadlineMs?: number;
+  /** The service credential policy requires on Recheck (`POLICY_CONTROL_TOKEN`). */
+  readonly token?: string;
 }
 
 /** Policy's re-check over gRPC (`PolicyService.Recheck`) for the distributed human-review app. */
 export class GrpcPolicyRecheck implements PolicyRecheckPort {
   private readonly client: InstanceType<typeof PolicyServiceClient>;
   private readonly deadlineMs: number;
+  private readonly token?: string;
 
   constructor(o: GrpcPolicyRecheckOptions) {
     this.client = new PolicyServiceClient(o.address, credentials.createInsecure());
     this.deadlineMs = o.deadlineMs ?? 5_000;
+    this.token = o.token;
   }
 
   async recheck(decision: PolicyDecision, reviews: ReviewDecision[]): Promise<PolicyDecision> {
@@ -33,6 +37,7 @@ export class GrpcPolicyRecheck implements PolicyRecheckPort {
         this.client.recheck,
         { decision, reviews },
         this.deadlineMs,
+        this.token ? serviceTokenMetadata(this.token) : undefined,
       );
     } catch (err) {
       const e = err as ServiceError;

@@ -18,8 +18,9 @@ import { RecordRef } from "./common";
  */
 export interface PlanHandOff {
   /**
-   * Deterministic id of the hand-off, derived from the tenant and the plan id (one per plan), so
-   * a re-published message opens no second task.
+   * Deterministic id of the hand-off: from the tenant and the plan id for the hand-off that ends a
+   * plan, and from the tenant, plan id and step for one the agent asks for while its plan goes on
+   * (an escalation beside a proposal). A re-published message opens no second task.
    */
   handoffId: string;
   /** Tenant of the plan. */

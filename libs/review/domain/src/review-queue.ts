@@ -140,7 +140,7 @@ export class ReviewQueue {
       if (docs.length > limit || found.length < fetch || fetch >= MAX_FIND_LIMIT) break;
       fetch = Math.min(fetch * 2 + (found.length - docs.length), MAX_FIND_LIMIT);
     }
-    const items = docs.slice(0, limit).map((d) => this.item(this.ctx.repo.withDefaults(d)));
+    const items = docs.slice(0, limit).map((d) => queueItem(this.ctx.repo.withDefaults(d)));
     const last = items[items.length - 1];
     return {
       items,
@@ -150,27 +150,7 @@ export class ReviewQueue {
 
   /** One task of the tenant (`TaskNotFoundError` otherwise). */
   async get(tenant: TenantId, taskId: string): Promise<QueueItem> {
-    return this.item(await this.ctx.repo.load(tenant, taskId));
-  }
-
-  private item(s: TaskState): QueueItem {
-    return {
-      taskId: s.id,
-      status: s.status,
-      team: s.team,
-      skill: s.skill,
-      actionType: s.actionType,
-      riskBand: s.riskBand,
-      tier: s.tier,
-      postHoc: s.postHoc,
-      requiredApprovals: s.requiredApprovals,
-      approvedBy: currentApprovals(s.reviews).map((r) => r.reviewerId),
-      ...(s.status === 'CLAIMED' ? { assigneeId: s.assigneeId, leaseUntil: s.leaseUntil } : {}),
-      createdAt: s.createdAt,
-      warnAt: s.warnAt,
-      dueAt: s.dueAt,
-      task: taskView(s),
-    };
+    return queueItem(await this.ctx.repo.load(tenant, taskId));
   }
 
   /**
@@ -355,4 +335,25 @@ function checkClaimant(reviewerId: string, s: TaskState, parties: Parties): void
       'CONFLICT_OF_INTEREST',
       `${reviewerId} owns the agent or requested the action; four-eyes task ${s.id} needs others`,
     );
+}
+
+/** A stored task as a queue row (the assignee only while claimed; the task decoded once). */
+export function queueItem(s: TaskState): QueueItem {
+  return {
+    taskId: s.id,
+    status: s.status,
+    team: s.team,
+    skill: s.skill,
+    actionType: s.actionType,
+    riskBand: s.riskBand,
+    tier: s.tier,
+    postHoc: s.postHoc,
+    requiredApprovals: s.requiredApprovals,
+    approvedBy: currentApprovals(s.reviews).map((r) => r.reviewerId),
+    ...(s.status === 'CLAIMED' ? { assigneeId: s.assigneeId, leaseUntil: s.leaseUntil } : {}),
+    createdAt: s.createdAt,
+    warnAt: s.warnAt,
+    dueAt: s.dueAt,
+    task: taskView(s),
+  };
 }

@@ -101,3 +101,33 @@ export async function unavailableAs503<T>(
     throw err;
   }
 }
+
+/**
+ * Reads a list route's query: `one(key)` (given at most once; empty is absent), `statuses(allowed)`
+ * (comma-separated, upper-cased, each one of `allowed`) and `limit()` (an integer 1..500).
+ */
+export function listQuery(q: Record<string, string | string[] | undefined>) {
+  const one = (key: string): string | undefined => {
+    const v = q[key];
+    if (Array.isArray(v)) throw new BadRequestException(`${key} may be given once`);
+    return v === undefined || v === '' ? undefined : v;
+  };
+  return {
+    one,
+    statuses<S extends string>(allowed: readonly S[]): S[] | undefined {
+      const status = one('status')
+        ?.split(',')
+        .map((x) => x.trim().toUpperCase());
+      if (status?.some((x) => !allowed.includes(x as S)))
+        throw new BadRequestException(`status must be one or more of ${allowed.join(', ')}`);
+      return status as S[] | undefined;
+    },
+    limit(): number | undefined {
+      const raw = one('limit');
+      const limit = raw === undefined ? undefined : Number(raw);
+      if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= 500))
+        throw new BadRequestException('limit must be an integer from 1 to 500');
+      return limit;
+    },
+  };
+}

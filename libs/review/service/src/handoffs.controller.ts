@@ -25,7 +25,7 @@ import {
   OutboxRelayHost,
   type AuthenticatedPrincipal,
 } from '@mandate/platform';
-import { domain, readable, writable } from './access';
+import { domain, listQuery, readable, writable } from './access';
 
 /** A hand-off task as the HTTP API returns it (ISO timestamps). */
 export interface HandOffView {
@@ -140,25 +140,14 @@ export class HandOffsController {
     @Query() q: Record<string, string | string[] | undefined>,
   ): Promise<{ items: HandOffView[]; next?: string }> {
     const t = readable(p, tenant);
-    const one = (key: string): string | undefined => {
-      const v = q[key];
-      if (Array.isArray(v)) throw new BadRequestException(`${key} may be given once`);
-      return v === undefined || v === '' ? undefined : v;
-    };
-    const status = one('status')
-      ?.split(',')
-      .map((s) => s.trim().toUpperCase());
-    if (status?.some((s) => !HANDOFF_STATUSES.includes(s as HandOffStatusName)))
-      throw new BadRequestException(`status must be one or more of ${HANDOFF_STATUSES.join(', ')}`);
-    const limitRaw = one('limit');
-    const limit = limitRaw === undefined ? undefined : Number(limitRaw);
-    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= 500))
-      throw new BadRequestException('limit must be an integer from 1 to 500');
+    const { one, statuses, limit: limitOf } = listQuery(q);
+    const status = statuses(HANDOFF_STATUSES);
+    const limit = limitOf();
     const page = await domain(() =>
       this.queue.list(
         t,
         {
-          ...(status ? { status: status as HandOffStatusName[] } : {}),
+          ...(status ? { status } : {}),
           team: one('team'),
           agentId: one('agentId'),
           assigneeId: one('assignee'),

@@ -33,7 +33,7 @@ import {
   type AuthenticatedPrincipal,
   type ServiceContext,
 } from '@mandate/platform';
-import { domain, readable, writable } from './access';
+import { domain, listQuery, readable, writable } from './access';
 import { redactRecord, type RecordReaderPort } from './record-reader';
 import { stateView, taskDetail, toTaskView, verdictName, type TaskDetail } from './views';
 
@@ -82,25 +82,14 @@ export class ReviewController {
     @Query() q: Record<string, string | string[] | undefined>,
   ) {
     const t = readable(p, tenant);
-    const one = (key: string): string | undefined => {
-      const v = q[key];
-      if (Array.isArray(v)) throw new BadRequestException(`${key} may be given once`);
-      return v === undefined || v === '' ? undefined : v;
-    };
-    const status = one('status')
-      ?.split(',')
-      .map((s) => s.trim().toUpperCase());
-    if (status?.some((s) => !STATUSES.includes(s as ReviewTaskStatusName)))
-      throw new BadRequestException(`status must be one or more of ${STATUSES.join(', ')}`);
-    const limitRaw = one('limit');
-    const limit = limitRaw === undefined ? undefined : Number(limitRaw);
-    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= 500))
-      throw new BadRequestException('limit must be an integer from 1 to 500');
+    const { one, statuses, limit: limitOf } = listQuery(q);
+    const status = statuses(STATUSES);
+    const limit = limitOf();
     const page = await domain(() =>
       this.queue.list(
         t,
         {
-          ...(status ? { status: status as ReviewTaskStatusName[] } : {}),
+          ...(status ? { status } : {}),
           team: one('team'),
           skill: one('skill'),
           actionType: one('actionType'),

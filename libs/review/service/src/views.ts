@@ -1,5 +1,5 @@
 import { actionTypeOf, CrmAction, Verdict, type ReviewTask } from '@mandate/contracts';
-import { decodeReview, taskView, type QueueItem, type TaskState } from '@mandate/review-domain';
+import { decodeReview, queueItem, type QueueItem, type TaskState } from '@mandate/review-domain';
 
 /** One row of the queue as the HTTP API returns it (ISO timestamps). */
 export interface TaskView {
@@ -142,28 +142,13 @@ export function toTaskView(s: ViewSource): TaskView {
 
 /** The view of a stored task (the detail route reads the whole document). */
 export function stateView(s: TaskState): TaskView {
-  return toTaskView({
-    taskId: s.id,
-    status: s.status,
-    team: s.team,
-    skill: s.skill,
-    actionType: s.actionType,
-    riskBand: s.riskBand,
-    tier: s.tier,
-    postHoc: s.postHoc,
-    requiredApprovals: s.requiredApprovals,
-    assigneeId: s.assigneeId,
-    leaseUntil: s.leaseUntil,
-    createdAt: s.createdAt,
-    warnAt: s.warnAt,
-    dueAt: s.dueAt,
-    task: taskView(s),
-  });
+  return toTaskView(queueItem(s));
 }
 
 export function taskDetail(s: TaskState, record: TaskDetail['record']): TaskDetail {
-  const view = stateView(s);
-  const decision = taskView(s).decision;
+  const item = queueItem(s);
+  const view = toTaskView(item);
+  const decision = item.task.decision;
   const e = decision?.explanation;
   const p = decision?.proposal;
   const reviews = s.reviews.map((r) => ({
